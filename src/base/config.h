@@ -1,0 +1,55 @@
+/* Configuration: every setting, its default and its documentation live in one table in config.c.
+ * Values come from the defaults, then the optional INI file named by ATRIUM_CONFIG (keys are the
+ * setting names without the ATRIUM_ prefix, in lower case), then the environment. A bad value is
+ * reported naming the setting and what is wrong; the CLI exits with status 2. docs/configuration.md
+ * is generated from the table (`atrium config docs`), and a test fails when it is stale. */
+#ifndef AT_CONFIG_H
+#define AT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum config_env { ENV_PRODUCTION = 0, ENV_DEVELOPMENT = 1, ENV_TEST = 2 };
+
+typedef struct config {
+    int env;                      /* ATRIUM_ENV */
+    char listen_host[256];        /* ATRIUM_LISTEN, split */
+    int listen_port;
+    char database_url[1024];      /* ATRIUM_DATABASE_URL */
+    char data_dir[1024];          /* ATRIUM_DATA_DIR */
+    int log_level;                /* ATRIUM_LOG_LEVEL */
+    int64_t max_body_bytes;       /* ATRIUM_MAX_BODY_BYTES */
+    int max_connections;          /* ATRIUM_MAX_CONNECTIONS */
+    int max_connections_per_ip;   /* ATRIUM_MAX_CONNECTIONS_PER_IP */
+    int connection_timeout_s;     /* ATRIUM_CONNECTION_TIMEOUT */
+    int thread_stack_kib;         /* ATRIUM_THREAD_STACK_KIB */
+    int shutdown_timeout_s;       /* ATRIUM_SHUTDOWN_TIMEOUT */
+    int db_pool_size;             /* ATRIUM_DB_POOL */
+    int job_workers;              /* ATRIUM_JOB_WORKERS */
+    int job_poll_ms;              /* ATRIUM_JOB_POLL_MS */
+    char secret_key[80];          /* ATRIUM_SECRET_KEY (hex); empty = key file in the data dir */
+    bool signup_enabled;          /* ATRIUM_SIGNUP */
+    int session_idle_s;           /* ATRIUM_SESSION_IDLE */
+    int session_absolute_s;       /* ATRIUM_SESSION_ABSOLUTE */
+    bool tls;                     /* ATRIUM_TLS: served behind TLS (Secure, __Host- cookies) */
+    char public_origin[512];      /* ATRIUM_PUBLIC_ORIGIN: allowed Origin for cookie writes */
+    int password_min_length;      /* ATRIUM_PASSWORD_MIN_LENGTH */
+    int hash_concurrency;         /* ATRIUM_HASH_CONCURRENCY */
+    int login_ip_per_minute;      /* ATRIUM_LOGIN_IP_PER_MINUTE */
+    int lockout_threshold;        /* ATRIUM_LOCKOUT_THRESHOLD */
+    int lockout_step_s;           /* ATRIUM_LOCKOUT_STEP */
+    int lockout_max_s;            /* ATRIUM_LOCKOUT_MAX */
+    int lockout_reset_s;          /* ATRIUM_LOCKOUT_RESET */
+} config;
+
+/* config_load fills `out` from defaults, file and environment. On a bad value it returns AT_EINVAL and
+ * writes "SETTING: what is wrong" into err (512 bytes). */
+int config_load(config *out, char err[512]);
+/* The loaded configuration, installed by config_install; read-only afterwards. */
+void config_install(const config *c);
+const config *config_get(void);
+/* config_docs_markdown returns docs/configuration.md's text; the caller frees it. */
+char *config_docs_markdown(void);
+
+#endif

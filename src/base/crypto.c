@@ -1,0 +1,99 @@
+/* libsodium wrappers and the server hashing key. */
+#include "base/crypto.h"
+
+#include "base/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static unsigned char crypto_hash_key[CRYPTO_KEY_BYTES];
+
+int crypto_setup(void)
+{
+    return sodium_init() < 0 ? AT_EINTERNAL : AT_OK;
+}
+
+/* Reads or creates <dir>/keys/hash.key holding 32 raw bytes. */
+static int crypto_key_file(const char *data_dir, char err[256])
+{
+    char path[4096];
+    int fd = -1, rc = AT_EINVAL;
+    snprintf(path, sizeof(path), "%s/keys", data_dir);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, 256, "cannot create %s: %s", path, strerror(errno));
+        goto out;
+    }
+    snprintf(path, sizeof(path), "%s/keys/hash.key", data_dir);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (read(fd, crypto_hash_key, sizeof(crypto_hash_key)) != (ssize_t)sizeof(crypto_hash_key)) {
+            snprintf(err, 256, "key file %s is shorter than %d bytes", path, CRYPTO_KEY_BYTES);
+            goto out;
+        }
+        rc = AT_OK;
+        goto out;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, 256, "cannot create key file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    randombytes_buf(crypto_hash_key, sizeof(crypto_hash_key));
+    if (write(fd, crypto_hash_key, sizeof(crypto_hash_key)) != (ssize_t)sizeof(crypto_hash_key) || fsync(fd) != 0) {
+        snprintf(err, 256, "cannot write key file %s", path);
+        goto out;
+    }
+    rc = AT_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int crypto_load_key(const char *hex_or_null, const char *data_dir, char err[256])
+{
+    if (hex_or_null && *hex_or_null) {
+        size_t bin_len = 0;
+        if (strlen(hex_or_null) != 2 * CRYPTO_KEY_BYTES ||
+            sodium_hex2bin(crypto_hash_key, sizeof(crypto_hash_key), hex_or_null, strlen(hex_or_null), NULL,
+                           &bin_len, NULL) != 0 ||
+            bin_len != CRYPTO_KEY_BYTES) {
+            snprintf(err, 256, "must be %d hexadecimal characters", 2 * CRYPTO_KEY_BYTES);
+            return AT_EINVAL;
+        }
+        return AT_OK;
+    }
+    return crypto_key_file(data_dir, err);
+}
+
+void crypto_random(void *out, size_t len)
+{
+    randombytes_buf(out, len);
+}
+
+void crypto_token(size_t bytes, char *out, size_t cap)
+{
+    unsigned char raw[64];
+    if (bytes > sizeof(raw))
+        bytes = sizeof(raw);
+    randombytes_buf(raw, bytes);
+    sodium_bin2base64(out, cap, raw, bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof(raw));
+}
+
+void crypto_keyed_hex(const void *data, size_t len, char out[CRYPTO_DIGEST_HEX])
+{
+    unsigned char digest[32];
+    crypto_generichash(digest, sizeof(digest), data, len, crypto_hash_key, sizeof(crypto_hash_key));
+    sodium_bin2hex(out, CRYPTO_DIGEST_HEX, digest, sizeof(digest));
+}
+
+bool crypto_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+    return alen == blen && sodium_memcmp(a, b, alen) == 0;
+}

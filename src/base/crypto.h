@@ -1,0 +1,28 @@
+/* Cryptographic helpers over libsodium (DESIGN.md §5).
+ *
+ * Tokens we only verify (sessions, API keys, invitations, resets) are random, shown once, and stored as
+ * a keyed BLAKE2b digest under the server's hashing key. The key comes from ATRIUM_SECRET_KEY or from
+ * <data dir>/keys/hash.key (created with mode 0600 on first start), never from the database. */
+#ifndef AT_CRYPTO_H
+#define AT_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum { CRYPTO_KEY_BYTES = 32, CRYPTO_DIGEST_HEX = 65 /* 32 bytes as hex + NUL */ };
+
+/* crypto_setup must run once in main() before any thread starts. Returns AT_OK or AT_EINTERNAL. */
+int crypto_setup(void);
+/* crypto_load_key installs the hashing key from hex text (64 chars) or from the key file under
+ * data_dir, creating it if absent. Returns AT_OK, or AT_EINVAL with a message in err (256 bytes). */
+int crypto_load_key(const char *hex_or_null, const char *data_dir, char err[256]);
+
+void crypto_random(void *out, size_t len);
+/* crypto_token writes `bytes` random bytes as unpadded base64url + NUL into out (cap bytes). */
+void crypto_token(size_t bytes, char *out, size_t cap);
+/* crypto_keyed_hex writes the keyed BLAKE2b-256 of (data, len) as lowercase hex into out. */
+void crypto_keyed_hex(const void *data, size_t len, char out[CRYPTO_DIGEST_HEX]);
+/* Constant-time comparison of two equal-length byte strings; false when lengths differ. */
+bool crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
+
+#endif

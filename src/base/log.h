@@ -1,0 +1,21 @@
+/* Structured logging: one JSON object per line on stderr, written with a single write() so lines from
+ * concurrent threads never interleave. Values pass through jansson, so control characters and quotes
+ * in attacker-controlled strings are escaped (T17). Never pass a secret, token, cookie or password. */
+#ifndef AT_LOG_H
+#define AT_LOG_H
+
+#include <jansson.h>
+
+enum log_level { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3, LOG_OFF = 4 };
+
+void log_set_level(int level);
+int log_level_from_name(const char *name); /* -1 when unknown */
+/* log_set_fd redirects output (tests capture it); default 2. */
+void log_set_fd(int fd);
+
+/* log_event writes {"ts","level","msg", ...fields}. Takes ownership of `fields` (may be NULL). */
+void log_event(int level, const char *msg, json_t *fields);
+/* printf-style convenience without extra fields. */
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
