@@ -37,6 +37,10 @@ UNIT_OBJ := $(patsubst tests/unit/%.c,$(OUT)/unit/%.o,$(UNIT_SRC))
 MIGRATIONS := $(sort $(wildcard src/store/schema/*.sql))
 WEB_DIST := web/dist/index.html
 WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.ts -type f 2>/dev/null)
+# SKIP_WEB=1 embeds whatever web/dist holds without rebuilding it (for C-only iterations).
+ifeq ($(SKIP_WEB),1)
+  WEB_SRC :=
+endif
 
 .PHONY: all run test test-unit test-api test-e2e test-asan fuzz bench deps deps-test web clean format docs
 all: atrium
@@ -52,7 +56,8 @@ $(OUT)/libatrium.a: $(LIB_OBJ) $(GEN_OBJ)
 
 $(OUT)/obj/%.o: src/%.c | $(OUT)/gen/migrations.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	@echo '  CC    $<'
+	@$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 # Embedded migrations: every src/store/schema/NNNN_name.sql as a C string, in order.
 $(OUT)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
@@ -84,7 +89,8 @@ $(OUT)/unit-tests: $(UNIT_OBJ) $(OUT)/libatrium.a
 
 $(OUT)/unit/%.o: tests/unit/%.c | $(OUT)/gen/migrations.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -Wno-missing-prototypes -c -o $@ $<
+	@echo '  CC    $<'
+	@$(CC) $(CFLAGS_ALL) -Itests/unit -Wno-missing-prototypes -c -o $@ $<
 
 deps:
 	sh scripts/deps.sh run

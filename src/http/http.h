@@ -71,7 +71,7 @@ struct http_req {
     const char *param_names[HTTP_MAX_PARAMS];
     const char *param_values[HTTP_MAX_PARAMS];
     int nparams;
-    const char *body;            /* NUL-terminated copy of the body (may contain NULs; use body_len) */
+    char *body;                  /* NUL-terminated copy of the body (may contain NULs; use body_len) */
     size_t body_len;
     char request_id[48];
     char client_ip[64];
@@ -84,6 +84,7 @@ struct http_req {
     const char *content_type;
     buf out;
     struct http_header *headers; /* extra response headers, a list in the arena */
+    struct http_kept *kept;      /* JSON values released at completion (http_req_keep) */
     bool replied;
     bool too_big;
 };

@@ -1,0 +1,105 @@
+/* `atrium serve`: the server's life from start-up to graceful shutdown. */
+#include "cli/cli.h"
+
+#include "api/api.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "jobs/jobs.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Blocks the shutdown signals in this thread before any other starts, so every thread inherits the
+ * mask and only sigwait in main receives them; SIGPIPE is ignored (a client closing early is normal). */
+static void serve_block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int cli_serve(int argc, char **argv)
+{
+    config cfg;
+    store *s = NULL;
+    http_server *server = NULL;
+    sigset_t set;
+    char err[512];
+    int sig = 0;
+    (void)argv;
+
+    if (argc != 1) {
+        fprintf(stderr, "usage: atrium serve\n");
+        return CLI_USAGE;
+    }
+    int64_t started = clock_mono_us();
+    serve_block_signals(&set);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = cli_setup(&cfg, &s);
+    if (rc != CLI_OK)
+        return rc;
+    if (cfg.env == ENV_PRODUCTION && store_check_durability(s, err) != AT_OK) {
+        fprintf(stderr, "atrium: refusing to start in production: %s\n", err);
+        store_close(s);
+        return CLI_FAIL;
+    }
+    if (cfg.env == ENV_TEST)
+        clock_enable_test();
+
+    static api_app app;
+    app.store = s;
+    app.cfg = config_get();
+    app.version = ATRIUM_VERSION;
+    api_register_jobs(&cfg);
+    if (jobs_start(s, cfg.job_workers, cfg.job_poll_ms) != AT_OK) {
+        fprintf(stderr, "atrium: cannot start the job workers\n");
+        store_close(s);
+        return CLI_FAIL;
+    }
+
+    http_server_config hc = {
+        .host = cfg.listen_host,
+        .port = cfg.listen_port,
+        .max_connections = cfg.max_connections,
+        .max_connections_per_ip = cfg.max_connections_per_ip,
+        .connection_timeout_s = cfg.connection_timeout_s,
+        .thread_stack_bytes = (size_t)cfg.thread_stack_kib * 1024,
+        .max_body_bytes = (size_t)cfg.max_body_bytes,
+        .test_routes = cfg.env == ENV_TEST,
+        .tls = cfg.tls,
+    };
+    size_t ntables = 0;
+    const http_route_table *tables = api_tables(&ntables);
+    char herr[256];
+    if (http_server_start(&hc, tables, ntables, api_guard, &app, &server, herr) != AT_OK) {
+        fprintf(stderr, "atrium: %s\n", herr);
+        jobs_stop();
+        store_close(s);
+        return CLI_FAIL;
+    }
+    char url[320];
+    bool v6 = strchr(cfg.listen_host, ':') != NULL;
+    snprintf(url, sizeof(url), "http://%s%s%s:%d/", v6 ? "[" : "", cfg.listen_host, v6 ? "]" : "",
+             http_server_port(server));
+    log_event(LOG_INFO, "listening",
+              json_pack("{s:s, s:s, s:s, s:I}", "url", url, "store", store_kind(s) == STORE_PG ? "postgres" : "sqlite",
+                        "env", cfg.env == ENV_PRODUCTION ? "production" : cfg.env == ENV_TEST ? "test" : "development",
+                        "startup_us", (json_int_t)(clock_mono_us() - started)));
+    printf("Atrium is ready at %s\n", url);
+    fflush(stdout);
+
+    sigwait(&set, &sig);
+    log_event(LOG_INFO, "shutting down", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    http_server_stop(server, cfg.shutdown_timeout_s);
+    jobs_stop();
+    store_close(s);
+    curl_global_cleanup();
+    log_event(LOG_INFO, "stopped", NULL);
+    return CLI_OK;
+}

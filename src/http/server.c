@@ -1,0 +1,377 @@
+/* The libmicrohttpd glue: daemon setup in thread-per-connection mode with poll() (c-stack.md §2.1),
+ * the two-phase access callback with a capped body, dispatch through the router and the guard, the
+ * headers every response carries, the access log, and graceful shutdown. */
+#include "http/http_impl.h"
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/id.h"
+#include "base/log.h"
+#include "base/mem.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    http_server_config cfg;
+    const http_route_table *tables;
+    size_t ntables;
+    http_guard guard;
+    void *app;
+    atomic_int in_flight;
+    int port;
+};
+
+static const char server_csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+                                 "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+                                 "frame-ancestors 'none'; form-action 'self'";
+
+/* Copies a well-formed incoming X-Request-Id, or makes a new one. */
+static void server_request_id(struct MHD_Connection *conn, char out[48])
+{
+    const char *in = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (in) {
+        size_t n = strlen(in);
+        bool ok = n >= 1 && n <= 64;
+        for (size_t i = 0; ok && i < n; i++) {
+            char c = in[i];
+            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '_' || c == '.';
+        }
+        if (ok) {
+            memcpy(out, in, n + 1);
+            return;
+        }
+    }
+    id_new("req", out);
+}
+
+static void server_client_ip(struct MHD_Connection *conn, char out[64])
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    out[0] = '\0';
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, 64);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, 64);
+}
+
+/* Adds the headers every response carries. API responses are never cached; static assets set their
+ * own Cache-Control in static.c (ROUTE_NO_CACHE_HEADERS or a header already present). */
+static void server_common_headers(const http_server *s, http_req *req, struct MHD_Response *resp)
+{
+    bool has_cache = false;
+    for (struct http_header *h = req->headers; h; h = h->next) {
+        MHD_add_response_header(resp, h->name, h->value);
+        if (strcasecmp(h->name, "Cache-Control") == 0)
+            has_cache = true;
+    }
+    if (!has_cache)
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (req->content_type)
+        MHD_add_response_header(resp, "Content-Type", req->content_type);
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    MHD_add_response_header(resp, "Content-Security-Policy", server_csp);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+    MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+    MHD_add_response_header(resp, "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()");
+    if (s->cfg.tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+}
+
+/* Routes a complete request to its handler (or to a 404/405/413 or the static UI). */
+static void server_dispatch(http_server *s, http_req *req)
+{
+    int allow = 0;
+    if (req->too_big) {
+        http_reply_problem(req, 413, "too-large", "The request body is too large.", NULL);
+        return;
+    }
+    if (!req->method) {
+        http_reply_problem(req, 501, "not-implemented", "This HTTP method is not supported.", NULL);
+        return;
+    }
+    int m = http_match(s->tables, s->ntables, req->method, req->path, s->cfg.test_routes, &req->route,
+                       req->param_names, req->param_values, &req->nparams, &allow, &req->arena);
+    if (m == 1) {
+        if (s->guard && s->guard(req) != AT_OK) {
+            if (!req->replied)
+                http_reply_status(req, AT_EFORBIDDEN);
+            return;
+        }
+        int rc = req->route->handler(req);
+        if (!req->replied) {
+            if (rc != AT_OK)
+                log_event(LOG_ERROR, "handler failed without a reply",
+                          json_pack("{s:s, s:s, s:s}", "route", req->route->pattern, "status", at_status_name(rc),
+                                    "request_id", req->request_id));
+            http_reply_status(req, rc == AT_OK ? AT_EINTERNAL : rc);
+        }
+        return;
+    }
+    if (m == -1) {
+        char allow_text[64];
+        http_allow_header(allow, allow_text);
+        http_set_header(req, "Allow", allow_text);
+        http_reply_problem(req, 405, "method-not-allowed", "This method is not allowed here.", NULL);
+        return;
+    }
+    if ((req->method == HM_GET || req->method == HM_HEAD) && strncmp(req->path, "/api/", 5) != 0 &&
+        strcmp(req->path, "/api") != 0) {
+        http_static_serve(req);
+        return;
+    }
+    http_reply_problem(req, 404, "not-found", "Not found.", NULL);
+}
+
+/* Turns the recorded reply into an MHD response and queues it. */
+static enum MHD_Result server_queue(http_server *s, struct MHD_Connection *conn, http_req *req)
+{
+    struct MHD_Response *resp;
+    if (req->out.data && req->out.len && req->status != 304)
+        resp = MHD_create_response_from_buffer(req->out.len, req->out.data, MHD_RESPMEM_MUST_FREE);
+    else {
+        free(req->out.data);
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    }
+    buf_init(&req->out); /* MHD owns the data now */
+    if (!resp)
+        return MHD_NO;
+    server_common_headers(s, req, resp);
+    enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* Static (persistent) bodies are queued by static.c through this hook. */
+static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                     const char *version, const char *upload_data, size_t *upload_data_size,
+                                     void **con_cls)
+{
+    http_server *s = cls;
+    http_req *req = *con_cls;
+    (void)version;
+
+    if (!req) {
+        req = xcalloc(1, sizeof(*req));
+        arena_init(&req->arena);
+        buf_init(&req->out);
+        req->start_mono_us = clock_mono_us();
+        req->conn = conn;
+        req->app = s->app;
+        req->method = http_method_from_name(method);
+        req->method_name = arena_strdup(&req->arena, method);
+        req->path = arena_strdup(&req->arena, url);
+        server_request_id(conn, req->request_id);
+        server_client_ip(conn, req->client_ip);
+        *con_cls = req;
+        atomic_fetch_add(&s->in_flight, 1);
+        http_metrics_in_flight(1);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body_bytes) {
+            /* Answer at once so a client sending a huge body is not read in full. */
+            req->too_big = true;
+            server_dispatch(s, req);
+            return server_queue(s, conn, req);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!req->too_big) {
+            size_t have = req->body_len;
+            if (have + *upload_data_size > s->cfg.max_body_bytes) {
+                req->too_big = true;
+                free(req->body);
+                req->body = NULL;
+                req->body_len = 0;
+            } else {
+                char *nb = xrealloc(req->body, have + *upload_data_size + 1);
+                memcpy(nb + have, upload_data, *upload_data_size);
+                nb[have + *upload_data_size] = '\0';
+                req->body = nb;
+                req->body_len = have + *upload_data_size;
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->replied)
+        return MHD_YES; /* already answered (413 on the first call) */
+    server_dispatch(s, req);
+    return server_queue(s, conn, req);
+}
+
+/* Frees the request, writes its access-log line and counts it. */
+static void server_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    http_server *s = cls;
+    http_req *req = *con_cls;
+    (void)conn;
+    if (!req)
+        return;
+    int64_t us = clock_mono_us() - req->start_mono_us;
+    http_metrics_observe(req->route ? http_metrics_route_index(req->route) : 0, req->method, req->status, us);
+    json_t *fields = json_pack("{s:s, s:s, s:i, s:I, s:s}", "method", req->method_name ? req->method_name : "",
+                               "route", req->route ? req->route->pattern : "-", "status", req->status, "us",
+                               (json_int_t)us, "request_id", req->request_id);
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        json_object_set_new(fields, "aborted", json_true());
+    log_event(LOG_INFO, "request", fields);
+    for (struct http_kept *k = req->kept; k; k = k->next)
+        json_decref(k->value);
+    buf_free(&req->out);
+    free(req->body);
+    arena_free(&req->arena);
+    free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+    http_metrics_in_flight(-1);
+}
+
+/* Percent-decodes a URI component in place. Bytes that would decode to control characters become
+ * DEL (0x7f), so an encoded NUL cannot cut the path short; http_path_is_safe then refuses them. */
+static size_t server_unescape(void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void)cls;
+    (void)conn;
+    char *w = uri;
+    for (const char *r = uri; *r; r++) {
+        if (r[0] == '%' && r[1] && r[2]) {
+            char hex[3] = {r[1], r[2], 0};
+            char *end = NULL;
+            unsigned long v = strtoul(hex, &end, 16);
+            if (end == hex + 2) {
+                *w++ = (v < 0x20 || v == 0x7f) ? (char)0x7f : (char)v;
+                r += 2;
+                continue;
+            }
+        }
+        *w++ = *r;
+    }
+    *w = '\0';
+    return (size_t)(w - uri);
+}
+
+static void server_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_event(LOG_DEBUG, "libmicrohttpd", json_pack("{s:s}", "detail", msg));
+}
+
+int http_server_start(const http_server_config *cfg, const http_route_table *tables, size_t ntables,
+                      http_guard guard, void *app, http_server **out, char err[256])
+{
+    struct addrinfo hints = {0}, *ai = NULL;
+    char port_text[16];
+    http_server *s = xcalloc(1, sizeof(*s));
+
+    s->cfg = *cfg;
+    s->tables = tables;
+    s->ntables = ntables;
+    s->guard = guard;
+    s->app = app;
+    http_metrics_init(tables, ntables);
+
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    snprintf(port_text, sizeof(port_text), "%d", cfg->port);
+    if (getaddrinfo(cfg->host, port_text, &hints, &ai) != 0 || !ai) {
+        snprintf(err, 256, "ATRIUM_LISTEN: cannot resolve host '%s'", cfg->host);
+        goto fail;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, server_access, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+        MHD_OPTION_THREAD_STACK_SIZE, cfg->thread_stack_bytes, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, server_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
+        server_unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        1, MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!s->daemon) {
+        snprintf(err, 256, "ATRIUM_LISTEN: cannot listen on %s:%d (in use, or not an address of this machine)",
+                 cfg->host, cfg->port);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : cfg->port;
+    *out = s;
+    return AT_OK;
+fail:
+    free(s);
+    return AT_EUNAVAIL;
+}
+
+int http_server_port(const http_server *s)
+{
+    return s->port;
+}
+
+void http_server_stop(http_server *s, int timeout_s)
+{
+    if (!s)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    int64_t deadline = clock_mono_us() + (int64_t)timeout_s * 1000000;
+    while (atomic_load(&s->in_flight) > 0 && clock_mono_us() < deadline) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&s->in_flight) > 0)
+        log_event(LOG_WARN, "shutdown timeout; closing requests still in flight",
+                  json_pack("{s:i}", "in_flight", atomic_load(&s->in_flight)));
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}
+
+const char *http_param(const http_req *req, const char *name)
+{
+    for (int i = 0; i < req->nparams; i++)
+        if (strcmp(req->param_names[i], name) == 0)
+            return req->param_values[i];
+    return NULL;
+}
+
+const char *http_header(const http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_cookie(const http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
