@@ -4,6 +4,7 @@
 #ifndef AT_API_H
 #define AT_API_H
 
+#include "auth/sessions.h"
 #include "base/config.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -20,6 +21,27 @@ static inline api_app *api_app_of(const http_req *req)
     return (api_app *)req->app;
 }
 
+/* Who is calling, set by the guard on authenticated routes (req->principal). */
+typedef struct api_principal {
+    auth_user user;
+    auth_session session;
+    char token[SESSION_TOKEN_MAX]; /* the session cookie's secret; never logged or returned */
+    char csrf[SESSION_CSRF_MAX];
+} api_principal;
+
+static inline api_principal *api_principal_of(const http_req *req)
+{
+    return (api_principal *)req->principal;
+}
+
+/* The session cookie's name: __Host- prefixed when served over TLS. */
+const char *api_session_cookie_name(const config *cfg);
+/* api_set_session_cookie sets (token != NULL) or clears the session cookie on the response. */
+void api_set_session_cookie(http_req *req, const char *token, int64_t max_age_s);
+/* api_origin_ok reports whether the request's Origin (or, without one, Sec-Fetch-Site) shows it comes
+ * from our own pages. With allow_missing, a request carrying neither header passes (scripts). */
+bool api_origin_ok(http_req *req, bool allow_missing);
+
 /* api_tables returns the route tables of every API file, in matching order; *count gets their number. */
 const http_route_table *api_tables(size_t *count);
 
@@ -32,5 +54,6 @@ void api_register_jobs(const config *cfg);
 /* Route tables, one per file. */
 extern const http_route_table api_system_routes;
 extern const http_route_table api_test_routes;
+extern const http_route_table api_auth_routes;
 
 #endif

@@ -1,15 +1,88 @@
-/* The guard that runs before every handler: it decides from the route row alone whether the caller
- * may proceed (DESIGN.md §2). Public and test rows pass; operator rows (metrics) answer only on
- * loopback, and 404 elsewhere, so the endpoint is not advertised. */
+/* The guard that runs before every handler (DESIGN.md §2): it authenticates the caller the route row
+ * asks for and checks CSRF on cookie-authenticated writes, before any handler code runs.
+ *   AUTH_PUBLIC, AUTH_TEST: pass (test rows do not even match outside test mode).
+ *   AUTH_OPERATOR: loopback only; 404 elsewhere, so the endpoint is not advertised.
+ *   AUTH_SESSION, AUTH_USER: a live session cookie (401 otherwise); a state-changing method also needs
+ *     the session's X-CSRF-Token and an Origin (or Sec-Fetch-Site) of our own (403 otherwise). */
 #include "api/api.h"
 
 #include "base/err.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool guard_is_loopback(const char *ip)
 {
     return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 || strncmp(ip, "::ffff:127.", 11) == 0;
+}
+
+const char *api_session_cookie_name(const config *cfg)
+{
+    return cfg->tls ? "__Host-atrium_session" : "atrium_session";
+}
+
+void api_set_session_cookie(http_req *req, const char *token, int64_t max_age_s)
+{
+    const config *cfg = api_app_of(req)->cfg;
+    char cookie[256];
+    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%lld%s",
+             api_session_cookie_name(cfg), token ? token : "", token ? (long long)max_age_s : 0LL,
+             cfg->tls ? "; Secure" : "");
+    http_set_header(req, "Set-Cookie", cookie);
+}
+
+bool api_origin_ok(http_req *req, bool allow_missing)
+{
+    const config *cfg = api_app_of(req)->cfg;
+    const char *origin = http_header(req, "Origin");
+    if (origin) {
+        if (cfg->public_origin[0])
+            return strcmp(origin, cfg->public_origin) == 0;
+        const char *host = http_header(req, "Host");
+        char expected[512];
+        if (!host)
+            return false;
+        snprintf(expected, sizeof(expected), "%s://%s", cfg->tls ? "https" : "http", host);
+        return strcmp(origin, expected) == 0;
+    }
+    const char *site = http_header(req, "Sec-Fetch-Site");
+    if (site)
+        return strcmp(site, "same-origin") == 0;
+    return allow_missing;
+}
+
+/* Resolves the session cookie into a principal on the request arena; replies 401 when it fails. */
+static int guard_session(http_req *req)
+{
+    api_app *app = api_app_of(req);
+    const char *token = http_cookie(req, api_session_cookie_name(app->cfg));
+    api_principal *p = arena_zalloc(&req->arena, sizeof(*p));
+    if (!token) {
+        http_reply_problem(req, 401, "unauthenticated", "Sign in to continue.", NULL);
+        return AT_EUNAUTH;
+    }
+    int rc = sessions_resolve(app->store, token, req->client_ip, &p->session, &p->user);
+    if (rc != AT_OK) {
+        if (rc == AT_EUNAUTH) {
+            api_set_session_cookie(req, NULL, 0);
+            http_reply_problem(req, 401, "unauthenticated", "Your session has ended; sign in again.", NULL);
+        } else {
+            http_reply_status(req, rc);
+        }
+        return rc;
+    }
+    snprintf(p->token, sizeof(p->token), "%s", token);
+    sessions_csrf(token, p->csrf);
+    req->principal = p;
+    if (req->method == HM_GET || req->method == HM_HEAD || req->method == HM_OPTIONS)
+        return AT_OK;
+    const char *sent = http_header(req, "X-CSRF-Token");
+    if (!sent || !crypto_equal(sent, strlen(sent), p->csrf, strlen(p->csrf)) || !api_origin_ok(req, false)) {
+        http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.",
+                           "Send the X-CSRF-Token header of your session from the same origin.");
+        return AT_EFORBIDDEN;
+    }
+    return AT_OK;
 }
 
 int api_guard(http_req *req)
@@ -23,6 +96,9 @@ int api_guard(http_req *req)
             return AT_OK;
         http_reply_status(req, AT_ENOTFOUND);
         return AT_ENOTFOUND;
+    case AUTH_SESSION:
+    case AUTH_USER:
+        return guard_session(req);
     default:
         http_reply_status(req, AT_EUNAUTH);
         return AT_EUNAUTH;

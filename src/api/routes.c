@@ -5,9 +5,10 @@
 const http_route_table *api_tables(size_t *count)
 {
     /* Built on first use: C cannot initialise a static array from other files' extern objects. */
-    static http_route_table tables[2];
+    static http_route_table tables[3];
     tables[0] = api_system_routes;
-    tables[1] = api_test_routes;
+    tables[1] = api_auth_routes;
+    tables[2] = api_test_routes;
     *count = sizeof(tables) / sizeof(tables[0]);
     return tables;
 }

@@ -139,6 +139,9 @@ int http_reply_text(http_req *req, int status, const char *content_type, const c
 int http_reply_problem(http_req *req, int status, const char *slug, const char *title, const char *detail);
 /* http_reply_invalid sends 400 with every error of errs in "errors": [{field, code, message}]. */
 int http_reply_invalid(http_req *req, const field_errors *errs);
+/* http_reply_problem_errors sends any problem status with an "errors" list (409 naming a taken field ...). */
+int http_reply_problem_errors(http_req *req, int status, const char *slug, const char *title,
+                              const field_errors *errs);
 /* http_reply_status answers the shared status code (AT_ENOTFOUND -> 404 ...) with a generic problem. */
 int http_reply_status(http_req *req, int at_status);
 

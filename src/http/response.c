@@ -84,9 +84,10 @@ int http_reply_problem(http_req *req, int status, const char *slug, const char *
     return AT_OK;
 }
 
-int http_reply_invalid(http_req *req, const field_errors *errs)
+int http_reply_problem_errors(http_req *req, int status, const char *slug, const char *title,
+                              const field_errors *errs)
 {
-    json_t *p = response_problem(400, "validation", "The request is not valid.",
+    json_t *p = response_problem(status, slug, title,
                                  errs->count == 1 ? errs->items[0].message : "Several fields are not valid.");
     json_t *list = json_array();
     for (size_t i = 0; i < errs->count; i++)
@@ -95,8 +96,13 @@ int http_reply_invalid(http_req *req, const field_errors *errs)
     json_object_set_new(p, "errors", list);
     char *text = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(p);
-    http_reply_raw(req, 400, "application/problem+json", text, text ? strlen(text) : 0);
+    http_reply_raw(req, status, "application/problem+json", text, text ? strlen(text) : 0);
     return AT_OK;
+}
+
+int http_reply_invalid(http_req *req, const field_errors *errs)
+{
+    return http_reply_problem_errors(req, 400, "validation", "The request is not valid.", errs);
 }
 
 int http_status_for(int at_status)

@@ -1,0 +1,274 @@
+/* Accounts and sessions: sign-in, sign-up, sign-out, the current user, their sessions and password. */
+#include "api/api.h"
+
+#include "auth/login.h"
+#include "base/clock.h"
+#include "base/err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The body answered by sign-in, sign-up and /me: the user, the session and its CSRF token. */
+static json_t *auth_session_body(const auth_user *u, const auth_session *sess, const char *csrf)
+{
+    char expires[32];
+    clock_format_rfc3339(sess->expires_at, expires);
+    return json_pack("{s:o, s:s, s:{s:s, s:s}}", "user", users_to_json(u), "csrf_token", csrf, "session", "id",
+                     sess->id, "expires_at", expires);
+}
+
+/* Replies 201 with a new session's cookie and body. */
+static int auth_reply_signed_in(http_req *req, const auth_user *u, const auth_session *sess, const char *token)
+{
+    char csrf[SESSION_CSRF_MAX];
+    sessions_csrf(token, csrf);
+    api_set_session_cookie(req, token, (sess->expires_at - clock_now_us()) / 1000000 +
+                                           (int64_t)api_app_of(req)->cfg->session_absolute_s);
+    return http_reply_json(req, 201, auth_session_body(u, sess, csrf));
+}
+
+/* Counts an attempt against the per-IP limit of `what`; replies 429 and returns non-OK when over. */
+static int auth_rate_or_reply(http_req *req, const char *what)
+{
+    char bucket[128];
+    int64_t retry = 0;
+    snprintf(bucket, sizeof(bucket), "%s:%s", what, req->client_ip);
+    int rc = login_rate_hit(api_app_of(req)->store, bucket, api_app_of(req)->cfg->login_ip_per_minute, &retry);
+    if (rc == AT_ELIMIT) {
+        char text[32];
+        snprintf(text, sizeof(text), "%lld", (long long)retry);
+        http_set_header(req, "Retry-After", text);
+        http_reply_problem(req, 429, "rate-limited", "Too many attempts from your network; wait and try again.", NULL);
+        return rc;
+    }
+    if (rc != AT_OK)
+        http_reply_status(req, rc);
+    return rc;
+}
+
+static int auth_options(http_req *req)
+{
+    const config *cfg = api_app_of(req)->cfg;
+    return http_reply_json(req, 200, json_pack("{s:b, s:i}", "signup_enabled", cfg->signup_enabled,
+                                               "password_min_length", cfg->password_min_length));
+}
+
+static const jv_field auth_signin_fields[] = {
+    {"email", JV_STRING, JV_REQUIRED, 1, USER_EMAIL_MAX, NULL},
+    {"password", JV_STRING, JV_REQUIRED, 1, PASSWORD_MAX_BYTES, NULL},
+};
+
+static int auth_signin(http_req *req)
+{
+    json_t *body;
+    auth_user user;
+    auth_session sess;
+    char token[SESSION_TOKEN_MAX];
+
+    if (!api_origin_ok(req, true))
+        return http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.", NULL);
+    if (http_body_or_reply(req, auth_signin_fields, 2, &body) != AT_OK)
+        return AT_OK;
+    if (auth_rate_or_reply(req, "login") != AT_OK)
+        return AT_OK;
+    json_t *email = json_object_get(body, "email"), *pw = json_object_get(body, "password");
+    int rc = login_password(api_app_of(req)->store, json_string_value(email), json_string_length(email),
+                            json_string_value(pw), json_string_length(pw), req->client_ip,
+                            http_header(req, "User-Agent"), &user, &sess, token);
+    if (rc == AT_EUNAUTH)
+        return http_reply_problem(req, 401, "invalid-credentials", "The email or password is incorrect.", NULL);
+    if (rc != AT_OK)
+        return http_reply_status(req, rc);
+    return auth_reply_signed_in(req, &user, &sess, token);
+}
+
+static const jv_field auth_signup_fields[] = {
+    {"name", JV_STRING, JV_REQUIRED | JV_TRIM, 1, USER_NAME_MAX_CHARS, users_check_name},
+    {"email", JV_STRING, JV_REQUIRED, 1, USER_EMAIL_MAX, users_check_email},
+    {"password", JV_STRING, JV_REQUIRED, 1, PASSWORD_MAX_BYTES, NULL},
+};
+
+typedef struct auth_signup_ctx {
+    const char *email, *name, *password;
+    size_t password_len;
+    const char *ip, *user_agent;
+    auth_user user;
+    auth_session session;
+    char token[SESSION_TOKEN_MAX];
+} auth_signup_ctx;
+
+static int auth_signup_tx(store_conn *c, void *ctx)
+{
+    auth_signup_ctx *s = ctx;
+    int rc = users_create(c, s->email, s->name, s->password, s->password_len, false, &s->user);
+    if (rc == AT_OK)
+        rc = sessions_create(c, s->user.id, s->ip, s->user_agent, s->token, &s->session);
+    return rc;
+}
+
+static int auth_signup(http_req *req)
+{
+    const config *cfg = api_app_of(req)->cfg;
+    json_t *body;
+    field_errors errs;
+    char email[USER_EMAIL_MAX + 1];
+    const char *code = NULL;
+
+    if (!cfg->signup_enabled)
+        return http_reply_problem(req, 403, "signup-disabled", "Sign-up is turned off; ask an administrator.", NULL);
+    if (!api_origin_ok(req, true))
+        return http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.", NULL);
+    if (http_body_or_reply(req, auth_signup_fields, 3, &body) != AT_OK)
+        return AT_OK;
+    json_t *pw = json_object_get(body, "password");
+    const char *name = json_string_value(json_object_get(body, "name"));
+    json_t *email_raw = json_object_get(body, "email");
+    users_normalize_email(json_string_value(email_raw), json_string_length(email_raw), email);
+    const char *why = password_policy_check(json_string_value(pw), json_string_length(pw), cfg->password_min_length,
+                                            email, name, &code);
+    if (why) {
+        fe_init(&errs, &req->arena);
+        fe_add(&errs, "password", code, "%s", why);
+        return http_reply_invalid(req, &errs);
+    }
+    if (auth_rate_or_reply(req, "signup") != AT_OK)
+        return AT_OK;
+    auth_signup_ctx s;
+    memset(&s, 0, sizeof(s));
+    s.email = email;
+    s.name = name;
+    s.password = json_string_value(pw);
+    s.password_len = json_string_length(pw);
+    s.ip = req->client_ip;
+    s.user_agent = http_header(req, "User-Agent");
+    int rc = store_tx(api_app_of(req)->store, true, auth_signup_tx, &s);
+    if (rc == AT_ECONFLICT) {
+        fe_init(&errs, &req->arena);
+        fe_add(&errs, "email", "taken", "An account with this email already exists; sign in instead.");
+        return http_reply_problem_errors(req, 409, "conflict", "An account with this email already exists.", &errs);
+    }
+    if (rc != AT_OK)
+        return http_reply_status(req, rc);
+    return auth_reply_signed_in(req, &s.user, &s.session, s.token);
+}
+
+static int auth_signout(http_req *req)
+{
+    api_principal *p = api_principal_of(req);
+    int rc = sessions_end(api_app_of(req)->store, p->user.id, p->session.id);
+    if (rc != AT_OK && rc != AT_ENOTFOUND)
+        return http_reply_status(req, rc);
+    api_set_session_cookie(req, NULL, 0);
+    return http_reply_empty(req, 204);
+}
+
+static int auth_me(http_req *req)
+{
+    api_principal *p = api_principal_of(req);
+    return http_reply_json(req, 200, auth_session_body(&p->user, &p->session, p->csrf));
+}
+
+static int auth_sessions_list(http_req *req)
+{
+    api_principal *p = api_principal_of(req);
+    json_t *items = NULL;
+    int rc = sessions_list(api_app_of(req)->store, p->user.id, p->session.id, &items);
+    if (rc != AT_OK)
+        return http_reply_status(req, rc);
+    return http_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+static int auth_sessions_end_one(http_req *req)
+{
+    api_principal *p = api_principal_of(req);
+    const char *id = http_param(req, "session_id");
+    if (!id_valid("ses", id, strlen(id)))
+        return http_reply_status(req, AT_ENOTFOUND);
+    int rc = sessions_end(api_app_of(req)->store, p->user.id, id);
+    if (rc != AT_OK)
+        return http_reply_status(req, rc);
+    if (strcmp(id, p->session.id) == 0)
+        api_set_session_cookie(req, NULL, 0);
+    return http_reply_empty(req, 204);
+}
+
+static int auth_sessions_end_others(http_req *req)
+{
+    api_principal *p = api_principal_of(req);
+    int64_t ended = 0;
+    int rc = sessions_end_others(api_app_of(req)->store, p->user.id, p->session.id, &ended);
+    if (rc != AT_OK)
+        return http_reply_status(req, rc);
+    return http_reply_json(req, 200, json_pack("{s:I}", "ended", (json_int_t)ended));
+}
+
+static const jv_field auth_password_fields[] = {
+    {"current_password", JV_STRING, JV_REQUIRED, 1, PASSWORD_MAX_BYTES, NULL},
+    {"new_password", JV_STRING, JV_REQUIRED, 1, PASSWORD_MAX_BYTES, NULL},
+};
+
+typedef struct auth_password_ctx {
+    api_principal *p;
+    const char *current, *next;
+    size_t current_len, next_len;
+    bool wrong_current;
+} auth_password_ctx;
+
+static int auth_password_tx(store_conn *c, void *ctx)
+{
+    auth_password_ctx *a = ctx;
+    auth_user u;
+    char hash[PASSWORD_HASH_MAX];
+    int rc = users_find(c, a->p->user.id, &u, hash);
+    if (rc != AT_OK)
+        return rc;
+    if (!password_verify(hash, a->current, a->current_len, NULL)) {
+        a->wrong_current = true;
+        return AT_EINVAL;
+    }
+    return users_set_password(c, a->p->user.id, a->next, a->next_len, a->p->session.id);
+}
+
+static int auth_password(http_req *req)
+{
+    api_principal *p = api_principal_of(req);
+    json_t *body;
+    field_errors errs;
+    const char *code = NULL;
+
+    if (http_body_or_reply(req, auth_password_fields, 2, &body) != AT_OK)
+        return AT_OK;
+    json_t *cur = json_object_get(body, "current_password"), *nxt = json_object_get(body, "new_password");
+    fe_init(&errs, &req->arena);
+    const char *why = password_policy_check(json_string_value(nxt), json_string_length(nxt),
+                                            api_app_of(req)->cfg->password_min_length, p->user.email, p->user.name,
+                                            &code);
+    if (why) {
+        fe_add(&errs, "new_password", code, "%s", why);
+        return http_reply_invalid(req, &errs);
+    }
+    auth_password_ctx a = {p, json_string_value(cur), json_string_value(nxt), json_string_length(cur),
+                           json_string_length(nxt), false};
+    int rc = store_tx(api_app_of(req)->store, true, auth_password_tx, &a);
+    if (a.wrong_current) {
+        fe_add(&errs, "current_password", "incorrect", "The current password is not correct.");
+        return http_reply_invalid(req, &errs);
+    }
+    if (rc != AT_OK)
+        return http_reply_status(req, rc);
+    return http_reply_empty(req, 204);
+}
+
+static const http_route auth_rows[] = {
+    {HM_GET, "/api/v1/auth/options", auth_options, AUTH_PUBLIC, NULL, ACCESS_NONE, 0},
+    {HM_POST, "/api/v1/session", auth_signin, AUTH_PUBLIC, NULL, ACCESS_NONE, 0},
+    {HM_DELETE, "/api/v1/session", auth_signout, AUTH_SESSION, NULL, ACCESS_NONE, 0},
+    {HM_POST, "/api/v1/signup", auth_signup, AUTH_PUBLIC, NULL, ACCESS_NONE, 0},
+    {HM_GET, "/api/v1/me", auth_me, AUTH_SESSION, "profile", ACCESS_READ, 0},
+    {HM_GET, "/api/v1/me/sessions", auth_sessions_list, AUTH_SESSION, "profile", ACCESS_READ, 0},
+    {HM_DELETE, "/api/v1/me/sessions", auth_sessions_end_others, AUTH_SESSION, "profile", ACCESS_WRITE, 0},
+    {HM_DELETE, "/api/v1/me/sessions/:session_id", auth_sessions_end_one, AUTH_SESSION, "profile", ACCESS_WRITE, 0},
+    {HM_POST, "/api/v1/me/password", auth_password, AUTH_SESSION, "profile", ACCESS_WRITE, 0},
+};
+
+const http_route_table api_auth_routes = {auth_rows, sizeof(auth_rows) / sizeof(auth_rows[0])};

@@ -1,0 +1,193 @@
+/* Sign-in: per-IP windows, per-account growing locks, constant-shape answers. */
+#include "auth/login.h"
+
+#include "base/clock.h"
+#include "base/config.h"
+#include "base/err.h"
+
+#include <string.h>
+
+typedef struct login_rate {
+    const char *bucket;
+    int64_t now;
+    int64_t hits;
+    int64_t window_start;
+} login_rate;
+
+static int login_rate_tx(store_conn *c, void *ctx)
+{
+    login_rate *lr = ctx;
+    store_rows *r = NULL;
+    store_arg args[] = {sa_text(lr->bucket), sa_int(lr->now), sa_int(lr->now - 60 * 1000000LL)};
+    int rc = store_query(c,
+                         "INSERT INTO rate_windows (bucket, window_start, hits) VALUES ($1, $2, 1) "
+                         "ON CONFLICT (bucket) DO UPDATE SET "
+                         "hits = CASE WHEN rate_windows.window_start > $3 THEN rate_windows.hits + 1 ELSE 1 END, "
+                         "window_start = CASE WHEN rate_windows.window_start > $3 THEN rate_windows.window_start "
+                         "ELSE $2 END RETURNING hits, window_start",
+                         args, 3, &r);
+    if (rc != AT_OK)
+        return rc;
+    rc = store_rows_next(r);
+    if (rc == 1) {
+        lr->hits = store_rows_int(r, 0);
+        lr->window_start = store_rows_int(r, 1);
+        rc = AT_OK;
+    } else {
+        rc = rc == 0 ? AT_EINTERNAL : rc;
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+int login_rate_hit(store *s, const char *bucket, int limit, int64_t *retry_after_s)
+{
+    login_rate lr = {bucket, clock_now_us(), 0, 0};
+    int rc = store_tx(s, true, login_rate_tx, &lr);
+    if (rc != AT_OK)
+        return rc;
+    if (lr.hits > limit) {
+        int64_t wait_us = lr.window_start + 60 * 1000000LL - lr.now;
+        *retry_after_s = wait_us <= 0 ? 1 : (wait_us + 999999) / 1000000;
+        return AT_ELIMIT;
+    }
+    return AT_OK;
+}
+
+/* Account state read before the password is checked. */
+typedef struct login_account {
+    auth_user user;
+    char hash[PASSWORD_HASH_MAX];
+    int64_t failed_logins;
+    int64_t last_failed_at;
+    int64_t locked_until;
+} login_account;
+
+static int login_load(store *s, const char *email, login_account *a)
+{
+    store_conn *c = NULL;
+    store_rows *r = NULL;
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        return rc;
+    rc = users_find_by_email(c, email, &a->user, a->hash);
+    if (rc != AT_OK)
+        goto out;
+    store_arg args[] = {sa_text(a->user.id)};
+    rc = store_query(c, "SELECT failed_logins, last_failed_at, locked_until FROM users WHERE id = $1", args, 1, &r);
+    if (rc != AT_OK)
+        goto out;
+    if (store_rows_next(r) == 1) {
+        a->failed_logins = store_rows_int(r, 0);
+        a->last_failed_at = store_rows_is_null(r, 1) ? 0 : store_rows_int(r, 1);
+        a->locked_until = store_rows_is_null(r, 2) ? 0 : store_rows_int(r, 2);
+    }
+out:
+    store_rows_free(r);
+    store_release(c);
+    return rc;
+}
+
+typedef struct login_failure {
+    const char *user_id;
+    int64_t now;
+} login_failure;
+
+/* Counts a failure; past the threshold the lock grows by one step per failure up to the maximum.
+ * The count restarts when the previous failure is older than the reset period. The row is read and
+ * written in one write transaction (FOR UPDATE on PostgreSQL), so concurrent failures all count. */
+static int login_failure_tx(store_conn *c, void *ctx)
+{
+    login_failure *f = ctx;
+    const config *cfg = config_get();
+    store_rows *r = NULL;
+    store_arg id[] = {sa_text(f->user_id)};
+    int rc = store_query(c, "SELECT failed_logins, last_failed_at, locked_until FROM users WHERE id = $1 FOR UPDATE",
+                         id, 1, &r);
+    if (rc != AT_OK)
+        return rc;
+    if ((rc = store_rows_next(r)) != 1) {
+        store_rows_free(r);
+        return rc == 0 ? AT_ENOTFOUND : rc;
+    }
+    int64_t failures = store_rows_int(r, 0);
+    int64_t last = store_rows_is_null(r, 1) ? 0 : store_rows_int(r, 1);
+    int64_t locked_until = store_rows_is_null(r, 2) ? 0 : store_rows_int(r, 2);
+    store_rows_free(r);
+    if (last < f->now - (int64_t)cfg->lockout_reset_s * 1000000)
+        failures = 0;
+    failures++;
+    if (failures >= cfg->lockout_threshold) {
+        int64_t lock = (int64_t)cfg->lockout_step_s * (1 + failures - cfg->lockout_threshold);
+        if (lock > cfg->lockout_max_s)
+            lock = cfg->lockout_max_s;
+        locked_until = f->now + lock * 1000000;
+    }
+    store_arg args[] = {sa_int(failures), sa_int(f->now), locked_until ? sa_int(locked_until) : sa_null(),
+                        sa_text(f->user_id)};
+    return store_exec(c, "UPDATE users SET failed_logins = $1, last_failed_at = $2, locked_until = $3 WHERE id = $4",
+                      args, 4, NULL);
+}
+
+typedef struct login_success {
+    login_account *account;
+    const char *password;
+    size_t password_len;
+    bool rehash;
+    const char *ip;
+    const char *user_agent;
+    auth_session *session;
+    char *token;
+} login_success;
+
+static int login_success_tx(store_conn *c, void *ctx)
+{
+    login_success *ls = ctx;
+    char hash[PASSWORD_HASH_MAX];
+    store_arg args[] = {sa_text(ls->account->user.id)};
+    int rc = store_exec(c, "UPDATE users SET failed_logins = 0, last_failed_at = NULL, locked_until = NULL WHERE id = $1",
+                        args, 1, NULL);
+    if (rc == AT_OK && ls->rehash && password_hash(ls->password, ls->password_len, hash) == AT_OK) {
+        store_arg rh[] = {sa_text(hash), sa_text(ls->account->user.id)};
+        rc = store_exec(c, "UPDATE users SET password_hash = $1 WHERE id = $2", rh, 2, NULL);
+    }
+    if (rc == AT_OK)
+        rc = sessions_create(c, ls->account->user.id, ls->ip, ls->user_agent, ls->token, ls->session);
+    return rc;
+}
+
+int login_password(store *s, const char *email, size_t email_len, const char *password, size_t password_len,
+                   const char *ip, const char *user_agent, auth_user *user_out, auth_session *session_out,
+                   char token_out[SESSION_TOKEN_MAX])
+{
+    char normal[USER_EMAIL_MAX + 1];
+    login_account a;
+    bool rehash = false;
+    int64_t now = clock_now_us();
+
+    memset(&a, 0, sizeof(a));
+    if (users_normalize_email(email, email_len, normal) != AT_OK) {
+        password_burn(password, password_len);
+        return AT_EUNAUTH;
+    }
+    int rc = login_load(s, normal, &a);
+    if (rc == AT_ENOTFOUND || (rc == AT_OK && a.locked_until > now)) {
+        /* Unknown and locked accounts cost a verification too, and failures while locked do not count. */
+        password_burn(password, password_len);
+        return AT_EUNAUTH;
+    }
+    if (rc != AT_OK)
+        return rc;
+    if (!password_verify(a.hash, password, password_len, &rehash)) {
+        login_failure f = {a.user.id, now};
+        rc = store_tx(s, true, login_failure_tx, &f);
+        return rc == AT_OK ? AT_EUNAUTH : rc;
+    }
+    if (a.user.disabled)
+        return AT_EUNAUTH;
+    login_success ls = {&a, password, password_len, rehash, ip, user_agent, session_out, token_out};
+    rc = store_tx(s, true, login_success_tx, &ls);
+    if (rc == AT_OK)
+        *user_out = a.user;
+    return rc;
+}
