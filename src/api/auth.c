@@ -22,8 +22,8 @@ static int auth_reply_signed_in(http_req *req, const auth_user *u, const auth_se
 {
     char csrf[SESSION_CSRF_MAX];
     sessions_csrf(token, csrf);
-    api_set_session_cookie(req, token, (sess->expires_at - clock_now_us()) / 1000000 +
-                                           (int64_t)api_app_of(req)->cfg->session_absolute_s);
+    /* The browser may keep the cookie for the absolute lifetime; the idle expiry is enforced here. */
+    api_set_session_cookie(req, token, (int64_t)api_app_of(req)->cfg->session_absolute_s);
     return http_reply_json(req, 201, auth_session_body(u, sess, csrf));
 }
 

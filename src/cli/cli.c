@@ -153,6 +153,8 @@ int cli_main(int argc, char **argv)
         return cli_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
         return cli_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "user") == 0)
+        return cli_user(argc - 1, argv + 1);
     if (strcmp(cmd, "backup") == 0)
         return cli_backup(argc - 1, argv + 1);
     if (strcmp(cmd, "config") == 0)

@@ -22,5 +22,6 @@ int cli_setup(config *cfg, store **out);
 /* Subcommands (one file each). argv[0] is the subcommand's name. */
 int cli_serve(int argc, char **argv);
 int cli_demo(int argc, char **argv);
+int cli_user(int argc, char **argv);
 
 #endif

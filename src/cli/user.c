@@ -1,0 +1,201 @@
+/* `atrium user ...`: operator commands for accounts. Passwords never travel on the command line (they
+ * would show in `ps`): --password-stdin reads one line from standard input, and otherwise a strong
+ * password is generated and printed once. */
+#include "cli/cli.h"
+
+#include "auth/users.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char user_usage[] =
+    "Usage: atrium user COMMAND ...\n"
+    "  add EMAIL [--name NAME] [--developer] [--password-stdin]\n"
+    "  list\n"
+    "  disable EMAIL | enable EMAIL\n"
+    "  set-password EMAIL [--password-stdin]\n"
+    "  grant-developer EMAIL | revoke-developer EMAIL\n"
+    "Without --password-stdin a strong password is generated and printed once.\n";
+
+/* Reads the password from stdin or generates one into out (cap bytes). Returns AT_OK or AT_EINVAL. */
+static int user_password(bool from_stdin, char *out, size_t cap, bool *generated)
+{
+    *generated = !from_stdin;
+    if (!from_stdin) {
+        crypto_token(18, out, cap);
+        return AT_OK;
+    }
+    if (!fgets(out, (int)cap, stdin))
+        return AT_EINVAL;
+    out[strcspn(out, "\r\n")] = '\0';
+    return AT_OK;
+}
+
+typedef struct user_add_ctx {
+    const char *email, *name, *password;
+    bool developer;
+    auth_user user;
+} user_add_ctx;
+
+static int user_add_tx(store_conn *c, void *ctx)
+{
+    user_add_ctx *a = ctx;
+    return users_create(c, a->email, a->name, a->password, strlen(a->password), a->developer, &a->user);
+}
+
+typedef struct user_pw_ctx {
+    const char *email, *password;
+} user_pw_ctx;
+
+static int user_set_password_tx(store_conn *c, void *ctx)
+{
+    user_pw_ctx *p = ctx;
+    auth_user u;
+    int rc = users_find_by_email(c, p->email, &u, NULL);
+    if (rc == AT_OK)
+        rc = users_set_password(c, u.id, p->password, strlen(p->password), NULL);
+    return rc;
+}
+
+/* Applies the policy to an operator-chosen password; prints why not. */
+static int user_check_password(const char *pw, const char *email, const char *name)
+{
+    const char *code = NULL;
+    const char *why = password_policy_check(pw, strlen(pw), config_get()->password_min_length, email, name, &code);
+    if (why) {
+        fprintf(stderr, "atrium: password refused: %s\n", why);
+        return AT_EINVAL;
+    }
+    return AT_OK;
+}
+
+static int user_list(store *s)
+{
+    json_t *list = NULL;
+    size_t i;
+    json_t *u;
+    if (users_list(s, &list) != AT_OK)
+        return CLI_FAIL;
+    printf("%-32s %-32s %-24s %-9s %s\n", "ID", "EMAIL", "NAME", "STATUS", "DEVELOPER");
+    json_array_foreach(list, i, u)
+    {
+        printf("%-32s %-32s %-24s %-9s %s\n", json_string_value(json_object_get(u, "id")),
+               json_string_value(json_object_get(u, "email")), json_string_value(json_object_get(u, "name")),
+               json_is_true(json_object_get(u, "disabled")) ? "disabled" : "active",
+               json_is_true(json_object_get(u, "developer")) ? "yes" : "no");
+    }
+    json_decref(list);
+    return CLI_OK;
+}
+
+int cli_user(int argc, char **argv)
+{
+    config cfg;
+    store *s = NULL;
+    char email[USER_EMAIL_MAX + 1];
+    char password[PASSWORD_MAX_BYTES + 2];
+    const char *name = NULL;
+    bool developer = false, from_stdin = false, generated = false;
+    int rc = CLI_USAGE;
+
+    if (argc < 2 || strcmp(argv[1], "help") == 0) {
+        fputs(user_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    const char *cmd = argv[1];
+    bool needs_email = strcmp(cmd, "list") != 0;
+    if (needs_email) {
+        if (argc < 3 || users_normalize_email(argv[2], strlen(argv[2]), email) != AT_OK) {
+            fprintf(stderr, "atrium: user %s needs a valid EMAIL\n\n%s", cmd, user_usage);
+            return CLI_USAGE;
+        }
+        for (int i = 3; i < argc; i++) {
+            if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+                name = argv[++i];
+            else if (strcmp(argv[i], "--developer") == 0)
+                developer = true;
+            else if (strcmp(argv[i], "--password-stdin") == 0)
+                from_stdin = true;
+            else {
+                fprintf(stderr, "atrium: unknown option '%s'\n\n%s", argv[i], user_usage);
+                return CLI_USAGE;
+            }
+        }
+    }
+    if ((rc = cli_setup(&cfg, &s)) != CLI_OK)
+        return rc;
+    rc = CLI_FAIL;
+    if (strcmp(cmd, "list") == 0) {
+        rc = user_list(s);
+    } else if (strcmp(cmd, "add") == 0) {
+        if (!name) {
+            name = email;
+        }
+        if (user_password(from_stdin, password, sizeof(password), &generated) != AT_OK ||
+            user_check_password(password, email, name) != AT_OK)
+            goto out;
+        user_add_ctx a;
+        memset(&a, 0, sizeof(a));
+        a.email = email;
+        a.name = name;
+        a.password = password;
+        a.developer = developer;
+        int st = store_tx(s, true, user_add_tx, &a);
+        if (st == AT_ECONFLICT)
+            fprintf(stderr, "atrium: a user with email %s already exists\n", email);
+        else if (st != AT_OK)
+            fprintf(stderr, "atrium: could not add the user (%s)\n", at_status_name(st));
+        else {
+            printf("added %s (%s)%s\n", email, a.user.id, developer ? " with developer access" : "");
+            if (generated)
+                printf("password: %s\n(shown once; the user can change it after signing in)\n", password);
+            rc = CLI_OK;
+        }
+    } else if (strcmp(cmd, "set-password") == 0) {
+        if (user_password(from_stdin, password, sizeof(password), &generated) != AT_OK ||
+            user_check_password(password, email, NULL) != AT_OK)
+            goto out;
+        user_pw_ctx p = {email, password};
+        int st = store_tx(s, true, user_set_password_tx, &p);
+        if (st == AT_ENOTFOUND)
+            fprintf(stderr, "atrium: no user with email %s\n", email);
+        else if (st == AT_OK) {
+            printf("password of %s changed; all of their sessions have ended\n", email);
+            if (generated)
+                printf("password: %s\n", password);
+            rc = CLI_OK;
+        }
+    } else {
+        int st;
+        const char *done;
+        if (strcmp(cmd, "disable") == 0)
+            st = users_set_disabled(s, email, true), done = "disabled; all of their sessions have ended";
+        else if (strcmp(cmd, "enable") == 0)
+            st = users_set_disabled(s, email, false), done = "enabled";
+        else if (strcmp(cmd, "grant-developer") == 0)
+            st = users_set_developer(s, email, true), done = "granted developer access";
+        else if (strcmp(cmd, "revoke-developer") == 0)
+            st = users_set_developer(s, email, false), done = "no longer has developer access";
+        else {
+            fprintf(stderr, "atrium: unknown user command '%s'\n\n%s", cmd, user_usage);
+            rc = CLI_USAGE;
+            goto out;
+        }
+        if (st == AT_ENOTFOUND)
+            fprintf(stderr, "atrium: no user with email %s\n", email);
+        else if (st != AT_OK)
+            fprintf(stderr, "atrium: failed (%s)\n", at_status_name(st));
+        else {
+            printf("%s %s\n", email, done);
+            rc = CLI_OK;
+        }
+    }
+out:
+    memset(password, 0, sizeof(password));
+    store_close(s);
+    return rc;
+}
