@@ -83,6 +83,8 @@ struct http_req {
     int status;                  /* 0 until a reply was made */
     const char *content_type;
     buf out;
+    const void *borrowed;        /* a body that outlives the request (embedded assets), or NULL */
+    size_t borrowed_len;
     struct http_header *headers; /* extra response headers, a list in the arena */
     struct http_kept *kept;      /* JSON values released at completion (http_req_keep) */
     bool replied;

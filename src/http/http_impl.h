@@ -31,5 +31,7 @@ void http_metrics_in_flight(int delta);
 /* response.c */
 /* http_reply_raw records a reply whose body (heap, may be NULL) it takes over. */
 void http_reply_raw(http_req *req, int status, const char *content_type, char *body, size_t len);
+/* http_reply_borrowed records a reply whose body lives for the whole process (no copy is made). */
+void http_reply_borrowed(http_req *req, int status, const char *content_type, const void *body, size_t len);
 
 #endif

@@ -29,6 +29,13 @@ void http_reply_raw(http_req *req, int status, const char *content_type, char *b
     }
 }
 
+void http_reply_borrowed(http_req *req, int status, const char *content_type, const void *body, size_t len)
+{
+    http_reply_raw(req, status, content_type, NULL, 0);
+    req->borrowed = body;
+    req->borrowed_len = len;
+}
+
 void http_set_header(http_req *req, const char *name, const char *value)
 {
     struct http_header *h = arena_alloc(&req->arena, sizeof(*h));

@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +146,11 @@ static void server_dispatch(http_server *s, http_req *req)
 static enum MHD_Result server_queue(http_server *s, struct MHD_Connection *conn, http_req *req)
 {
     struct MHD_Response *resp;
-    if (req->out.data && req->out.len && req->status != 304)
+    if (req->borrowed && req->status != 304) {
+        free(req->out.data);
+        resp = MHD_create_response_from_buffer(req->borrowed_len, (void *)(uintptr_t)req->borrowed,
+                                               MHD_RESPMEM_PERSISTENT);
+    } else if (req->out.data && req->out.len && req->status != 304)
         resp = MHD_create_response_from_buffer(req->out.len, req->out.data, MHD_RESPMEM_MUST_FREE);
     else {
         free(req->out.data);

@@ -41,8 +41,9 @@ static int static_send(http_req *req, const http_asset *a, bool immutable)
     http_set_header(req, "ETag", a->etag);
     http_set_header(req, "Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
     if (inm && strcmp(inm, a->etag) == 0)
-        return http_reply_text(req, 304, NULL, "", 0);
-    return http_reply_text(req, 200, a->mime, (const char *)a->start, (size_t)(a->end - a->start));
+        return http_reply_empty(req, 304);
+    http_reply_borrowed(req, 200, a->mime, a->start, (size_t)(a->end - a->start));
+    return 0;
 }
 
 int http_static_serve(http_req *req)
@@ -57,7 +58,8 @@ int http_static_serve(http_req *req)
     a = static_find("/index.html");
     if (!a) {
         http_set_header(req, "Cache-Control", "no-cache");
-        return http_reply_text(req, 200, "text/html; charset=utf-8", static_not_built, sizeof(static_not_built) - 1);
+        http_reply_borrowed(req, 200, "text/html; charset=utf-8", static_not_built, sizeof(static_not_built) - 1);
+        return 0;
     }
     return static_send(req, a, false);
 }
