@@ -62,7 +62,7 @@ $(OUT)/obj/%.o: src/%.c | $(OUT)/gen/migrations.c
 # Embedded migrations: every src/store/schema/NNNN_name.sql as a C string, in order.
 $(OUT)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+	sh scripts/embed-sql.sh $(MIGRATIONS) > $@.$$$$ && mv $@.$$$$ $@
 
 $(OUT)/gen/migrations.o: $(OUT)/gen/migrations.c
 	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<

@@ -62,11 +62,12 @@ int jv_parse(const char *data, size_t len, json_t **out, field_errors *errs)
         fe_add(errs, "", "too_deep", "The JSON nests deeper than %d levels.", JV_MAX_DEPTH);
         return AT_EINVAL;
     }
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
-        const char *code = strstr(jerr.text, "duplicate") ? "duplicate_key"
-                           : strstr(jerr.text, "UTF-8")   ? "invalid_utf8"
-                                                          : "invalid_json";
+        enum json_error_code jc = json_error_code(&jerr);
+        const char *code = jc == json_error_duplicate_key ? "duplicate_key"
+                           : jc == json_error_invalid_utf8 ? "invalid_utf8"
+                                                           : "invalid_json";
         fe_add(errs, "", code, "The body is not valid JSON: %s (line %d, column %d).", jerr.text, jerr.line,
                jerr.column);
         return AT_EINVAL;
