@@ -1,0 +1,227 @@
+/* The hash-chained audit log. */
+#include "audit/audit.h"
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char audit_genesis[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/* The text that is hashed: every stored field, length-prefixed so no two events share an encoding. */
+static void audit_digest(const char *const fields[], size_t n, char out[CRYPTO_DIGEST_HEX])
+{
+    buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        const char *f = fields[i] ? fields[i] : "";
+        buf_printf(&b, "%zu:%s;", strlen(f), f);
+    }
+    crypto_keyed_hex(b.data, b.len, out);
+    buf_free(&b);
+}
+
+void audit_diff(json_t *changes, const char *key, const json_t *before, const json_t *after)
+{
+    json_t *nb = before ? json_deep_copy(before) : json_null();
+    json_t *na = after ? json_deep_copy(after) : json_null();
+    if (json_equal(nb, na)) {
+        json_decref(nb);
+        json_decref(na);
+        return;
+    }
+    json_object_set_new(changes, key, json_pack("{s:o, s:o}", "before", nb, "after", na));
+}
+
+int audit_append(store_conn *c, const char *workspace_id, const audit_actor *actor, const char *action,
+                 const char *target_type, const char *target_id, const json_t *changes)
+{
+    store_rows *r = NULL;
+    char id[ID_MAX], hash[CRYPTO_DIGEST_HEX], prev[CRYPTO_DIGEST_HEX], seq_text[24], at_text[24];
+    char *changes_text = NULL;
+    int64_t seq = 1, now = clock_now_us();
+    store_arg ws[] = {sa_text(workspace_id)};
+
+    int rc = store_query(c, "SELECT id FROM workspaces WHERE id = $1 FOR UPDATE", ws, 1, &r);
+    if (rc == AT_OK)
+        rc = store_rows_next(r) == 1 ? AT_OK : AT_ENOTFOUND;
+    store_rows_free(r);
+    r = NULL;
+    if (rc != AT_OK)
+        return rc;
+    snprintf(prev, sizeof(prev), "%s", audit_genesis);
+    rc = store_query(c, "SELECT seq, hash FROM audit_events WHERE workspace_id = $1 ORDER BY seq DESC LIMIT 1", ws, 1,
+                     &r);
+    if (rc != AT_OK)
+        return rc;
+    if ((rc = store_rows_next(r)) == 1) {
+        seq = store_rows_int(r, 0) + 1;
+        snprintf(prev, sizeof(prev), "%s", store_rows_text(r, 1));
+    }
+    store_rows_free(r);
+    if (rc < 0)
+        return rc;
+
+    id_new("aud", id);
+    if (changes && json_object_size(changes))
+        changes_text = json_dumps(changes, JSON_COMPACT | JSON_SORT_KEYS);
+    snprintf(seq_text, sizeof(seq_text), "%lld", (long long)seq);
+    snprintf(at_text, sizeof(at_text), "%lld", (long long)now);
+    const char *fields[] = {prev,         workspace_id,  seq_text,      id,           actor->type,
+                            actor->id,    actor->label,  action,        target_type,  target_id,
+                            changes_text, actor->ip,     actor->user_agent, actor->request_id, at_text};
+    audit_digest(fields, sizeof(fields) / sizeof(fields[0]), hash);
+    store_arg args[] = {sa_text(workspace_id), sa_int(seq),          sa_text(id),           sa_text(actor->type),
+                        sa_text(actor->id),    sa_text(actor->label), sa_text(action),      sa_text(target_type),
+                        sa_text(target_id),    sa_text(changes_text), sa_text(actor->ip),   sa_text(actor->user_agent),
+                        sa_text(actor->request_id), sa_int(now),     sa_text(prev),         sa_text(hash)};
+    rc = store_exec(c,
+                    "INSERT INTO audit_events (workspace_id, seq, id, actor_type, actor_id, actor_label, action, "
+                    "target_type, target_id, changes, ip, user_agent, request_id, created_at, prev_hash, hash) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                    args, 16, NULL);
+    free(changes_text);
+    return rc;
+}
+
+#define AUDIT_COLS                                                                                                     \
+    "workspace_id, seq, id, actor_type, actor_id, actor_label, action, target_type, target_id, changes, ip, "       \
+    "user_agent, request_id, created_at, prev_hash, hash"
+
+static json_t *audit_row_json(store_rows *r)
+{
+    char at[32];
+    clock_format_rfc3339(store_rows_int(r, 13), at);
+    json_t *changes = NULL;
+    const char *ct = store_rows_text(r, 9);
+    if (ct)
+        changes = json_loads(ct, 0, NULL);
+    return json_pack("{s:s, s:I, s:s, s:{s:s, s:s?, s:s?}, s:s, s:{s:s?, s:s?}, s:o, s:s?, s:s?, s:s?, s:s}", "id",
+                     store_rows_text(r, 2), "seq", (json_int_t)store_rows_int(r, 1), "action", store_rows_text(r, 6),
+                     "actor", "type", store_rows_text(r, 3), "id", store_rows_text(r, 4), "label",
+                     store_rows_text(r, 5), "workspace_id", store_rows_text(r, 0), "target", "type",
+                     store_rows_text(r, 7), "id", store_rows_text(r, 8), "changes", changes ? changes : json_object(),
+                     "ip", store_rows_text(r, 10), "user_agent", store_rows_text(r, 11), "request_id",
+                     store_rows_text(r, 12), "created_at", at);
+}
+
+int audit_list(store *s, const char *workspace_id, const audit_filter *f, json_t **items, int64_t *next_seq)
+{
+    store_conn *c = NULL;
+    store_rows *r = NULL;
+    json_t *list = json_array();
+    char prefix[160];
+    int limit = f->limit > 0 && f->limit <= 100 ? f->limit : 50;
+    int count = 0;
+    int64_t last_seq = 0;
+    bool more = false;
+
+    *next_seq = 0;
+    const char *action = f->action;
+    const char *action_prefix = NULL;
+    if (action && *action && action[strlen(action) - 1] == '.') {
+        snprintf(prefix, sizeof(prefix), "%s%%", action);
+        action_prefix = prefix;
+        action = NULL;
+    }
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        goto out;
+    store_arg args[] = {sa_text(workspace_id),
+                        sa_text(f->actor_id),
+                        sa_text(action),
+                        sa_text(action_prefix),
+                        sa_text(f->target_id),
+                        sa_int(f->since_us),
+                        sa_int(f->until_us ? f->until_us : INT64_MAX),
+                        sa_int(f->before_seq ? f->before_seq : INT64_MAX),
+                        sa_int(limit + 1)};
+    rc = store_query(c,
+                     "SELECT " AUDIT_COLS " FROM audit_events WHERE workspace_id = $1 "
+                     "AND (CAST($2 AS TEXT) IS NULL OR actor_id = $2) AND (CAST($3 AS TEXT) IS NULL OR action = $3) "
+                     "AND (CAST($4 AS TEXT) IS NULL OR action LIKE $4) AND (CAST($5 AS TEXT) IS NULL OR target_id = $5) "
+                     "AND created_at >= $6 AND created_at <= $7 AND seq < $8 ORDER BY seq DESC LIMIT $9",
+                     args, 9, &r);
+    if (rc != AT_OK)
+        goto out;
+    while ((rc = store_rows_next(r)) == 1) {
+        if (count == limit) {
+            more = true;
+            break;
+        }
+        last_seq = store_rows_int(r, 1);
+        json_array_append_new(list, audit_row_json(r));
+        count++;
+    }
+    if (rc >= 0)
+        rc = AT_OK;
+    if (more)
+        *next_seq = last_seq;
+out:
+    store_rows_free(r);
+    if (c)
+        store_release(c);
+    if (rc != AT_OK) {
+        json_decref(list);
+        return rc;
+    }
+    *items = list;
+    return AT_OK;
+}
+
+int audit_verify(store *s, const char *workspace_id_or_null, int64_t *events_checked, char broken_ws[ID_MAX],
+                 int64_t *broken_seq)
+{
+    store_conn *c = NULL;
+    store_rows *r = NULL;
+    char prev_ws[ID_MAX] = "", expect_prev[CRYPTO_DIGEST_HEX], hash[CRYPTO_DIGEST_HEX];
+    int64_t expect_seq = 1;
+    *events_checked = 0;
+    *broken_seq = 0;
+    broken_ws[0] = '\0';
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        return rc;
+    store_arg args[] = {sa_text(workspace_id_or_null)};
+    rc = store_query(c,
+                     "SELECT " AUDIT_COLS " FROM audit_events WHERE (CAST($1 AS TEXT) IS NULL OR workspace_id = $1) "
+                     "ORDER BY workspace_id, seq",
+                     args, 1, &r);
+    if (rc != AT_OK)
+        goto out;
+    while ((rc = store_rows_next(r)) == 1) {
+        const char *ws = store_rows_text(r, 0);
+        if (strcmp(ws, prev_ws) != 0) {
+            snprintf(prev_ws, sizeof(prev_ws), "%s", ws);
+            snprintf(expect_prev, sizeof(expect_prev), "%s", audit_genesis);
+            expect_seq = 1;
+        }
+        char seq_text[24], at_text[24];
+        snprintf(seq_text, sizeof(seq_text), "%lld", (long long)store_rows_int(r, 1));
+        snprintf(at_text, sizeof(at_text), "%lld", (long long)store_rows_int(r, 13));
+        const char *fields[] = {store_rows_text(r, 14), ws, seq_text, store_rows_text(r, 2), store_rows_text(r, 3),
+                                store_rows_text(r, 4), store_rows_text(r, 5), store_rows_text(r, 6),
+                                store_rows_text(r, 7), store_rows_text(r, 8), store_rows_text(r, 9),
+                                store_rows_text(r, 10), store_rows_text(r, 11), store_rows_text(r, 12), at_text};
+        audit_digest(fields, sizeof(fields) / sizeof(fields[0]), hash);
+        (*events_checked)++;
+        if (store_rows_int(r, 1) != expect_seq || strcmp(store_rows_text(r, 14), expect_prev) != 0 ||
+            strcmp(store_rows_text(r, 15), hash) != 0) {
+            snprintf(broken_ws, ID_MAX, "%s", ws);
+            *broken_seq = store_rows_int(r, 1) != expect_seq ? expect_seq : store_rows_int(r, 1);
+            rc = AT_ECONSTRAINT;
+            goto out;
+        }
+        snprintf(expect_prev, sizeof(expect_prev), "%s", store_rows_text(r, 15));
+        expect_seq++;
+    }
+    rc = rc < 0 ? rc : AT_OK;
+out:
+    store_rows_free(r);
+    store_release(c);
+    return rc;
+}
