@@ -1,0 +1,81 @@
+/* Workspaces (DESIGN.md §1, features.md §1.1): a root workspace or a sub-account of one root; its
+ * identity and business setup; its status; who reaches it and with which role.
+ *
+ * Reaching a workspace: a member acts with their role; an owner or admin of the parent root acts in a
+ * sub-account as an admin without being a member (agency access). Nobody else sees it at all. A
+ * suspended or pending-deletion sub-account locks its own members out, with its reason, while agency
+ * access continues. Every change writes its audit event in the same transaction. */
+#ifndef AT_WORKSPACE_H
+#define AT_WORKSPACE_H
+
+#include "audit/audit.h"
+#include "base/arena.h"
+#include "base/id.h"
+#include "base/jsonv.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+enum { WS_MAX_FEATURES = 16, WS_DELETION_DAYS = 7 };
+
+/* What one user may do in one workspace, resolved once per request. */
+typedef struct ws_access {
+    char id[ID_MAX];
+    char parent_id[ID_MAX]; /* "" for a root */
+    int kind;               /* WS_ROOT or WS_SUB_ACCOUNT */
+    char status[24];        /* active, suspended, pending_deletion */
+    char status_reason[256];
+    int role;               /* effective role (agency counts as admin) */
+    bool agency;
+    char feature_buf[WS_MAX_FEATURES][32];
+    const char *features[WS_MAX_FEATURES + 1]; /* NULL-terminated, pointing into feature_buf */
+} ws_access;
+
+/* ws_resolve finds what user_id may do in ws_id. AT_ENOTFOUND when the workspace does not exist, is
+ * deleted, or the user cannot reach it. */
+int ws_resolve(store *s, const char *user_id, const char *ws_id, ws_access *out);
+/* ws_locked reports whether the access is blocked by the workspace's status (members of a suspended
+ * or pending-deletion sub-account; agency access is never blocked). */
+bool ws_locked(const ws_access *a);
+/* ws_subject fills a policy subject for the access. */
+void ws_subject(const ws_access *a, bool developer, policy_subject *out);
+
+/* ws_create_root creates a root workspace owned by user_id on c (sign-up, demo). */
+int ws_create_root(store_conn *c, const char *user_id, const char *name, const audit_actor *actor,
+                   char id_out[ID_MAX]);
+/* ws_add_member adds a membership on c (demo and later the team capability). */
+int ws_add_member(store_conn *c, const char *ws_id, const char *user_id, const char *role, const char *invited_by);
+
+/* ws_list_for_user returns a new array for the switcher: every workspace the user reaches, each root
+ * followed by its sub-accounts, with {id, kind, parent_id, name, display_name, slug, status, role, agency}. */
+int ws_list_for_user(store *s, const char *user_id, json_t **out);
+
+/* ws_get returns the settings document as a new object, with "context" and "checklist", and its
+ * version for the ETag. */
+int ws_get(store *s, const ws_access *a, json_t **out, int64_t *version);
+
+/* The settable fields, for the PATCH body (merge semantics: absent = unchanged, null = cleared). */
+extern const jv_field ws_settings_fields[];
+extern const size_t ws_settings_field_count;
+/* ws_check_settings adds field errors for values that need more than the table (slug uniqueness is
+ * the store's). */
+void ws_check_settings(json_t *patch, field_errors *errs);
+
+/* ws_patch applies a validated merge patch when the version still matches: AT_EPRECOND when it does
+ * not, AT_ECONFLICT when the slug is taken. *new_version gets the new version. */
+int ws_patch(store *s, const ws_access *a, int64_t if_version, json_t *patch, const audit_actor *actor,
+             int64_t *new_version);
+
+/* Field checks shared with the sub-account and profile code. */
+const char *ws_check_timezone(const char *s, size_t len);
+const char *ws_check_locale(const char *s, size_t len);
+const char *ws_check_currency(const char *s, size_t len);
+const char *ws_check_https_url(const char *s, size_t len);
+const char *ws_check_slug(const char *s, size_t len);
+const char *ws_check_country(const char *s, size_t len);
+const char *ws_check_website(const char *s, size_t len);
+const char *ws_check_phone(const char *s, size_t len);
+
+#endif
