@@ -46,7 +46,7 @@ endif
 all: atrium
 
 atrium: $(OUT)/atrium
-	cp $< $@
+	cp $< $@.$$$$ && mv -f $@.$$$$ $@
 
 $(OUT)/atrium: $(OUT)/obj/main.o $(OUT)/libatrium.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)

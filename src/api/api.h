@@ -4,10 +4,12 @@
 #ifndef AT_API_H
 #define AT_API_H
 
+#include "audit/audit.h"
 #include "auth/sessions.h"
 #include "base/config.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "workspace/workspace.h"
 
 /* What every handler can reach through req->app. */
 typedef struct api_app {
@@ -27,12 +29,24 @@ typedef struct api_principal {
     auth_session session;
     char token[SESSION_TOKEN_MAX]; /* the session cookie's secret; never logged or returned */
     char csrf[SESSION_CSRF_MAX];
+    bool has_ws;  /* the route names a workspace and the guard resolved it */
+    ws_access ws; /* what the caller may do there */
 } api_principal;
 
 static inline api_principal *api_principal_of(const http_req *req)
 {
     return (api_principal *)req->principal;
 }
+
+/* api_actor describes the caller for the audit log (agency when acting through a parent root). */
+audit_actor api_actor(const http_req *req);
+/* api_query_int parses an optional integer query parameter within [min, max]; on a bad value it adds
+ * an error for it to errs. */
+int64_t api_query_int(http_req *req, const char *name, int64_t def, int64_t min, int64_t max, field_errors *errs);
+/* api_etag writes "\"v<version>\"" into out; api_if_match parses If-Match into *version or replies
+ * 428/412 and returns non-OK. */
+void api_etag(int64_t version, char out[32]);
+int api_if_match_or_reply(http_req *req, int64_t *version);
 
 /* The session cookie's name: __Host- prefixed when served over TLS. */
 const char *api_session_cookie_name(const config *cfg);
@@ -55,5 +69,9 @@ void api_register_jobs(const config *cfg);
 extern const http_route_table api_system_routes;
 extern const http_route_table api_test_routes;
 extern const http_route_table api_auth_routes;
+extern const http_route_table api_workspace_routes;
+extern const http_route_table api_subaccount_routes;
+extern const http_route_table api_profile_routes;
+extern const http_route_table api_activity_routes;
 
 #endif

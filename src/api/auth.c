@@ -5,6 +5,8 @@
 #include "base/clock.h"
 #include "base/err.h"
 
+#include "workspace/workspace.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -91,7 +93,7 @@ static const jv_field auth_signup_fields[] = {
 typedef struct auth_signup_ctx {
     const char *email, *name, *password;
     size_t password_len;
-    const char *ip, *user_agent;
+    const char *ip, *user_agent, *request_id;
     auth_user user;
     auth_session session;
     char token[SESSION_TOKEN_MAX];
@@ -100,7 +102,14 @@ typedef struct auth_signup_ctx {
 static int auth_signup_tx(store_conn *c, void *ctx)
 {
     auth_signup_ctx *s = ctx;
+    char ws_id[ID_MAX], ws_name[USER_NAME_MAX_CHARS * 4 + 16];
     int rc = users_create(c, s->email, s->name, s->password, s->password_len, false, &s->user);
+    if (rc == AT_OK) {
+        /* Every new account starts with a root workspace of its own. */
+        audit_actor actor = {"user", s->user.id, s->user.email, s->ip, s->user_agent, s->request_id};
+        snprintf(ws_name, sizeof(ws_name), "%s's workspace", s->name);
+        rc = ws_create_root(c, s->user.id, ws_name, &actor, ws_id);
+    }
     if (rc == AT_OK)
         rc = sessions_create(c, s->user.id, s->ip, s->user_agent, s->token, &s->session);
     return rc;
@@ -141,6 +150,7 @@ static int auth_signup(http_req *req)
     s.password_len = json_string_length(pw);
     s.ip = req->client_ip;
     s.user_agent = http_header(req, "User-Agent");
+    s.request_id = req->request_id;
     int rc = store_tx(api_app_of(req)->store, true, auth_signup_tx, &s);
     if (rc == AT_ECONFLICT) {
         fe_init(&errs, &req->arena);

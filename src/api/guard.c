@@ -51,6 +51,8 @@ bool api_origin_ok(http_req *req, bool allow_missing)
     return allow_missing;
 }
 
+static int guard_workspace(http_req *req, api_principal *p);
+
 /* Resolves the session cookie into a principal on the request arena; replies 401 when it fails. */
 static int guard_session(http_req *req)
 {
@@ -74,13 +76,46 @@ static int guard_session(http_req *req)
     snprintf(p->token, sizeof(p->token), "%s", token);
     sessions_csrf(token, p->csrf);
     req->principal = p;
-    if (req->method == HM_GET || req->method == HM_HEAD || req->method == HM_OPTIONS)
+    if (req->method != HM_GET && req->method != HM_HEAD && req->method != HM_OPTIONS) {
+        const char *sent = http_header(req, "X-CSRF-Token");
+        if (!sent || !crypto_equal(sent, strlen(sent), p->csrf, strlen(p->csrf)) || !api_origin_ok(req, false)) {
+            http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.",
+                               "Send the X-CSRF-Token header of your session from the same origin.");
+            return AT_EFORBIDDEN;
+        }
+    }
+    return guard_workspace(req, p);
+}
+
+/* For routes under /api/v1/workspaces/:workspace_id: the caller must reach the workspace (404 with the
+ * same body as a missing one otherwise), its status must not lock them out, and the policy table must
+ * allow the row's section and access (403). */
+static int guard_workspace(http_req *req, api_principal *p)
+{
+    const char *ws_id = http_param(req, "workspace_id");
+    if (!ws_id)
         return AT_OK;
-    const char *sent = http_header(req, "X-CSRF-Token");
-    if (!sent || !crypto_equal(sent, strlen(sent), p->csrf, strlen(p->csrf)) || !api_origin_ok(req, false)) {
-        http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.",
-                           "Send the X-CSRF-Token header of your session from the same origin.");
+    int rc = ws_resolve(api_app_of(req)->store, p->user.id, ws_id, &p->ws);
+    if (rc != AT_OK) {
+        http_reply_status(req, rc);
+        return rc;
+    }
+    p->has_ws = true;
+    if (ws_locked(&p->ws)) {
+        http_reply_problem(req, 403, "workspace-suspended",
+                           strcmp(p->ws.status, "pending_deletion") == 0 ? "This workspace is scheduled for deletion."
+                                                                          : "This workspace is suspended.",
+                           p->ws.status_reason[0] ? p->ws.status_reason : NULL);
         return AT_EFORBIDDEN;
+    }
+    if (req->route->section) {
+        policy_subject who;
+        ws_subject(&p->ws, p->user.developer, &who);
+        if (!policy_allows(req->route->section, req->route->access == ACCESS_WRITE ? POLICY_WRITE : POLICY_READ,
+                           &who)) {
+            http_reply_problem(req, 403, "forbidden", "Your role does not allow this here.", NULL);
+            return AT_EFORBIDDEN;
+        }
     }
     return AT_OK;
 }

@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "jobs/jobs.h"
+#include "workspace/subaccounts.h"
 
 #include <time.h>
 
@@ -151,6 +152,7 @@ static int test_job_noop(job_ctx *ctx)
 
 void api_register_jobs(const config *cfg)
 {
+    sub_register_jobs();
     if (cfg->env == ENV_TEST) {
         jobs_register("test.noop", test_job_noop);
         jobs_register("test.flaky", test_job_flaky);

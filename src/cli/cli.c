@@ -21,6 +21,8 @@ static const char cli_usage[] =
     "  backup FILE           copy a SQLite database to FILE while it is in use\n"
     "  user add|list|disable|enable|set-password|grant-developer|revoke-developer ...\n"
     "                        manage user accounts (see `atrium user help`)\n"
+    "  audit verify [WS_ID]  check the audit log's hash chain; names the first broken event\n"
+    "  policy docs           print the role table of the Settings sections (docs/security/authz.md)\n"
     "  config docs           print the settings reference (docs/configuration.md)\n"
     "  version               print the version\n"
     "  help                  print this help\n"
@@ -153,6 +155,10 @@ int cli_main(int argc, char **argv)
         return cli_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
         return cli_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "audit") == 0)
+        return cli_audit(argc - 1, argv + 1);
+    if (strcmp(cmd, "policy") == 0)
+        return cli_policy(argc - 1, argv + 1);
     if (strcmp(cmd, "user") == 0)
         return cli_user(argc - 1, argv + 1);
     if (strcmp(cmd, "backup") == 0)

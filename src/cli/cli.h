@@ -23,5 +23,7 @@ int cli_setup(config *cfg, store **out);
 int cli_serve(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_user(int argc, char **argv);
+int cli_audit(int argc, char **argv);
+int cli_policy(int argc, char **argv);
 
 #endif

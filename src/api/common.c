@@ -1,0 +1,68 @@
+/* Small helpers shared by the API files: the audit actor, query parameters, ETags. */
+#include "api/api.h"
+
+#include "base/err.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+audit_actor api_actor(const http_req *req)
+{
+    const api_principal *p = api_principal_of(req);
+    audit_actor a = {p && p->has_ws && p->ws.agency ? "agency" : "user",
+                     p ? p->user.id : NULL,
+                     p ? p->user.email : NULL,
+                     req->client_ip,
+                     http_header(req, "User-Agent"),
+                     req->request_id};
+    return a;
+}
+
+int64_t api_query_int(http_req *req, const char *name, int64_t def, int64_t min, int64_t max, field_errors *errs)
+{
+    const char *v = http_query(req, name);
+    char *end = NULL;
+    if (!v)
+        return def;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max) {
+        fe_add(errs, name, "range", "Must be a whole number from %lld to %lld.", (long long)min, (long long)max);
+        return def;
+    }
+    return n;
+}
+
+void api_etag(int64_t version, char out[32])
+{
+    snprintf(out, 32, "\"v%lld\"", (long long)version);
+}
+
+int api_if_match_or_reply(http_req *req, int64_t *version)
+{
+    const char *im = http_header(req, "If-Match");
+    char *end = NULL;
+    if (!im) {
+        http_reply_problem(req, 428, "precondition-required", "Send If-Match with the ETag you last read.",
+                           "Changes need the version they were made against, so two people never overwrite each "
+                           "other silently.");
+        return AT_EPRECOND;
+    }
+    if (strncmp(im, "W/", 2) == 0)
+        im += 2;
+    size_t n = strlen(im);
+    if (n < 4 || im[0] != '"' || im[1] != 'v' || im[n - 1] != '"') {
+        http_reply_problem(req, 412, "precondition-failed", "Someone else changed this; reload and try again.", NULL);
+        return AT_EPRECOND;
+    }
+    errno = 0;
+    long long v = strtoll(im + 2, &end, 10);
+    if (errno || end != im + n - 1 || v < 1) {
+        http_reply_problem(req, 412, "precondition-failed", "Someone else changed this; reload and try again.", NULL);
+        return AT_EPRECOND;
+    }
+    *version = v;
+    return AT_OK;
+}
