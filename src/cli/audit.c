@@ -2,6 +2,7 @@
  * and of the Settings policy table. */
 #include "cli/cli.h"
 
+#include "api/api.h"
 #include "audit/audit.h"
 #include "base/err.h"
 #include "policy/policy.h"
@@ -47,5 +48,43 @@ int cli_policy(int argc, char **argv)
     char *md = policy_authz_markdown();
     fputs(md, stdout);
     free(md);
+    return CLI_OK;
+}
+
+/* `atrium routes`: the route inventory as JSON lines {method, pattern, auth, section, access}, for the
+ * authorization-matrix test (a route missing from the matrix fails it) and for operators. Test-only
+ * routes are listed only when ATRIUM_ENV=test. */
+int cli_routes(int argc, char **argv)
+{
+    static const char *const auth_names[] = {"public", "session", "user", "test", "operator"};
+    static const char *const access_names[] = {"none", "read", "write"};
+    config cfg;
+    char err[512];
+    size_t ntables = 0;
+    (void)argv;
+    if (argc != 1) {
+        fprintf(stderr, "usage: atrium routes\n");
+        return CLI_USAGE;
+    }
+    if (config_load(&cfg, err) != AT_OK) {
+        fprintf(stderr, "atrium: configuration error: %s\n", err);
+        return CLI_USAGE;
+    }
+    const http_route_table *tables = api_tables(&ntables);
+    for (size_t t = 0; t < ntables; t++)
+        for (size_t r = 0; r < tables[t].count; r++) {
+            const http_route *row = &tables[t].rows[r];
+            if (row->auth == AUTH_TEST && cfg.env != ENV_TEST)
+                continue;
+            char allow[64];
+            http_allow_header(row->method, allow);
+            json_t *line = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "method", allow, "pattern", row->pattern, "auth",
+                                     auth_names[row->auth], "section", row->section, "access",
+                                     access_names[row->access]);
+            char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            puts(text);
+            free(text);
+            json_decref(line);
+        }
     return CLI_OK;
 }

@@ -22,6 +22,7 @@ static const char cli_usage[] =
     "  user add|list|disable|enable|set-password|grant-developer|revoke-developer ...\n"
     "                        manage user accounts (see `atrium user help`)\n"
     "  audit verify [WS_ID]  check the audit log's hash chain; names the first broken event\n"
+    "  routes                print the route table as JSON lines (method, pattern, auth, section, access)\n"
     "  policy docs           print the role table of the Settings sections (docs/security/authz.md)\n"
     "  config docs           print the settings reference (docs/configuration.md)\n"
     "  version               print the version\n"
@@ -157,6 +158,8 @@ int cli_main(int argc, char **argv)
         return cli_demo(argc - 1, argv + 1);
     if (strcmp(cmd, "audit") == 0)
         return cli_audit(argc - 1, argv + 1);
+    if (strcmp(cmd, "routes") == 0)
+        return cli_routes(argc - 1, argv + 1);
     if (strcmp(cmd, "policy") == 0)
         return cli_policy(argc - 1, argv + 1);
     if (strcmp(cmd, "user") == 0)

@@ -25,5 +25,6 @@ int cli_demo(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_policy(int argc, char **argv);
+int cli_routes(int argc, char **argv);
 
 #endif
