@@ -36,7 +36,7 @@ UNIT_SRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
 UNIT_OBJ := $(patsubst tests/unit/%.c,$(OUT)/unit/%.o,$(UNIT_SRC))
 MIGRATIONS := $(sort $(wildcard src/store/schema/*.sql))
 WEB_DIST := web/dist/index.html
-WEB_SRC := $(shell find web/src web/index.html web/package.json web/vite.config.ts -type f 2>/dev/null)
+WEB_SRC := $(shell find web/src web/public web/index.html web/package.json web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 # SKIP_WEB=1 embeds whatever web/dist holds without rebuilding it (for C-only iterations).
 ifeq ($(SKIP_WEB),1)
   WEB_SRC :=
@@ -68,7 +68,7 @@ $(OUT)/gen/migrations.o: $(OUT)/gen/migrations.c
 	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
 
 # Embedded web UI: web/dist (built by Vite when web/ exists) as .incbin data plus a lookup table.
-$(OUT)/gen/assets.S $(OUT)/gen/assets_table.c: scripts/embed-assets.sh $(wildcard web/dist/*) $(wildcard web/dist/assets/*) $(if $(WEB_SRC),$(WEB_DIST))
+$(OUT)/gen/assets.S $(OUT)/gen/assets_table.c &: scripts/embed-assets.sh $(wildcard web/dist/*) $(wildcard web/dist/assets/*) $(if $(WEB_SRC),$(WEB_DIST))
 	@mkdir -p $(OUT)/gen
 	sh scripts/embed-assets.sh web/dist $(OUT)/gen
 

@@ -127,19 +127,24 @@ static int auth_signup(http_req *req)
         return http_reply_problem(req, 403, "signup-disabled", "Sign-up is turned off; ask an administrator.", NULL);
     if (!api_origin_ok(req, true))
         return http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.", NULL);
-    if (http_body_or_reply(req, auth_signup_fields, 3, &body) != AT_OK)
+    if (http_body_fields_or_reply(req, auth_signup_fields, 3, &body, &errs) != AT_OK)
         return AT_OK;
     json_t *pw = json_object_get(body, "password");
-    const char *name = json_string_value(json_object_get(body, "name"));
+    json_t *name_v = json_object_get(body, "name");
+    const char *name = json_is_string(name_v) ? json_string_value(name_v) : "";
     json_t *email_raw = json_object_get(body, "email");
-    users_normalize_email(json_string_value(email_raw), json_string_length(email_raw), email);
-    const char *why = password_policy_check(json_string_value(pw), json_string_length(pw), cfg->password_min_length,
-                                            email, name, &code);
-    if (why) {
-        fe_init(&errs, &req->arena);
-        fe_add(&errs, "password", code, "%s", why);
-        return http_reply_invalid(req, &errs);
+    if (!json_is_string(email_raw) ||
+        users_normalize_email(json_string_value(email_raw), json_string_length(email_raw), email) != AT_OK)
+        email[0] = '\0';
+    /* The password policy runs even when other fields are bad, so one answer names them all. */
+    if (json_is_string(pw) && json_string_length(pw) > 0) {
+        const char *why = password_policy_check(json_string_value(pw), json_string_length(pw),
+                                                cfg->password_min_length, email, name, &code);
+        if (why)
+            fe_add(&errs, "password", code, "%s", why);
     }
+    if (errs.count)
+        return http_reply_invalid(req, &errs);
     if (auth_rate_or_reply(req, "signup") != AT_OK)
         return AT_OK;
     auth_signup_ctx s;
@@ -239,6 +244,19 @@ static int auth_password_tx(store_conn *c, void *ctx)
     return users_set_password(c, a->p->user.id, a->next, a->next_len, a->p->session.id);
 }
 
+/* Verifies the caller's current password outside any transaction (an Argon2 verification). */
+static bool auth_current_password_ok(http_req *req, json_t *cur)
+{
+    store_conn *c = NULL;
+    auth_user u;
+    char hash[PASSWORD_HASH_MAX];
+    if (store_acquire(api_app_of(req)->store, &c) != AT_OK)
+        return false;
+    int rc = users_find(c, api_principal_of(req)->user.id, &u, hash);
+    store_release(c);
+    return rc == AT_OK && password_verify(hash, json_string_value(cur), json_string_length(cur), NULL);
+}
+
 static int auth_password(http_req *req)
 {
     api_principal *p = api_principal_of(req);
@@ -246,17 +264,21 @@ static int auth_password(http_req *req)
     field_errors errs;
     const char *code = NULL;
 
-    if (http_body_or_reply(req, auth_password_fields, 2, &body) != AT_OK)
+    if (http_body_fields_or_reply(req, auth_password_fields, 2, &body, &errs) != AT_OK)
         return AT_OK;
     json_t *cur = json_object_get(body, "current_password"), *nxt = json_object_get(body, "new_password");
-    fe_init(&errs, &req->arena);
-    const char *why = password_policy_check(json_string_value(nxt), json_string_length(nxt),
-                                            api_app_of(req)->cfg->password_min_length, p->user.email, p->user.name,
-                                            &code);
-    if (why) {
-        fe_add(&errs, "new_password", code, "%s", why);
-        return http_reply_invalid(req, &errs);
+    if (json_is_string(nxt) && json_string_length(nxt) > 0) {
+        const char *why = password_policy_check(json_string_value(nxt), json_string_length(nxt),
+                                                api_app_of(req)->cfg->password_min_length, p->user.email,
+                                                p->user.name, &code);
+        if (why)
+            fe_add(&errs, "new_password", code, "%s", why);
     }
+    /* The current password is checked even when the new one is refused, so both errors show at once. */
+    if (json_is_string(cur) && json_string_length(cur) > 0 && !auth_current_password_ok(req, cur))
+        fe_add(&errs, "current_password", "incorrect", "The current password is not correct.");
+    if (errs.count)
+        return http_reply_invalid(req, &errs);
     auth_password_ctx a = {p, json_string_value(cur), json_string_value(nxt), json_string_length(cur),
                            json_string_length(nxt), false};
     int rc = store_tx(api_app_of(req)->store, true, auth_password_tx, &a);

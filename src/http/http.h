@@ -152,6 +152,12 @@ int http_reply_status(http_req *req, int at_status);
  * request arena frees via http_req_keep). On failure it has replied (415/400) and returns AT_EINVAL. */
 int http_body_or_reply(http_req *req, const jv_field *fields, size_t nfields, json_t **out);
 
+/* http_body_fields_or_reply is http_body_or_reply for handlers with checks of their own: it replies
+ * only when the body is not JSON at all (415/400). Field errors go into errs (initialised here) and the
+ * object is returned anyway, so the handler can add its own errors and answer every bad field at once.
+ * Returns AT_OK with *out set, or AT_EINVAL after a reply. */
+int http_body_fields_or_reply(http_req *req, const jv_field *fields, size_t nfields, json_t **out, field_errors *errs);
+
 /* http_req_keep ties a JSON value's lifetime to the request: it is json_decref'ed at completion. */
 json_t *http_req_keep(http_req *req, json_t *value);
 

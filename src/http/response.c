@@ -161,25 +161,36 @@ static bool response_is_json_type(const char *ct)
     return n == strlen("application/json") && strncasecmp(ct, "application/json", n) == 0;
 }
 
-int http_body_or_reply(http_req *req, const jv_field *fields, size_t nfields, json_t **out)
+int http_body_fields_or_reply(http_req *req, const jv_field *fields, size_t nfields, json_t **out, field_errors *errs)
 {
-    field_errors errs;
     json_t *obj = NULL;
 
     *out = NULL;
+    fe_init(errs, &req->arena);
     if (!response_is_json_type(http_header(req, "Content-Type"))) {
         http_reply_problem(req, 415, "unsupported-media-type", "The body must be JSON.",
                            "Send Content-Type: application/json.");
         return AT_EINVAL;
     }
-    fe_init(&errs, &req->arena);
-    if (jv_parse(req->body ? req->body : "", req->body_len, &obj, &errs) != AT_OK ||
-        jv_check_object(obj, fields, nfields, "", &errs) != AT_OK) {
-        json_decref(obj);
+    if (jv_parse(req->body ? req->body : "", req->body_len, &obj, errs) != AT_OK) {
+        http_reply_invalid(req, errs);
+        return AT_EINVAL;
+    }
+    jv_check_object(obj, fields, nfields, "", errs);
+    *out = http_req_keep(req, obj);
+    return AT_OK;
+}
+
+int http_body_or_reply(http_req *req, const jv_field *fields, size_t nfields, json_t **out)
+{
+    field_errors errs;
+    if (http_body_fields_or_reply(req, fields, nfields, out, &errs) != AT_OK)
+        return AT_EINVAL;
+    if (errs.count) {
+        *out = NULL;
         http_reply_invalid(req, &errs);
         return AT_EINVAL;
     }
-    *out = http_req_keep(req, obj);
     return AT_OK;
 }
 
