@@ -224,23 +224,14 @@ static const jv_field auth_password_fields[] = {
 
 typedef struct auth_password_ctx {
     api_principal *p;
-    const char *current, *next;
-    size_t current_len, next_len;
-    bool wrong_current;
+    const char *next;
+    size_t next_len;
 } auth_password_ctx;
 
+/* The current password was verified before the transaction (auth_current_password_ok). */
 static int auth_password_tx(store_conn *c, void *ctx)
 {
     auth_password_ctx *a = ctx;
-    auth_user u;
-    char hash[PASSWORD_HASH_MAX];
-    int rc = users_find(c, a->p->user.id, &u, hash);
-    if (rc != AT_OK)
-        return rc;
-    if (!password_verify(hash, a->current, a->current_len, NULL)) {
-        a->wrong_current = true;
-        return AT_EINVAL;
-    }
     return users_set_password(c, a->p->user.id, a->next, a->next_len, a->p->session.id);
 }
 
@@ -279,13 +270,8 @@ static int auth_password(http_req *req)
         fe_add(&errs, "current_password", "incorrect", "The current password is not correct.");
     if (errs.count)
         return http_reply_invalid(req, &errs);
-    auth_password_ctx a = {p, json_string_value(cur), json_string_value(nxt), json_string_length(cur),
-                           json_string_length(nxt), false};
+    auth_password_ctx a = {p, json_string_value(nxt), json_string_length(nxt)};
     int rc = store_tx(api_app_of(req)->store, true, auth_password_tx, &a);
-    if (a.wrong_current) {
-        fe_add(&errs, "current_password", "incorrect", "The current password is not correct.");
-        return http_reply_invalid(req, &errs);
-    }
     if (rc != AT_OK)
         return http_reply_status(req, rc);
     return http_reply_empty(req, 204);
