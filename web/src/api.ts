@@ -1,0 +1,217 @@
+// The Atrium JSON API client. Every call goes through request(): same-origin cookies, JSON bodies,
+// the CSRF token on every non-GET request, and RFC 9457 problem+json errors turned into ApiError.
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  developer: boolean;
+  created_at: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  expires_at: string;
+}
+
+/** Body of POST /session, POST /signup and GET /me. */
+export interface Me {
+  user: User;
+  csrf_token: string;
+  session: SessionInfo;
+}
+
+export interface AuthOptions {
+  signup_enabled: boolean;
+  password_min_length: number;
+}
+
+export interface UserSession {
+  id: string;
+  current: boolean;
+  user_agent: string;
+  ip: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
+export interface FieldError {
+  field: string;
+  code: string;
+  message: string;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: FieldError[];
+}
+
+/** A failed API call: an HTTP error answer (problem+json when the server sent one) or a network failure (status 0). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly title: string;
+  readonly detail?: string;
+  readonly errors: FieldError[];
+  /** Seconds from a Retry-After header (429, 503), when present. */
+  readonly retryAfter?: number;
+
+  constructor(status: number, problem: Problem, retryAfter?: number) {
+    super(problem.detail || problem.title || `Request failed (${status})`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.type = problem.type ?? 'about:blank';
+    this.title = problem.title ?? defaultTitle(status);
+    this.detail = problem.detail;
+    this.errors = Array.isArray(problem.errors) ? problem.errors.filter(isFieldError) : [];
+    this.retryAfter = retryAfter;
+  }
+
+  /** The first error for a field, if the server named it. */
+  fieldError(field: string): FieldError | undefined {
+    return this.errors.find((e) => e.field === field);
+  }
+}
+
+function isFieldError(e: unknown): e is FieldError {
+  return typeof e === 'object' && e !== null && typeof (e as FieldError).field === 'string';
+}
+
+function defaultTitle(status: number): string {
+  if (status === 0) return "Can't reach Atrium";
+  if (status === 400) return 'Check the highlighted fields';
+  if (status === 401) return 'Not signed in';
+  if (status === 403) return "You don't have access to this";
+  if (status === 404) return 'Not found';
+  if (status === 409) return 'Conflict';
+  if (status === 429) return 'Too many requests';
+  if (status >= 500) return 'Something went wrong on our side';
+  return `Request failed (${status})`;
+}
+
+/** Parses Retry-After: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return parseInt(trimmed, 10);
+  const when = Date.parse(trimmed);
+  if (Number.isNaN(when)) return undefined;
+  return Math.max(0, Math.ceil((when - Date.now()) / 1000));
+}
+
+// ---- CSRF token and the "signed out" signal, kept in memory only ------------------------------------
+
+let csrfToken: string | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+type UnauthorizedListener = () => void;
+const unauthorizedListeners = new Set<UnauthorizedListener>();
+
+/** Called when an authenticated request answers 401 (the session expired or was ended elsewhere). */
+export function onUnauthorized(listener: UnauthorizedListener): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+// ---- The request primitive -----------------------------------------------------------------------
+
+export interface RequestOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Don't broadcast a 401 (sign-in and the initial /me probe answer 401 by design). */
+  quiet401?: boolean;
+}
+
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...opts.headers };
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      signal: opts.signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new ApiError(0, {
+      title: "Can't reach Atrium",
+      detail: 'Check your connection and try again.',
+    });
+  }
+
+  if (res.ok) {
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  let problem: Problem = {};
+  const type = res.headers.get('Content-Type') ?? '';
+  if (type.includes('json')) {
+    try {
+      problem = (await res.json()) as Problem;
+    } catch {
+      problem = {};
+    }
+  }
+  const error = new ApiError(res.status, problem, parseRetryAfter(res.headers.get('Retry-After')));
+  if (res.status === 401 && !opts.quiet401) {
+    csrfToken = null;
+    unauthorizedListeners.forEach((l) => l());
+  }
+  throw error;
+}
+
+function remember(me: Me): Me {
+  setCsrfToken(me.csrf_token);
+  return me;
+}
+
+// ---- Endpoints -----------------------------------------------------------------------------------
+
+export const api = {
+  authOptions: () => request<AuthOptions>('GET', '/auth/options', { quiet401: true }),
+
+  signIn: async (email: string, password: string) =>
+    remember(await request<Me>('POST', '/session', { body: { email, password }, quiet401: true })),
+
+  signUp: async (name: string, email: string, password: string) =>
+    remember(await request<Me>('POST', '/signup', { body: { name, email, password }, quiet401: true })),
+
+  me: async () => remember(await request<Me>('GET', '/me', { quiet401: true })),
+
+  signOut: async () => {
+    try {
+      await request<void>('DELETE', '/session', { quiet401: true });
+    } finally {
+      setCsrfToken(null);
+    }
+  },
+
+  sessions: () => request<{ items: UserSession[] }>('GET', '/me/sessions'),
+
+  endSession: (id: string) => request<void>('DELETE', `/me/sessions/${encodeURIComponent(id)}`),
+
+  endOtherSessions: () => request<{ ended: number }>('DELETE', '/me/sessions'),
+
+  changePassword: (current_password: string, new_password: string) =>
+    request<void>('POST', '/me/password', { body: { current_password, new_password } }),
+};

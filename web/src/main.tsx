@@ -1,0 +1,6 @@
+import { render } from 'preact';
+import './ui';
+import './app.css';
+import { App } from './app';
+
+render(<App />, document.getElementById('app')!);

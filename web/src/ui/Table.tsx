@@ -1,0 +1,74 @@
+import type { ComponentChildren } from 'preact';
+
+export interface Column<T> {
+  key: string;
+  header: ComponentChildren;
+  /** The header as plain text, used as the cell label when the table stacks into cards on a phone. */
+  label?: string;
+  render: (row: T) => ComponentChildren;
+  /** Header read by screen readers only (e.g. an actions column). */
+  hideHeader?: boolean;
+  /** The cell that heads each card on a phone (no label shown). */
+  primary?: boolean;
+  align?: 'start' | 'end';
+  class?: string;
+}
+
+/**
+ * A data table. On narrow screens (≤ 640px) each row stacks into a card: the primary cell on top,
+ * other cells as label/value pairs, the actions cell last.
+ */
+export function Table<T>({
+  caption,
+  columns,
+  rows,
+  rowKey,
+  rowClass,
+}: {
+  /** Describes the table for assistive technology (rendered visually hidden). */
+  caption: string;
+  columns: Column<T>[];
+  rows: T[];
+  rowKey: (row: T) => string;
+  rowClass?: (row: T) => string | undefined;
+}) {
+  return (
+    <div class="table-wrap">
+      <table class="table">
+        <caption class="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th
+                key={c.key}
+                scope="col"
+                class={[c.align === 'end' && 'align-end', c.class].filter(Boolean).join(' ') || undefined}
+              >
+                {c.hideHeader ? <span class="visually-hidden">{c.header}</span> : c.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={rowKey(row)} class={rowClass?.(row)}>
+              {columns.map((c) => (
+                <td
+                  key={c.key}
+                  data-label={c.primary || c.hideHeader ? undefined : (c.label ?? (typeof c.header === 'string' ? c.header : ''))}
+                  class={
+                    [c.primary && 'cell-primary', c.hideHeader && 'cell-actions', c.align === 'end' && 'align-end', c.class]
+                      .filter(Boolean)
+                      .join(' ') || undefined
+                  }
+                >
+                  {c.render(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
