@@ -265,6 +265,19 @@ static int auth_password(http_req *req)
         if (why)
             fe_add(&errs, "new_password", code, "%s", why);
     }
+    /* Guessing the current password from a stolen session is limited like sign-in, per account. */
+    char bucket[96];
+    int64_t retry = 0;
+    snprintf(bucket, sizeof(bucket), "password:%s", p->user.id);
+    int limited = login_rate_hit(api_app_of(req)->store, bucket, api_app_of(req)->cfg->login_ip_per_minute, &retry);
+    if (limited == AT_ELIMIT) {
+        char text[32];
+        snprintf(text, sizeof(text), "%lld", (long long)retry);
+        http_set_header(req, "Retry-After", text);
+        return http_reply_problem(req, 429, "rate-limited", "Too many attempts; wait and try again.", NULL);
+    }
+    if (limited != AT_OK)
+        return http_reply_status(req, limited);
     /* The current password is checked even when the new one is refused, so both errors show at once. */
     if (json_is_string(cur) && json_string_length(cur) > 0 && !auth_current_password_ok(req, cur))
         fe_add(&errs, "current_password", "incorrect", "The current password is not correct.");

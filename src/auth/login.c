@@ -114,6 +114,10 @@ static int login_failure_tx(store_conn *c, void *ctx)
     int64_t last = store_rows_is_null(r, 1) ? 0 : store_rows_int(r, 1);
     int64_t locked_until = store_rows_is_null(r, 2) ? 0 : store_rows_int(r, 2);
     store_rows_free(r);
+    /* A failure that lands while the account is already locked (a concurrent guess that queued for the
+     * hash before the lock existed) does not count and does not extend the lock. */
+    if (locked_until > f->now)
+        return AT_OK;
     if (last < f->now - (int64_t)cfg->lockout_reset_s * 1000000)
         failures = 0;
     failures++;
@@ -145,7 +149,20 @@ static int login_success_tx(store_conn *c, void *ctx)
     login_success *ls = ctx;
     char hash[PASSWORD_HASH_MAX];
     store_arg args[] = {sa_text(ls->account->user.id)};
-    int rc = store_exec(c, "UPDATE users SET failed_logins = 0, last_failed_at = NULL, locked_until = NULL WHERE id = $1",
+    store_rows *r = NULL;
+    /* The lock is checked again under the row lock: the right password that queued behind guesses
+     * which locked the account meanwhile is refused like any other attempt during a lock. */
+    int rc = store_query(c, "SELECT locked_until FROM users WHERE id = $1 FOR UPDATE", args, 1, &r);
+    if (rc != AT_OK)
+        return rc;
+    rc = store_rows_next(r);
+    bool locked = rc == 1 && !store_rows_is_null(r, 0) && store_rows_int(r, 0) > clock_now_us();
+    store_rows_free(r);
+    if (rc < 0)
+        return rc;
+    if (locked || rc == 0)
+        return AT_EUNAUTH;
+    rc = store_exec(c, "UPDATE users SET failed_logins = 0, last_failed_at = NULL, locked_until = NULL WHERE id = $1",
                         args, 1, NULL);
     if (rc == AT_OK && ls->rehash && password_hash(ls->password, ls->password_len, hash) == AT_OK) {
         store_arg rh[] = {sa_text(hash), sa_text(ls->account->user.id)};
