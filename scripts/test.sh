@@ -23,7 +23,20 @@ case $MODE in
   *) echo "usage: sh scripts/test.sh [all|unit|api|api-sqlite|api-pg|e2e|asan] [TEST FILE ...]" >&2; exit 2 ;;
 esac
 
+# Logs go to tests/artifacts/run/; a second run in the same tree while one is going uses its own
+# tests/artifacts/run-PID/ instead of clobbering the first one's.
 ART=$ROOT/tests/artifacts/run
+LOCK=""
+mkdir -p "$ROOT/tests/artifacts"
+if mkdir "$ART.lock" 2>/dev/null; then
+  LOCK=$ART.lock
+elif _other=$(cat "$ART.lock/pid" 2>/dev/null) && [ -n "$_other" ] && kill -0 "$_other" 2>/dev/null; then
+  ART=$ROOT/tests/artifacts/run-$$
+else
+  rm -rf "$ART.lock"
+  mkdir "$ART.lock" && LOCK=$ART.lock
+fi
+[ -n "$LOCK" ] && echo $$ >"$LOCK/pid"
 rm -rf "$ART"
 mkdir -p "$ART"
 PASSED=0
@@ -39,12 +52,14 @@ CURRENT_PIDFILE=""
 cleanup() {
   # A stage still running (interrupted run): stop its whole process group (timeout made one).
   if [ -n "$CURRENT_PIDFILE" ] && [ -s "$CURRENT_PIDFILE" ]; then
-    kill -TERM -- "-$(cat "$CURRENT_PIDFILE")" 2>/dev/null || true
+    _pid=$(cat "$CURRENT_PIDFILE")
+    kill -TERM "-$_pid" 2>/dev/null || kill -TERM "$_pid" 2>/dev/null || true
   fi
   if [ -n "$PG_DIR" ]; then
     sh scripts/pg.sh stop "$PG_DIR" >>"$ART/pg.log" 2>&1 || true
   fi
   [ -n "$PG_TMP" ] && rm -rf "$PG_TMP"
+  [ -n "$LOCK" ] && rm -rf "$LOCK"
 }
 trap cleanup EXIT
 trap 'echo "test.sh: interrupted" >&2; exit 130' INT TERM HUP
@@ -68,12 +83,15 @@ run_logged() {
   shift 2
   _t0=$(date +%s)
   CURRENT_PIDFILE=$ART/$_name.pid
+  # In the background + wait, so a signal to this script runs its trap at once (a shell runs traps
+  # only after a foreground command ends, but interrupts `wait`).
   {
     timeout --kill-after=20 "$_limit" "$@" &
     echo $! >"$CURRENT_PIDFILE"
     wait $!
     echo $? >"$ART/$_name.rc"
-  } 2>&1 | tee "$ART/$_name.log"
+  } 2>&1 | tee "$ART/$_name.log" &
+  wait $!
   rm -f "$CURRENT_PIDFILE"
   CURRENT_PIDFILE=""
   RC=$(cat "$ART/$_name.rc" 2>/dev/null || echo 1)
@@ -92,7 +110,7 @@ stage_plain() {
   if [ "$RC" = 0 ]; then
     note "$_n" 0 0 "$SECS" ok
   else
-    note "$_n" 0 1 "$SECS" "FAILED (exit $RC; log tests/artifacts/run/$_n.log)"
+    note "$_n" 0 1 "$SECS" "FAILED (exit $RC; log ${ART#"$ROOT"/}/$_n.log)"
   fi
   return "$RC"
 }
@@ -187,7 +205,7 @@ start_pg() {
   if [ "$_rc" != 0 ] || [ -z "$_url" ]; then
     cat "$ART/pg.log"
     printf '%s\n' "$_out"
-    note pg 0 1 $(($(date +%s) - _t0)) "FAILED: scripts/pg.sh start exited $_rc (log tests/artifacts/run/pg.log)"
+    note pg 0 1 $(($(date +%s) - _t0)) "FAILED: scripts/pg.sh start exited $_rc (log ${ART#"$ROOT"/}/pg.log)"
     return 1
   fi
   export ATRIUM_TEST_PG_URL="$_url"
@@ -195,7 +213,16 @@ start_pg() {
   return 0
 }
 
+# Set to 0 when a build stage of this run failed: what it would have built is then not tested (an
+# older binary left in the tree would give stale results).
+BUILT=1
+ASAN_BUILT=1
+
 unit_tests() { # NAME BIN
+  if [ "$(built_for "$2")" = 0 ]; then
+    note "$1" 0 1 0 "NOT RUN: the build failed"
+    return
+  fi
   if [ ! -x "$2" ]; then
     note "$1" 0 1 0 "FAILED: $2 was not built"
     return
@@ -203,8 +230,19 @@ unit_tests() { # NAME BIN
   stage_criterion "$1" 600 "$2"
 }
 
-api_suite() { # NAME BACKEND BIN [TEST_TIMEOUT_MS]
+built_for() { # BIN → 0 when the build that makes BIN failed in this run
+  case $1 in
+    build/asan/*) echo "$ASAN_BUILT" ;;
+    *) echo "$BUILT" ;;
+  esac
+}
+
+api_suite() { # NAME BACKEND BIN [TEST_TIMEOUT_MS [EXTRA_ENV]]
   _name=$1
+  if [ "$(built_for "$3")" = 0 ]; then
+    note "$_name" 0 1 0 "NOT RUN: the build failed"
+    return
+  fi
   if [ ! -x "$3" ]; then
     note "$_name" 0 1 0 "FAILED: $3 was not built"
     return
@@ -214,7 +252,7 @@ api_suite() { # NAME BACKEND BIN [TEST_TIMEOUT_MS]
     return
   fi
   # shellcheck disable=SC2086
-  stage_node "$_name" 900 2 "${4:-180000}" "ATRIUM_TEST_BACKEND=$2 ATRIUM_BIN=$3" ${FILES:-tests/api/}
+  stage_node "$_name" 900 2 "${4:-180000}" "ATRIUM_TEST_BACKEND=$2 ATRIUM_BIN=$3 ${5:-}" ${FILES:-tests/api/}
 }
 
 e2e_suite() {
@@ -222,11 +260,15 @@ e2e_suite() {
     say "test.sh: tests/e2e has no tests yet; e2e skipped"
     return
   fi
+  if [ "$BUILT" = 0 ]; then
+    note e2e 0 1 0 "NOT RUN: the build failed"
+    return
+  fi
   stage_node e2e 900 1 180000 "ATRIUM_TEST_BACKEND=sqlite ATRIUM_BIN=./atrium" tests/e2e/
 }
 
 asan_suite() {
-  stage_plain asan-build 1500 make BUILD=asan build/asan/atrium build/asan/unit-tests
+  stage_plain asan-build 1500 make -j2 BUILD=asan build/asan/atrium build/asan/unit-tests || ASAN_BUILT=0
   _san=$ART/sanitizer
   mkdir -p "$_san"
   _leaks=1
@@ -238,7 +280,8 @@ asan_suite() {
   export ASAN_OPTIONS="detect_leaks=$_leaks:abort_on_error=0:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$_san/asan"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$_san/ubsan"
   unit_tests asan-unit build/asan/unit-tests
-  api_suite asan-api sqlite build/asan/atrium 300000
+  # ATRIUM_TEST_SANITIZER lets a test relax memory or timing bounds that ASan inflates.
+  api_suite asan-api sqlite build/asan/atrium 300000 ATRIUM_TEST_SANITIZER=asan
   unset ASAN_OPTIONS UBSAN_OPTIONS
   _reports=$(find "$_san" -type f 2>/dev/null | sort)
   if [ -n "$_reports" ]; then
@@ -248,7 +291,7 @@ asan_suite() {
       say "--- $_r"
       head -60 "$_r"
     done
-    note asan-reports 0 "$_nrep" 0 "FAILED: $_nrep sanitizer report(s) in tests/artifacts/run/sanitizer/"
+    note asan-reports 0 "$_nrep" 0 "FAILED: $_nrep sanitizer report(s) in ${ART#"$ROOT"/}/sanitizer/"
   else
     note asan-reports 1 0 0 "ok: no sanitizer reports"
   fi
@@ -261,8 +304,11 @@ fuzz_smoke() {
   fi
   banner fuzz
   run_logged fuzz 900 sh fuzz/run.sh "${FUZZ_SECONDS:-15}"
-  _ok=$(grep -cE '^fuzz: [^ ]+: ok' "$ART/fuzz.log")
-  _bad=$(grep -cE '^fuzz: [^ ]+: (FAILED|REGRESSION)' "$ART/fuzz.log")
+  # One result per target: failed if it crashed while fuzzing or failed its regression replay.
+  grep -E '^fuzz: [^ ]+: ok' "$ART/fuzz.log" | cut -d' ' -f2 | sort -u >"$ART/fuzz.ok"
+  grep -E '^fuzz: [^ ]+: (FAILED|REGRESSION)' "$ART/fuzz.log" | cut -d' ' -f2 | sort -u >"$ART/fuzz.bad"
+  _bad=$(wc -l <"$ART/fuzz.bad")
+  _ok=$(comm -23 "$ART/fuzz.ok" "$ART/fuzz.bad" | wc -l)
   if [ "$RC" != 0 ] && [ "$_bad" = 0 ]; then _bad=1; fi
   note fuzz "$_ok" "$_bad" "$SECS" "$([ "$RC" = 0 ] && echo ok || echo "FAILED (exit $RC)")"
 }
@@ -270,7 +316,7 @@ fuzz_smoke() {
 # ---------------------------------------------------------------------------------------------------
 case $MODE in
   all)
-    stage_plain build 1500 make atrium build/debug/unit-tests
+    stage_plain build 1500 make -j2 atrium build/debug/unit-tests || BUILT=0
     ensure_node_modules
     start_pg
     unit_tests unit build/debug/unit-tests
@@ -303,7 +349,7 @@ esac
 
 banner summary
 printf '%s' "$REPORT"
-say "  total time $(($(date +%s) - STARTED_AT)) s; logs in tests/artifacts/run/"
+say "  total time $(($(date +%s) - STARTED_AT)) s; logs in ${ART#"$ROOT"/}/"
 [ "$SKIPPED" != 0 ] && say "  ($SKIPPED skipped)"
 say "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

@@ -4,15 +4,16 @@
 #include "base/clock.h"
 #include "base/err.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Parses an optional RFC 3339 query parameter; adds an error on a bad value. */
-static int64_t activity_time(http_req *req, const char *name, field_errors *errs)
+static int64_t activity_time(http_req *req, const char *name, int64_t def, field_errors *errs)
 {
     const char *v = http_query(req, name);
-    int64_t us = 0;
+    int64_t us = def;
     if (v && clock_parse_rfc3339(v, strlen(v), &us) != AT_OK)
         fe_add(errs, name, "format", "Must be an RFC 3339 time, e.g. 2026-01-31T12:00:00Z.");
     return us;
@@ -35,8 +36,8 @@ static int activity_list(http_req *req)
         fe_add(&errs, "action", "length", "Must be at most 100 characters long.");
     if (f.target_id && strlen(f.target_id) > 64)
         fe_add(&errs, "target", "length", "Must be at most 64 characters long.");
-    f.since_us = activity_time(req, "since", &errs);
-    f.until_us = activity_time(req, "until", &errs);
+    f.since_us = activity_time(req, "since", INT64_MIN, &errs);
+    f.until_us = activity_time(req, "until", INT64_MAX, &errs);
     f.limit = (int)api_query_int(req, "limit", 50, 1, 100, &errs);
     const char *cursor = http_query(req, "cursor");
     if (cursor) {

@@ -43,8 +43,8 @@ audit_actor api_actor(const http_req *req);
 /* api_query_int parses an optional integer query parameter within [min, max]; on a bad value it adds
  * an error for it to errs. */
 int64_t api_query_int(http_req *req, const char *name, int64_t def, int64_t min, int64_t max, field_errors *errs);
-/* api_etag writes "\"v<version>\"" into out; api_if_match parses If-Match into *version or replies
- * 428/412 and returns non-OK. */
+/* api_etag writes "\"v<version>\"" into out; api_if_match parses If-Match into *version (0 for "*",
+ * any version) or replies 428/412 and returns non-OK. */
 void api_etag(int64_t version, char out[32]);
 int api_if_match_or_reply(http_req *req, int64_t *version);
 

@@ -50,8 +50,12 @@ int api_if_match_or_reply(http_req *req, int64_t *version)
                            "other silently.");
         return AT_EPRECOND;
     }
-    if (strncmp(im, "W/", 2) == 0)
-        im += 2;
+    /* "*" matches whatever version is current (RFC 9110 §13.1.1); a weak tag never matches, since
+     * If-Match compares strongly. */
+    if (strcmp(im, "*") == 0) {
+        *version = 0;
+        return AT_OK;
+    }
     size_t n = strlen(im);
     if (n < 4 || im[0] != '"' || im[1] != 'v' || im[n - 1] != '"') {
         http_reply_problem(req, 412, "precondition-failed", "Someone else changed this; reload and try again.", NULL);

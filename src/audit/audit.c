@@ -46,16 +46,8 @@ int audit_append(store_conn *c, const char *workspace_id, const audit_actor *act
     int64_t seq = 1, now = clock_now_us();
     store_arg ws[] = {sa_text(workspace_id)};
 
-    int rc = store_query(c, "SELECT id FROM workspaces WHERE id = $1 FOR UPDATE", ws, 1, &r);
-    if (rc == AT_OK)
-        rc = store_rows_next(r) == 1 ? AT_OK : AT_ENOTFOUND;
-    store_rows_free(r);
-    r = NULL;
-    if (rc != AT_OK)
-        return rc;
-    snprintf(prev, sizeof(prev), "%s", audit_genesis);
-    rc = store_query(c, "SELECT seq, hash FROM audit_events WHERE workspace_id = $1 ORDER BY seq DESC LIMIT 1", ws, 1,
-                     &r);
+    /* The chain's head lives on the workspace row; locking it serialises appends to one chain. */
+    int rc = store_query(c, "SELECT audit_seq, audit_hash FROM workspaces WHERE id = $1 FOR UPDATE", ws, 1, &r);
     if (rc != AT_OK)
         return rc;
     if ((rc = store_rows_next(r)) == 1) {
@@ -63,8 +55,8 @@ int audit_append(store_conn *c, const char *workspace_id, const audit_actor *act
         snprintf(prev, sizeof(prev), "%s", store_rows_text(r, 1));
     }
     store_rows_free(r);
-    if (rc < 0)
-        return rc;
+    if (rc != 1)
+        return rc < 0 ? rc : AT_ENOTFOUND;
 
     id_new("aud", id);
     if (changes && json_object_size(changes))
@@ -85,6 +77,10 @@ int audit_append(store_conn *c, const char *workspace_id, const audit_actor *act
                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                     args, 16, NULL);
     free(changes_text);
+    if (rc == AT_OK) {
+        store_arg head[] = {sa_int(seq), sa_text(hash), sa_text(workspace_id)};
+        rc = store_exec(c, "UPDATE workspaces SET audit_seq = $1, audit_hash = $2 WHERE id = $3", head, 3, NULL);
+    }
     return rc;
 }
 
@@ -137,7 +133,7 @@ int audit_list(store *s, const char *workspace_id, const audit_filter *f, json_t
                         sa_text(action_prefix),
                         sa_text(f->target_id),
                         sa_int(f->since_us),
-                        sa_int(f->until_us ? f->until_us : INT64_MAX),
+                        sa_int(f->until_us),
                         sa_int(f->before_seq ? f->before_seq : INT64_MAX),
                         sa_int(limit + 1)};
     rc = store_query(c,
@@ -173,20 +169,43 @@ out:
     return AT_OK;
 }
 
+/* Compares the end of one workspace's walked chain with the head stored on its row. */
+static bool audit_head_matches(json_t *heads, const char *ws, int64_t last_seq, const char *last_hash)
+{
+    json_t *h = json_object_get(heads, ws);
+    if (!h)
+        return last_seq == 0;
+    return json_integer_value(json_array_get(h, 0)) == last_seq &&
+           strcmp(json_string_value(json_array_get(h, 1)), last_hash) == 0;
+}
+
 int audit_verify(store *s, const char *workspace_id_or_null, int64_t *events_checked, char broken_ws[ID_MAX],
                  int64_t *broken_seq)
 {
     store_conn *c = NULL;
     store_rows *r = NULL;
+    json_t *heads = json_object();
     char prev_ws[ID_MAX] = "", expect_prev[CRYPTO_DIGEST_HEX], hash[CRYPTO_DIGEST_HEX];
     int64_t expect_seq = 1;
     *events_checked = 0;
     *broken_seq = 0;
     broken_ws[0] = '\0';
     int rc = store_acquire(s, &c);
-    if (rc != AT_OK)
+    if (rc != AT_OK) {
+        json_decref(heads);
         return rc;
+    }
     store_arg args[] = {sa_text(workspace_id_or_null)};
+    rc = store_query(c,
+                     "SELECT id, audit_seq, audit_hash FROM workspaces WHERE (CAST($1 AS TEXT) IS NULL OR id = $1)",
+                     args, 1, &r);
+    while (rc == AT_OK && store_rows_next(r) == 1)
+        json_object_set_new(heads, store_rows_text(r, 0),
+                            json_pack("[I, s]", (json_int_t)store_rows_int(r, 1), store_rows_text(r, 2)));
+    store_rows_free(r);
+    r = NULL;
+    if (rc != AT_OK)
+        goto out;
     rc = store_query(c,
                      "SELECT " AUDIT_COLS " FROM audit_events WHERE (CAST($1 AS TEXT) IS NULL OR workspace_id = $1) "
                      "ORDER BY workspace_id, seq",
@@ -196,6 +215,13 @@ int audit_verify(store *s, const char *workspace_id_or_null, int64_t *events_che
     while ((rc = store_rows_next(r)) == 1) {
         const char *ws = store_rows_text(r, 0);
         if (strcmp(ws, prev_ws) != 0) {
+            if (prev_ws[0] && !audit_head_matches(heads, prev_ws, expect_seq - 1, expect_prev)) {
+                snprintf(broken_ws, ID_MAX, "%s", prev_ws);
+                *broken_seq = expect_seq;
+                rc = AT_ECONSTRAINT;
+                goto out;
+            }
+            json_object_del(heads, prev_ws);
             snprintf(prev_ws, sizeof(prev_ws), "%s", ws);
             snprintf(expect_prev, sizeof(expect_prev), "%s", audit_genesis);
             expect_seq = 1;
@@ -219,8 +245,30 @@ int audit_verify(store *s, const char *workspace_id_or_null, int64_t *events_che
         snprintf(expect_prev, sizeof(expect_prev), "%s", store_rows_text(r, 15));
         expect_seq++;
     }
-    rc = rc < 0 ? rc : AT_OK;
+    if (rc < 0)
+        goto out;
+    rc = AT_OK;
+    /* The last chain walked, then every workspace whose head names events that are all gone. */
+    if (prev_ws[0] && !audit_head_matches(heads, prev_ws, expect_seq - 1, expect_prev)) {
+        snprintf(broken_ws, ID_MAX, "%s", prev_ws);
+        *broken_seq = expect_seq;
+        rc = AT_ECONSTRAINT;
+        goto out;
+    }
+    json_object_del(heads, prev_ws);
+    const char *key;
+    json_t *h;
+    json_object_foreach(heads, key, h)
+    {
+        if (json_integer_value(json_array_get(h, 0)) != 0) {
+            snprintf(broken_ws, ID_MAX, "%s", key);
+            *broken_seq = 1;
+            rc = AT_ECONSTRAINT;
+            goto out;
+        }
+    }
 out:
+    json_decref(heads);
     store_rows_free(r);
     store_release(c);
     return rc;

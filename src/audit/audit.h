@@ -27,12 +27,12 @@ typedef struct audit_actor {
 int audit_append(store_conn *c, const char *workspace_id, const audit_actor *actor, const char *action,
                  const char *target_type, const char *target_id, const json_t *changes);
 
-/* Filters for audit_list; NULL or 0 means "any". */
+/* Filters for audit_list; NULL strings mean "any". */
 typedef struct audit_filter {
     const char *actor_id;
     const char *action;      /* exact, or a prefix ending in '.' ("workspace.") */
     const char *target_id;
-    int64_t since_us, until_us;
+    int64_t since_us, until_us; /* inclusive bounds; INT64_MIN / INT64_MAX for none */
     int64_t before_seq;      /* cursor: only events older than this */
     int limit;               /* 1..100 */
 } audit_filter;

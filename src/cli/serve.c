@@ -57,7 +57,7 @@ int cli_serve(int argc, char **argv)
     app.cfg = config_get();
     app.version = ATRIUM_VERSION;
     api_register_jobs(&cfg);
-    if (jobs_start(s, cfg.job_workers, cfg.job_poll_ms) != AT_OK) {
+    if (cfg.job_workers > 0 && jobs_start(s, cfg.job_workers, cfg.job_poll_ms) != AT_OK) {
         fprintf(stderr, "atrium: cannot start the job workers\n");
         store_close(s);
         return CLI_FAIL;

@@ -20,40 +20,48 @@ const char *ws_check_timezone(const char *s, size_t len)
             return why;
     if (strcmp(s, "UTC") == 0)
         return NULL;
+    /* The tz database folder also holds copies (posix/, right/), the machine's own zone (localtime,
+     * posixrules) and data files (leapseconds, zone.tab): only real zone names are accepted. */
+    if (strncmp(s, "posix/", 6) == 0 || strncmp(s, "right/", 6) == 0 || strcmp(s, "localtime") == 0 ||
+        strcmp(s, "posixrules") == 0 || strcmp(s, "Factory") == 0)
+        return why;
     snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", s);
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return why;
+    char magic[4] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(magic, 1, sizeof(magic), f) : 0;
+    if (f)
+        fclose(f);
+    if (got != 4 || memcmp(magic, "TZif", 4) != 0)
         return why;
     return NULL;
 }
 
-/* BCP 47 in the shape people use: a 2–3 letter language, then optional script (4 letters) and region
- * (2 letters or 3 digits) and variants, separated by '-'. */
+/* BCP 47 in the shape RFC 5646 gives: a 2–3 letter language (or "x" for private use), then subtags of
+ * 1 to 8 letters or digits separated by '-' (script, region, variants, extensions, private use). */
 const char *ws_check_locale(const char *s, size_t len)
 {
     static const char why[] = "Must be a BCP 47 language tag such as en, en-US or zh-Hant-TW.";
-    if (len < 2 || len > 35)
+    if (len < 2 || len > 35 || s[0] == '-' || s[len - 1] == '-')
         return why;
     size_t i = 0, part = 0;
     while (i < len) {
         size_t start = i;
-        while (i < len && s[i] != '-')
+        bool alpha = true;
+        while (i < len && s[i] != '-') {
+            if (!isalnum((unsigned char)s[i]))
+                return why;
+            alpha = alpha && isalpha((unsigned char)s[i]);
             i++;
-        size_t n = i - start;
-        bool alpha = true, digit = true;
-        for (size_t k = start; k < i; k++) {
-            alpha = alpha && isalpha((unsigned char)s[k]);
-            digit = digit && isdigit((unsigned char)s[k]);
         }
-        if (part == 0 && !(alpha && n >= 2 && n <= 3))
+        size_t n = i - start;
+        if (n == 0 || n > 8)
             return why;
-        if (part > 0 && !((alpha && (n == 2 || n == 4)) || (digit && n == 3) || (n >= 5 && n <= 8 && (alpha || digit)) ||
-                          (n >= 4 && n <= 8 && isdigit((unsigned char)s[start]))))
+        if (part == 0 && !(alpha && (n == 2 || n == 3 || (n == 1 && (s[0] == 'x' || s[0] == 'X')))))
             return why;
         part++;
-        if (i < len)
-            i++;
-        if (i == len && s[len - 1] == '-')
-            return why;
+        i++;
     }
     return NULL;
 }
@@ -70,8 +78,8 @@ const char *ws_check_currency(const char *s, size_t len)
 {
     if (len != 3 || !isupper((unsigned char)s[0]) || !isupper((unsigned char)s[1]) || !isupper((unsigned char)s[2]))
         return "Must be an ISO 4217 currency code such as USD or EUR.";
-    for (const char *p = ws_currencies; *p; p += 4)
-        if (strncmp(p, s, 3) == 0)
+    for (size_t i = 0; i + 3 <= sizeof(ws_currencies) - 1; i += 4)
+        if (memcmp(ws_currencies + i, s, 3) == 0)
             return NULL;
     return "Must be an ISO 4217 currency code such as USD or EUR.";
 }
@@ -88,8 +96,8 @@ static const char ws_countries[] =
 const char *ws_check_country(const char *s, size_t len)
 {
     if (len == 2)
-        for (const char *p = ws_countries; *p; p += 3)
-            if (p[0] == s[0] && p[1] == s[1])
+        for (size_t i = 0; i + 2 <= sizeof(ws_countries) - 1; i += 3)
+            if (ws_countries[i] == s[0] && ws_countries[i + 1] == s[1])
                 return NULL;
     return "Must be an ISO 3166 country code such as US, FR or JP.";
 }

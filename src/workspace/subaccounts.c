@@ -14,7 +14,8 @@
 /* The children of $1 (not deleted), filtered by status $2 and search pattern $3. */
 #define SUB_MATCH                                                                                                      \
     "parent_id = $1 AND status <> 'deleted' AND (CAST($2 AS TEXT) IS NULL OR status = $2) AND (CAST($3 AS TEXT) IS " \
-    "NULL OR LOWER(name) LIKE $3 OR LOWER(COALESCE(display_name, '')) LIKE $3 OR slug LIKE $3)"
+    "NULL OR LOWER(name) LIKE $3 ESCAPE '!' OR LOWER(COALESCE(display_name, '')) LIKE $3 ESCAPE '!' OR slug LIKE $3 " \
+    "ESCAPE '!')"
 #define SUB_LIST_SQL(order)                                                                                            \
     "SELECT " SUB_COLS ", (SELECT COUNT(*) FROM memberships m WHERE m.workspace_id = w.id) FROM workspaces w WHERE "  \
     SUB_MATCH " ORDER BY " order " LIMIT $4 OFFSET $5"
@@ -71,12 +72,16 @@ int sub_list(store *s, const char *root_id, const sub_query *q, json_t **items, 
     char pattern[260];
     char *like = NULL;
     if (q->q && *q->q) {
-        /* The search text is matched literally: LIKE's wildcards in it are dropped. */
+        /* The search text is matched literally: LIKE's wildcards and the escape character itself are
+         * escaped with '!', which neither backend treats specially in string literals (PostgreSQL's
+         * default LIKE escape is the backslash, SQLite has none). */
         size_t n = 0;
         pattern[n++] = '%';
-        for (const char *p = q->q; *p && n < sizeof(pattern) - 2; p++)
-            if (*p != '%' && *p != '_')
-                pattern[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
+        for (const char *p = q->q; *p && n < sizeof(pattern) - 3; p++) {
+            if (*p == '%' || *p == '_' || *p == '!')
+                pattern[n++] = '!';
+            pattern[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
+        }
         pattern[n++] = '%';
         pattern[n] = '\0';
         like = pattern;
@@ -153,6 +158,16 @@ int sub_get(store *s, const char *root_id, const char *sub_id, json_t **out)
     rc = sub_load(c, root_id, sub_id, false, out);
     store_release(c);
     return rc;
+}
+
+/* The actor as recorded in the sub-account's own log: a root's user acting on it from the root is
+ * acting through agency access there. */
+static audit_actor sub_agency_actor(const audit_actor *a)
+{
+    audit_actor copy = *a;
+    if (strcmp(copy.type, "user") == 0)
+        copy.type = "agency";
+    return copy;
 }
 
 typedef struct sub_ctx {
@@ -233,9 +248,10 @@ static int sub_create_tx(store_conn *c, void *ctx)
     if (rc != AT_OK)
         return rc;
     json_t *changes = json_pack("{s:{s:n, s:s}}", "name", "before", "after", name);
+    audit_actor agency = sub_agency_actor(x->actor);
     rc = audit_append(c, x->root_id, x->actor, "subaccount.created", "workspace", x->new_id, changes);
     if (rc == AT_OK)
-        rc = audit_append(c, x->new_id, x->actor, "workspace.created", "workspace", x->new_id, changes);
+        rc = audit_append(c, x->new_id, &agency, "workspace.created", "workspace", x->new_id, changes);
     json_decref(changes);
     if (rc == AT_OK)
         rc = sub_load(c, x->root_id, x->new_id, false, &x->out);
@@ -281,8 +297,9 @@ static int sub_rename_tx(store_conn *c, void *ctx)
                         args, 4, NULL);
         if (rc == AT_OK)
             rc = audit_append(c, x->root_id, x->actor, "subaccount.renamed", "workspace", x->sub_id, changes);
+        audit_actor agency = sub_agency_actor(x->actor);
         if (rc == AT_OK)
-            rc = audit_append(c, x->sub_id, x->actor, "workspace.updated", "workspace", x->sub_id, changes);
+            rc = audit_append(c, x->sub_id, &agency, "workspace.updated", "workspace", x->sub_id, changes);
     }
     json_decref(changes);
     json_decref(before);
@@ -350,8 +367,9 @@ static int sub_move_tx(store_conn *c, void *ctx)
         json_object_set_new(changes, "status_reason", json_pack("{s:n, s:s}", "before", "after", reason));
     if (rc == AT_OK)
         rc = audit_append(c, x->root_id, x->actor, sub_moves[x->move].action, "workspace", x->sub_id, changes);
+    audit_actor agency = sub_agency_actor(x->actor);
     if (rc == AT_OK)
-        rc = audit_append(c, x->sub_id, x->actor, sub_moves[x->move].action, "workspace", x->sub_id, changes);
+        rc = audit_append(c, x->sub_id, &agency, sub_moves[x->move].action, "workspace", x->sub_id, changes);
     json_decref(changes);
     if (rc == AT_OK && x->move == MOVE_SCHEDULE_DELETION) {
         char payload[128], key[128];
@@ -417,9 +435,10 @@ static int sub_delete_tx(store_conn *c, void *ctx)
     sub_delete_ctx *d = ctx;
     int64_t now = clock_now_us(), changed = 0;
     store_arg args[] = {sa_int(now), sa_text(d->ws_id)};
+    /* The slug is freed for reuse; the row stays for the audit trail's sake. */
     int rc = store_exec(c,
-                        "UPDATE workspaces SET status = 'deleted', updated_at = $1, version = version + 1 "
-                        "WHERE id = $2 AND status = 'pending_deletion' AND deletion_due_at <= $1",
+                        "UPDATE workspaces SET status = 'deleted', slug = 'deleted-' || LOWER(id), updated_at = $1, "
+                        "version = version + 1 WHERE id = $2 AND status = 'pending_deletion' AND deletion_due_at <= $1",
                         args, 2, &changed);
     if (rc != AT_OK || changed == 0)
         return rc;
@@ -427,10 +446,18 @@ static int sub_delete_tx(store_conn *c, void *ctx)
     rc = store_exec(c, "DELETE FROM memberships WHERE workspace_id = $1", ws, 1, NULL);
     if (rc == AT_OK)
         rc = store_exec(c, "DELETE FROM notification_prefs WHERE workspace_id = $1", ws, 1, NULL);
-    if (rc == AT_OK) {
-        audit_actor system = {"system", NULL, "Atrium", NULL, NULL, NULL};
+    audit_actor system = {"system", NULL, "Atrium", NULL, NULL, NULL};
+    if (rc == AT_OK)
         rc = audit_append(c, d->ws_id, &system, "workspace.deleted", "workspace", d->ws_id, NULL);
-    }
+    /* The root's own log says so too: the deleted chain is unreachable from now on. */
+    char parent[ID_MAX] = "";
+    store_rows *r = NULL;
+    if (rc == AT_OK && (rc = store_query(c, "SELECT parent_id FROM workspaces WHERE id = $1", ws, 1, &r)) == AT_OK &&
+        store_rows_next(r) == 1 && !store_rows_is_null(r, 0))
+        snprintf(parent, sizeof(parent), "%s", store_rows_text(r, 0));
+    store_rows_free(r);
+    if (rc == AT_OK && parent[0])
+        rc = audit_append(c, parent, &system, "subaccount.deleted", "workspace", d->ws_id, NULL);
     d->deleted = rc == AT_OK;
     return rc;
 }

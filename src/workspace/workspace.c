@@ -404,7 +404,7 @@ static int ws_patch_tx(store_conn *c, void *ctx)
     int rc = ws_load(c, p->a->id, true, &doc, &version);
     if (rc != AT_OK)
         return rc;
-    if (version != p->if_version) {
+    if (p->if_version != 0 && version != p->if_version) {
         json_decref(doc);
         return AT_EPRECOND;
     }

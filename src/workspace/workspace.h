@@ -63,8 +63,8 @@ extern const size_t ws_settings_field_count;
  * the store's). */
 void ws_check_settings(json_t *patch, field_errors *errs);
 
-/* ws_patch applies a validated merge patch when the version still matches: AT_EPRECOND when it does
- * not, AT_ECONFLICT when the slug is taken. *new_version gets the new version. */
+/* ws_patch applies a validated merge patch when the version still matches (if_version 0: any
+ * version, for If-Match: *): AT_EPRECOND when it does not, AT_ECONFLICT when the slug is taken. *new_version gets the new version. */
 int ws_patch(store *s, const ws_access *a, int64_t if_version, json_t *patch, const audit_actor *actor,
              int64_t *new_version);
 

@@ -1,0 +1,238 @@
+// The fixture world of the authorization and workspace tests (reliability.md §8.1 "fixture world"),
+// shared by tests/api/authz-*.test.mjs and tests/api/workspaces-*.test.mjs. Not a test file itself.
+//
+//   const w = await startWorld();
+//   await w.p.owner.get(`/api/v1/workspaces/${w.ws.A}`);
+//   await w.stop();
+//
+// The world: `atrium demo` (root A "Acme Agency" with sub-accounts A1 "Acme Dental" and A2 "Acme
+// Fitness"; owner@, admin@, member@, dev@ of A, subadmin@ admin of A1), plus an unrelated root B made
+// by sign-up (ownerB@) with one sub-account B1, a user without any workspace (outsider@), a plain
+// member of A1 (a1member@) and a user who is admin of A and also a member of A1 (agency@: in A1 the
+// stronger agency access wins). Memberships without an API yet are written with SQL.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { startServer, sleep } from '../lib/server.mjs';
+
+export { sleep };
+
+export const DEMO_PASSWORDS = {
+  owner: 'acme-owner-demo-2026',
+  admin: 'acme-admin-demo-2026',
+  member: 'acme-member-demo-2026',
+  subadmin: 'acme-subadmin-demo-2026',
+  dev: 'acme-dev-demo-2026',
+};
+export const EXTRA_PASSWORD = 'Quiet-Harbor-Lantern-4821';
+export const WS_ID = /^ws_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+const ULID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** A well-formed id of the given prefix that names nothing. */
+export function missingId(prefix = 'ws') {
+  const bytes = randomBytes(25);
+  let s = '0';
+  for (const b of bytes) s += ULID_ALPHABET[b % 32];
+  return `${prefix}_${s}`;
+}
+
+export const uniq = (p) => `${p}-${randomBytes(4).toString('hex')}`;
+
+function cookieOf(r) {
+  const raw = r.headers.get('set-cookie');
+  assert.ok(raw, 'sign-in sets a cookie');
+  return raw.split(';')[0].trim();
+}
+
+/**
+ * A caller: anonymous (no cookie) or a signed-in user. req() adds the cookie and, on writes, the CSRF
+ * token and a same-origin Origin. Returns {status, headers, body, text}.
+ */
+export function principal(srv, { key, email = null, password = null, cookie = null, csrf = null, user = null, session = null }) {
+  const origin = srv.url.replace(/\/$/, '');
+  const p = {
+    key,
+    email,
+    password,
+    cookie,
+    csrf,
+    user,
+    userId: user?.id ?? null,
+    sessionId: session?.id ?? null,
+    anonymous: !cookie,
+    /** method, path, { body (object or raw string), headers, ifMatch } */
+    req(method, path, { body, headers = {}, ifMatch } = {}) {
+      const h = {};
+      if (p.cookie) h.cookie = p.cookie;
+      if (method !== 'GET' && method !== 'HEAD') {
+        if (p.csrf) h['x-csrf-token'] = p.csrf;
+        h.origin = origin;
+      }
+      if (ifMatch !== undefined) h['if-match'] = ifMatch;
+      let payload;
+      if (body !== undefined) {
+        h['content-type'] = 'application/json';
+        payload = typeof body === 'string' ? body : JSON.stringify(body);
+      }
+      return srv.req(path, { method, headers: { ...h, ...headers }, body: payload });
+    },
+    get(path, opts) {
+      return p.req('GET', path, opts);
+    },
+    post(path, body, opts = {}) {
+      return p.req('POST', path, { ...opts, body: body === undefined ? {} : body });
+    },
+    patch(path, body, opts = {}) {
+      return p.req('PATCH', path, { ...opts, body });
+    },
+    del(path, opts) {
+      return p.req('DELETE', path, opts);
+    },
+  };
+  return p;
+}
+
+/** Signs in (201 asserted) and returns a principal. */
+export async function signIn(srv, key, email, password) {
+  const r = await srv.post('/api/v1/session', { email, password });
+  assert.equal(r.status, 201, `sign-in ${email}: ${r.status} ${r.text}`);
+  return principal(srv, { key, email, password, cookie: cookieOf(r), csrf: r.body.csrf_token, user: r.body.user, session: r.body.session });
+}
+
+/** Signs up (201 asserted): a new user with a root workspace of their own. */
+export async function signUp(srv, key, email, name, password = EXTRA_PASSWORD) {
+  const r = await srv.post('/api/v1/signup', { name, email, password });
+  assert.equal(r.status, 201, `sign-up ${email}: ${r.status} ${r.text}`);
+  return principal(srv, { key, email, password, cookie: cookieOf(r), csrf: r.body.csrf_token, user: r.body.user, session: r.body.session });
+}
+
+/** `atrium user add` (no workspace). */
+export async function addUser(srv, email, name, { password = EXTRA_PASSWORD, developer = false } = {}) {
+  const args = ['user', 'add', email, '--name', name, '--password-stdin'];
+  if (developer) args.push('--developer');
+  const r = await srv.cli(args, {}, { input: `${password}\n` });
+  assert.equal(r.code, 0, `user add ${email} → ${r.code}: ${r.stderr}`);
+}
+
+const q = (s) => `'${String(s).replace(/'/g, "''")}'`;
+
+/** Adds a membership with SQL (the team capability that would do it is not built yet). */
+export async function addMembership(srv, wsId, userId, role) {
+  const id = missingId('mem');
+  await srv.sql(
+    `INSERT INTO memberships (workspace_id, user_id, id, role, joined_at) VALUES (${q(wsId)}, ${q(userId)}, ${q(id)}, ${q(role)}, 1)`,
+  );
+}
+
+/** Inserts a user (no workspace) whose password is the demo owner's; returns the id. */
+export async function insertUser(srv, email, name, { developer = false } = {}) {
+  const id = missingId('usr');
+  await srv.sql(
+    `INSERT INTO users (id, email, name, password_hash, developer, created_at, updated_at) ` +
+      `SELECT ${q(id)}, ${q(email)}, ${q(name)}, password_hash, ${developer ? 1 : 0}, 1, 1 FROM users WHERE email = 'owner@acme.test'`,
+  );
+  return id;
+}
+
+/**
+ * A fingerprint of every business table (workspaces, memberships, preferences, the audit chain, jobs,
+ * users, which sessions are live). Two equal fingerprints: nothing was written in between.
+ */
+export async function checksum(srv) {
+  const text = await srv.sql(
+    [
+      `SELECT 'w|' || id || '|' || COALESCE(parent_id, '') || '|' || status || '|' || COALESCE(status_reason, '') ` +
+        `|| '|' || version || '|' || name || '|' || COALESCE(display_name, '') || '|' || slug || '|' ` +
+        `|| COALESCE(industry, '') || '|' || COALESCE(timezone, '') || '|' || updated_at AS line FROM workspaces`,
+      `SELECT 'm|' || workspace_id || '|' || user_id || '|' || role FROM memberships`,
+      `SELECT 'n|' || workspace_id || '|' || user_id || '|' || event_group || '|' || channel || '|' || enabled FROM notification_prefs`,
+      `SELECT 'a|' || workspace_id || '|' || seq || '|' || hash FROM audit_events`,
+      `SELECT 'j|' || id || '|' || kind || '|' || state || '|' || run_at FROM jobs`,
+      `SELECT 'u|' || id || '|' || email || '|' || name || '|' || COALESCE(avatar_url, '') || '|' || COALESCE(timezone, '') || '|' || COALESCE(locale, '') || '|' || password_hash || '|' || updated_at FROM users`,
+      `SELECT 's|' || id || '|' || CASE WHEN ended_at IS NULL THEN 'live' ELSE 'ended' END FROM sessions`,
+    ].join(' UNION ALL ') + ' ORDER BY 1',
+  );
+  return { hash: createHash('sha256').update(text).digest('hex'), lines: text.split('\n').length };
+}
+
+/** Awaits a request and asserts a 2xx; returns the response. */
+export async function ok(rp, what = '') {
+  const r = await rp;
+  assert.ok(r.status >= 200 && r.status < 300, `${what} → ${r.status} ${r.text}`);
+  return r;
+}
+
+/**
+ * Starts a server with the world. Options: env (extra server env), extras (false: only the demo users
+ * and root B, to save sign-ins). Returns { srv, p: {anon, owner, admin, member, dev, subadmin, ownerB,
+ * outsider, a1member, agency}, ws: {A, A1, A2, B, B1, NX}, names, parent, stop() }.
+ */
+export async function startWorld({ env = {}, extras = true } = {}) {
+  const srv = await startServer({
+    env: { ATRIUM_LOGIN_IP_PER_MINUTE: '100000', ATRIUM_SIGNUP: 'true', ATRIUM_JOB_WORKERS: '1', ...env },
+  });
+  try {
+    const demo = await srv.cli(['demo']);
+    assert.equal(demo.code, 0, `atrium demo → ${demo.code}: ${demo.stderr}`);
+    const p = { anon: principal(srv, { key: 'anonymous' }) };
+    const logins = Object.entries(DEMO_PASSWORDS).map(([k, pw]) => signIn(srv, k, `${k}@acme.test`, pw));
+    const bravo = signUp(srv, 'ownerB', 'ownerb@bravo.test', 'Bea Bravo');
+    for (const x of await Promise.all([...logins, bravo])) p[x.key] = x;
+
+    const sw = await ok(p.owner.get('/api/v1/workspaces'), 'switcher');
+    const bySlug = Object.fromEntries(sw.body.items.map((i) => [i.slug, i]));
+    const ws = { A: bySlug['acme-agency'].id, A1: bySlug['acme-dental'].id, A2: bySlug['acme-fitness'].id };
+    const swB = await ok(p.ownerB.get('/api/v1/workspaces'), 'switcher B');
+    assert.equal(swB.body.items.length, 1);
+    ws.B = swB.body.items[0].id;
+    const b1 = await p.ownerB.post(`/api/v1/workspaces/${ws.B}/subaccounts`, { name: 'Bravo One', slug: 'bravo-one' });
+    assert.equal(b1.status, 201, b1.text);
+    ws.B1 = b1.body.id;
+    ws.NX = missingId('ws');
+
+    if (extras) {
+      // Users without an API to make them: rows that reuse the owner's password hash (no Argon2 run).
+      await insertUser(srv, 'outsider@acme.test', 'Otto Outsider');
+      const a1member = await insertUser(srv, 'a1member@acme.test', 'Ada Onemember');
+      const agency = await insertUser(srv, 'agency@acme.test', 'Agnes Agency');
+      await addMembership(srv, ws.A1, a1member, 'member');
+      await addMembership(srv, ws.A, agency, 'admin');
+      await addMembership(srv, ws.A1, agency, 'member');
+      const more = await Promise.all([
+        signIn(srv, 'outsider', 'outsider@acme.test', DEMO_PASSWORDS.owner),
+        signIn(srv, 'a1member', 'a1member@acme.test', DEMO_PASSWORDS.owner),
+        signIn(srv, 'agency', 'agency@acme.test', DEMO_PASSWORDS.owner),
+      ]);
+      for (const x of more) p[x.key] = x;
+    }
+    const names = { A: 'Acme Agency', A1: 'Acme Dental', A2: 'Acme Fitness', B: "Bea Bravo's workspace", B1: 'Bravo One' };
+    const parent = { A: null, A1: ws.A, A2: ws.A, B: null, B1: ws.B, NX: null };
+    return {
+      srv,
+      p,
+      ws,
+      names,
+      parent,
+      stop: () => srv.stop(),
+    };
+  } catch (e) {
+    await srv.stop();
+    throw e;
+  }
+}
+
+/** The settings document and its ETag, read by a caller who may (asserted 200). */
+export async function getDoc(pr, wsId) {
+  const r = await pr.get(`/api/v1/workspaces/${wsId}`);
+  assert.equal(r.status, 200, `GET ${wsId} as ${pr.key}: ${r.status} ${r.text}`);
+  return { doc: r.body, etag: r.headers.get('etag') };
+}
+
+/** Advances the test clock and runs due jobs. */
+export async function advanceAndRunJobs(srv, seconds) {
+  const c = await srv.post('/api/v1/test/clock', { advance_seconds: seconds });
+  assert.equal(c.status, 200, c.text);
+  const j = await srv.post('/api/v1/test/jobs/run', {});
+  assert.equal(j.status, 200, j.text);
+  return j.body;
+}
