@@ -82,6 +82,18 @@ static const setting settings[] = {
     {"ATRIUM_LOCKOUT_MAX", INT(lockout_max_s, "900", 1, 86400, "Longest lock, in seconds.")},
     {"ATRIUM_LOCKOUT_RESET", INT(lockout_reset_s, "43200", 60, 31536000,
                                  "Seconds without a failure after which an account's failure count resets.")},
+    {"ATRIUM_SMTP_URL", STR(smtp_url, "",
+                            "Where mail goes: `smtp://host:port` (STARTTLS when the server offers it) or "
+                            "`smtps://host:port`. Empty: each message is written to `DATA_DIR/mail/`.")},
+    {"ATRIUM_SMTP_USERNAME", STR(smtp_username, "", "SMTP user name, if the server wants authentication.")},
+    {"ATRIUM_SMTP_PASSWORD", STR(smtp_password, "", "SMTP password (give it through the environment).")},
+    {"ATRIUM_MAIL_FROM", STR(mail_from, "Atrium <atrium@localhost>", "The From address of every message.")},
+    {"ATRIUM_PUBLIC_URL", STR(public_url, "",
+                              "The address people open Atrium at, for links in mail, e.g. "
+                              "`https://atrium.example.com`. Empty: `http://` plus ATRIUM_LISTEN.")},
+    {"ATRIUM_INVITE_TTL_DAYS", INT(invite_ttl_days, "7", 1, 30, "Days an invitation stays valid.")},
+    {"ATRIUM_DEFAULT_SEATS", INT(default_seat_limit, "10", 1, 100000,
+                                 "Seat limit of a new workspace until billing sets it.")},
 };
 
 enum { SETTING_COUNT = sizeof(settings) / sizeof(settings[0]) };

@@ -41,6 +41,13 @@ typedef struct config {
     int lockout_step_s;           /* ATRIUM_LOCKOUT_STEP */
     int lockout_max_s;            /* ATRIUM_LOCKOUT_MAX */
     int lockout_reset_s;          /* ATRIUM_LOCKOUT_RESET */
+    char smtp_url[512];           /* ATRIUM_SMTP_URL: smtp://host:port or smtps://...; empty = mail folder */
+    char smtp_username[256];      /* ATRIUM_SMTP_USERNAME */
+    char smtp_password[256];      /* ATRIUM_SMTP_PASSWORD */
+    char mail_from[320];          /* ATRIUM_MAIL_FROM */
+    char public_url[512];         /* ATRIUM_PUBLIC_URL: base of links in mail */
+    int invite_ttl_days;          /* ATRIUM_INVITE_TTL_DAYS */
+    int default_seat_limit;       /* ATRIUM_DEFAULT_SEATS */
 } config;
 
 /* config_load fills `out` from defaults, file and environment. On a bad value it returns AT_EINVAL and
