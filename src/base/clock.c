@@ -62,11 +62,15 @@ void clock_format_rfc3339(int64_t us, char out[32])
     long frac = (long)(us - (int64_t)secs * 1000000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    /* Four-digit years always, so every formatted time parses back (strftime's %Y gives "1" for 0001). */
+    int n = snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (n < 0 || n >= 32)
+        n = 0;
     if (frac)
-        snprintf(out + n, 32 - n, ".%06ldZ", frac);
+        snprintf(out + n, 32 - (size_t)n, ".%06ldZ", frac);
     else
-        snprintf(out + n, 32 - n, "Z");
+        snprintf(out + n, 32 - (size_t)n, "Z");
 }
 
 /* Parses exactly `width` decimal digits at s; returns -1 if any is not a digit. */

@@ -68,7 +68,15 @@ int jv_parse(const char *data, size_t len, json_t **out, field_errors *errs)
         const char *code = jc == json_error_duplicate_key ? "duplicate_key"
                            : jc == json_error_invalid_utf8 ? "invalid_utf8"
                                                            : "invalid_json";
-        fe_add(errs, "", code, "The body is not valid JSON: %s (line %d, column %d).", jerr.text, jerr.line,
+        /* A duplicate key is named as the field; jansson reports it as "... near '\"key\"'". */
+        char key[128] = "";
+        const char *near = jc == json_error_duplicate_key ? strstr(jerr.text, "near '\"") : NULL;
+        if (near) {
+            near += 7;
+            size_t n = strcspn(near, "\"");
+            snprintf(key, sizeof(key), "%.*s", (int)(n < sizeof(key) - 1 ? n : sizeof(key) - 1), near);
+        }
+        fe_add(errs, key, code, "The body is not valid JSON: %s (line %d, column %d).", jerr.text, jerr.line,
                jerr.column);
         return AT_EINVAL;
     }

@@ -96,7 +96,11 @@ int cli_serve(int argc, char **argv)
 
     sigwait(&set, &sig);
     log_event(LOG_INFO, "shutting down", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
-    http_server_stop(server, cfg.shutdown_timeout_s);
+    if (!http_server_stop(server, cfg.shutdown_timeout_s)) {
+        /* Handlers still hold the store; leave it to the process exit rather than pull it away. */
+        log_event(LOG_INFO, "stopped", json_pack("{s:b}", "drained", false));
+        return CLI_OK;
+    }
     jobs_stop();
     store_close(s);
     curl_global_cleanup();

@@ -73,7 +73,7 @@ struct http_req {
     int nparams;
     char *body;                  /* NUL-terminated copy of the body (may contain NULs; use body_len) */
     size_t body_len;
-    char request_id[48];
+    char request_id[72];         /* an incoming X-Request-Id of up to 64 characters, or ours */
     char client_ip[64];
     int64_t start_mono_us;
     void *app;                   /* the application context given to http_server_start */
@@ -121,9 +121,11 @@ typedef struct http_server http_server;
 int http_server_start(const http_server_config *cfg, const http_route_table *tables, size_t ntables,
                       http_guard guard, void *app, http_server **out, char err[256]);
 int http_server_port(const http_server *s);
-/* http_server_stop stops accepting at once, lets in-flight requests finish for up to timeout_s, then
- * closes every connection and frees the server. */
-void http_server_stop(http_server *s, int timeout_s);
+/* http_server_stop stops accepting at once and lets in-flight requests finish for up to timeout_s.
+ * When they all finished it closes every connection, frees the server and returns true. When some are
+ * still running it returns false and leaves everything as it is: the caller exits the process, which
+ * is the only way to bound a handler that does not return. */
+bool http_server_stop(http_server *s, int timeout_s);
 
 /* Request accessors. Returned strings are borrowed for the request's lifetime; NULL when absent. */
 const char *http_param(const http_req *req, const char *name);

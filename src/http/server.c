@@ -39,7 +39,7 @@ static const char server_csp[] = "default-src 'self'; script-src 'self'; style-s
                                  "frame-ancestors 'none'; form-action 'self'";
 
 /* Copies a well-formed incoming X-Request-Id, or makes a new one. */
-static void server_request_id(struct MHD_Connection *conn, char out[48])
+static void server_request_id(struct MHD_Connection *conn, char out[72])
 {
     const char *in = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
     if (in) {
@@ -339,10 +339,10 @@ int http_server_port(const http_server *s)
     return s->port;
 }
 
-void http_server_stop(http_server *s, int timeout_s)
+bool http_server_stop(http_server *s, int timeout_s)
 {
     if (!s)
-        return;
+        return true;
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
@@ -351,11 +351,14 @@ void http_server_stop(http_server *s, int timeout_s)
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    if (atomic_load(&s->in_flight) > 0)
-        log_event(LOG_WARN, "shutdown timeout; closing requests still in flight",
+    if (atomic_load(&s->in_flight) > 0) {
+        log_event(LOG_WARN, "shutdown timeout; exiting with requests still in flight",
                   json_pack("{s:i}", "in_flight", atomic_load(&s->in_flight)));
+        return false;
+    }
     MHD_stop_daemon(s->daemon);
     free(s);
+    return true;
 }
 
 const char *http_param(const http_req *req, const char *name)
