@@ -1,0 +1,229 @@
+// Process lifecycle and hygiene: graceful shutdown, the sleep route, access logs without secrets
+// (T17), idle/slow connections and descriptor leaks (T15).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import { startServer, problemOf, canConnect, parsedLogs, RFC3339, sleep, within } from '../lib/server.mjs';
+
+test('POST /api/v1/test/sleep sleeps and answers {"slept_ms"}; bad values → 400', async () => {
+  const srv = await startServer({ env: { ATRIUM_JOB_WORKERS: '0' } });
+  try {
+    const t0 = Date.now();
+    const r = await srv.post('/api/v1/test/sleep', { ms: 120 });
+    const took = Date.now() - t0;
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, { slept_ms: 120 });
+    assert.ok(took >= 115, `answered after ${took} ms`);
+    for (const body of [{ ms: 0 }, { ms: 10001 }, { ms: -5 }, { ms: '10' }, { ms: 1.5 }, {}, { ms: 1, x: 1 }]) {
+      const b = await srv.post('/api/v1/test/sleep', body);
+      problemOf(b, 400);
+    }
+    // Sleeping requests do not block others.
+    const t1 = Date.now();
+    const slow = srv.post('/api/v1/test/sleep', { ms: 1500 });
+    await sleep(50);
+    const h = await srv.req('/healthz');
+    assert.equal(h.status, 200);
+    assert.ok(Date.now() - t1 < 1000, 'healthz waited for the sleeper');
+    assert.equal((await slow).status, 200);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('SIGTERM: the in-flight request still gets its 200, new connections are refused, exit 0', async () => {
+  const srv = await startServer({ env: { ATRIUM_JOB_WORKERS: '1' } });
+  let exitCode;
+  try {
+    // An idle keep-alive connection must not hold the shutdown up.
+    assert.equal((await srv.req('/healthz')).status, 200);
+    const t0 = Date.now();
+    const inflight = srv.post('/api/v1/test/sleep', { ms: 800 });
+    // Wait until the server has the request (in-flight gauge), at most 400 ms.
+    const end = Date.now() + 400;
+    while (Date.now() < end) {
+      const m = await srv.metrics();
+      if (m.get('atrium_http_in_flight') >= 2) break;
+      await sleep(20);
+    }
+    const signalledAt = Date.now();
+    srv.proc.kill('SIGTERM');
+    await sleep(150);
+    const refused = !(await canConnect(srv.port, 500));
+    const r = await inflight;
+    const answeredAt = Date.now();
+    assert.equal(r.status, 200, `in-flight request: ${r.status} ${r.text}`);
+    assert.deepEqual(r.body, { slept_ms: 800 });
+    assert.ok(answeredAt - t0 >= 790);
+    assert.ok(refused, 'a new connection was accepted after SIGTERM');
+    exitCode = await within(srv.exited, 11_000);
+    assert.notEqual(exitCode, 'timeout', 'did not exit within ATRIUM_SHUTDOWN_TIMEOUT (10 s)');
+    assert.equal(exitCode, 0, `exit code; logs:\n${srv.logs.slice(-10).join('\n')}`);
+    assert.ok(Date.now() - signalledAt < 10_000);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('SIGTERM with nothing in flight exits 0 promptly', async () => {
+  const srv = await startServer();
+  await srv.req('/api/v1/system');
+  const t0 = Date.now();
+  const code = await srv.stop('SIGTERM');
+  assert.equal(code, 0);
+  assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+});
+
+test('SIGINT is graceful too', async () => {
+  const srv = await startServer();
+  await srv.req('/healthz');
+  assert.equal(await srv.stop('SIGINT'), 0);
+});
+
+test('ATRIUM_SHUTDOWN_TIMEOUT bounds the wait for a request that outlives it', async () => {
+  const srv = await startServer({ env: { ATRIUM_SHUTDOWN_TIMEOUT: '1', ATRIUM_JOB_WORKERS: '0' } });
+  const slow = srv.post('/api/v1/test/sleep', { ms: 8000 }).catch((e) => e);
+  try {
+    await sleep(300);
+    const t0 = Date.now();
+    srv.proc.kill('SIGTERM');
+    const code = await within(srv.exited, 6000);
+    assert.notEqual(code, 'timeout', 'still running 6 s after SIGTERM with a 1 s shutdown timeout');
+    assert.ok(Date.now() - t0 < 4500, `exited after ${Date.now() - t0} ms`);
+  } finally {
+    await srv.stop('SIGKILL');
+    await slow;
+  }
+});
+
+test('one JSON access-log line per request, with request id and route pattern', async () => {
+  const srv = await startServer({ env: { ATRIUM_JOB_WORKERS: '0' } });
+  try {
+    const rid = 'log-check-' + Math.random().toString(36).slice(2, 10);
+    assert.equal((await srv.fetch('/healthz', { headers: { 'x-request-id': rid } })).status, 200);
+    const rid2 = rid + '-404';
+    assert.equal((await srv.fetch('/api/v1/test/jobs/job_abc123', { headers: { 'x-request-id': rid2 } })).status, 404);
+    const rid3 = rid + '-405';
+    assert.equal((await srv.fetch('/healthz', { method: 'POST', headers: { 'x-request-id': rid3 } })).status, 405);
+    await srv.waitForLog((l) => l.request_id === rid3);
+    await sleep(100);
+    for (const [id, method, route, status] of [
+      [rid, 'GET', '/healthz', 200],
+      [rid2, 'GET', '/api/v1/test/jobs/:job_id', 404],
+      [rid3, 'POST', '/healthz', 405],
+    ]) {
+      const lines = srv.accessLogs().filter((l) => l.request_id === id);
+      assert.equal(lines.length, 1, `exactly one access line for ${id}`);
+      const l = lines[0];
+      assert.match(l.ts, RFC3339);
+      assert.equal(l.level, 'info');
+      assert.equal(l.msg, 'request');
+      assert.equal(l.method, method);
+      assert.equal(l.status, status);
+      assert.ok(Number.isInteger(l.us) && l.us >= 0, `us ${l.us}`);
+      if (id === rid3) {
+        // 405: the path is known but no route row matched; any label but a raw path will do.
+        assert.ok(l.route === '/healthz' || l.route === '-' || l.route === null, `route ${l.route}`);
+      } else if (id === rid2) {
+        assert.ok(!String(l.route).includes('job_abc123'), `route logged raw: ${l.route}`);
+        assert.ok(String(l.route).startsWith('/api/v1/test/jobs/'), `route ${l.route}`);
+      } else {
+        assert.equal(l.route, route);
+      }
+    }
+    // Every stderr line is one JSON object.
+    const bad = parsedLogs(srv.logs).filter((l) => l.raw !== undefined);
+    assert.deepEqual(bad, [], 'non-JSON lines on stderr');
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('logs never hold the query string, cookies or tokens', async () => {
+  const srv = await startServer({ env: { ATRIUM_JOB_WORKERS: '0', ATRIUM_LOG_LEVEL: 'debug' } });
+  try {
+    const rid = 'canary-' + Math.random().toString(36).slice(2, 10);
+    const r = await srv.fetch('/api/v1/system?token=CANARY123&x=1', {
+      headers: { cookie: 's=CANARY456; other=CANARY457', authorization: 'Bearer CANARY789', 'x-request-id': rid },
+    });
+    assert.equal(r.status, 200);
+    await srv.fetch('/api/v1/nope?password=CANARY321', { headers: { cookie: 'session=CANARY654' } });
+    await srv.post('/api/v1/test/jobs', '{"kind":"CANARY987"', { headers: { authorization: 'Basic CANARY741' } });
+    await srv.waitForLog((l) => l.request_id === rid);
+    await sleep(200);
+    const all = srv.logs.join('\n');
+    for (const c of ['CANARY123', 'CANARY456', 'CANARY457', 'CANARY789', 'CANARY321', 'CANARY654', 'CANARY741']) {
+      assert.ok(!all.includes(c), `${c} found in logs`);
+    }
+    assert.ok(!all.includes('token='), 'query string logged');
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('idle and trickling connections do not starve others, and are closed after the timeout', async () => {
+  const srv = await startServer({ env: { ATRIUM_CONNECTION_TIMEOUT: '2', ATRIUM_JOB_WORKERS: '0' } });
+  const socks = [];
+  try {
+    let closed = 0;
+    for (let i = 0; i < 64; i++) {
+      const s = net.connect({ host: '127.0.0.1', port: srv.port });
+      s.on('error', () => {});
+      s.on('close', () => closed++);
+      s.on('connect', () => s.write(i % 2 ? 'GET /healthz HTTP/1.1\r\nHo' : ''));
+      socks.push(s);
+    }
+    await sleep(200);
+    const t0 = Date.now();
+    const h = await srv.req('/healthz');
+    assert.equal(h.status, 200);
+    assert.ok(Date.now() - t0 < 1000, `healthz took ${Date.now() - t0} ms with 64 slow clients`);
+    const end = Date.now() + 8000;
+    while (closed < 64 && Date.now() < end) await sleep(100);
+    assert.equal(closed, 64, `${closed}/64 slow connections closed by the server within 8 s (timeout 2 s)`);
+    assert.equal((await srv.req('/healthz')).status, 200);
+  } finally {
+    for (const s of socks) s.destroy();
+    await srv.stop();
+  }
+});
+
+test('500 connections opened and closed leave no descriptors behind', async () => {
+  const srv = await startServer({ env: { ATRIUM_JOB_WORKERS: '0' } });
+  try {
+    const fdDir = `/proc/${srv.proc.pid}/fd`;
+    const count = () => fs.readdirSync(fdDir).length;
+    await srv.req('/healthz');
+    await sleep(200);
+    const base = count();
+    for (let batch = 0; batch < 10; batch++) {
+      await Promise.all(
+        Array.from(
+          { length: 50 },
+          () =>
+            new Promise((resolve) => {
+              const s = net.connect({ host: '127.0.0.1', port: srv.port });
+              s.on('error', resolve);
+              s.on('close', resolve);
+              s.on('connect', () => {
+                if (batch % 2) s.end('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+                else s.destroy();
+              });
+              s.resume();
+            }),
+        ),
+      );
+    }
+    const end = Date.now() + 5000;
+    let now = count();
+    while (now > base && Date.now() < end) {
+      await sleep(100);
+      now = count();
+    }
+    assert.ok(now <= base, `descriptors ${base} → ${now}`);
+    assert.equal((await srv.req('/healthz')).status, 200);
+  } finally {
+    await srv.stop();
+  }
+});
