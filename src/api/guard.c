@@ -96,6 +96,11 @@ static int guard_workspace(http_req *req, api_principal *p)
     if (!ws_id)
         return AT_OK;
     int rc = ws_resolve(api_app_of(req)->store, p->user.id, ws_id, &p->ws);
+    if (rc == AT_EFORBIDDEN) {
+        http_reply_problem(req, 403, "membership-deactivated", "Your membership in this workspace is deactivated.",
+                           "Ask an owner or admin of the workspace to reactivate it.");
+        return rc;
+    }
     if (rc != AT_OK) {
         http_reply_status(req, rc);
         return rc;

@@ -4,6 +4,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/jsonv.h"
+#include "workspace/workspace.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -120,6 +121,7 @@ typedef struct users_flag {
     const char *update_sql; /* the whole UPDATE, one of two constants */
     bool value;
     bool end_sessions; /* disabling ends every session at once */
+    char orphaned[ID_MAX]; /* the workspace the change would leave without an owner */
 } users_flag;
 
 static int users_flag_tx(store_conn *c, void *ctx)
@@ -138,19 +140,23 @@ static int users_flag_tx(store_conn *c, void *ctx)
                         "UPDATE sessions SET ended_at = $1 WHERE ended_at IS NULL AND user_id = "
                         "(SELECT id FROM users WHERE email = $2)",
                         end_args, 2, NULL);
+        /* Disabling the last active owner of a workspace would orphan it. */
+        auth_user u;
+        if (rc == AT_OK && (rc = users_find_by_email(c, f->email, &u, NULL)) == AT_OK)
+            rc = ws_owner_invariant(c, NULL, u.id, f->orphaned);
     }
     return rc;
 }
 
 int users_set_disabled(store *s, const char *email, bool disabled)
 {
-    users_flag f = {email, "UPDATE users SET disabled = $1, updated_at = $2 WHERE email = $3", disabled, true};
+    users_flag f = {email, "UPDATE users SET disabled = $1, updated_at = $2 WHERE email = $3", disabled, true, ""};
     return store_tx(s, true, users_flag_tx, &f);
 }
 
 int users_set_developer(store *s, const char *email, bool developer)
 {
-    users_flag f = {email, "UPDATE users SET developer = $1, updated_at = $2 WHERE email = $3", developer, false};
+    users_flag f = {email, "UPDATE users SET developer = $1, updated_at = $2 WHERE email = $3", developer, false, ""};
     return store_tx(s, true, users_flag_tx, &f);
 }
 

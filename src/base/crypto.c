@@ -2,11 +2,13 @@
 #include "base/crypto.h"
 
 #include "base/err.h"
+#include "base/mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -69,6 +71,58 @@ int crypto_load_key(const char *hex_or_null, const char *data_dir, char err[256]
         return AT_OK;
     }
     return crypto_key_file(data_dir, err);
+}
+
+/* The sealing key, derived from the hashing key so one secret backs both (KDF context "atrseal1"). */
+static void crypto_seal_key(unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES])
+{
+    crypto_kdf_derive_from_key(key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, 1, "atrseal1", crypto_hash_key);
+}
+
+char *crypto_seal(const void *plain, size_t len, const char *aad)
+{
+    unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+    size_t blen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    unsigned char *box = xmalloc(blen);
+    unsigned long long clen = 0;
+    crypto_seal_key(key);
+    randombytes_buf(box, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(box + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &clen, plain, len,
+                                               (const unsigned char *)aad, strlen(aad), NULL, box, key);
+    size_t tlen = sodium_base64_ENCODED_LEN(blen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *out = xmalloc(3 + tlen);
+    memcpy(out, "v1.", 3);
+    sodium_bin2base64(out + 3, tlen, box, blen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(key, sizeof(key));
+    free(box);
+    return out;
+}
+
+int crypto_open(const char *sealed, const char *aad, char *out, size_t cap, size_t *len_out)
+{
+    unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+    unsigned char box[1024];
+    size_t blen = 0;
+    unsigned long long plen = 0;
+    int rc = AT_EINVAL;
+    if (strncmp(sealed, "v1.", 3) != 0 ||
+        sodium_base642bin(box, sizeof(box), sealed + 3, strlen(sealed + 3), NULL, &blen, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        blen < crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
+        blen - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES - crypto_aead_xchacha20poly1305_ietf_ABYTES >= cap)
+        return AT_EINVAL;
+    crypto_seal_key(key);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)out, &plen, NULL,
+                                                   box + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                                   blen - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                                   (const unsigned char *)aad, strlen(aad), box, key) == 0) {
+        out[plen] = '\0';
+        if (len_out)
+            *len_out = (size_t)plen;
+        rc = AT_OK;
+    }
+    sodium_memzero(key, sizeof(key));
+    return rc;
 }
 
 void crypto_random(void *out, size_t len)

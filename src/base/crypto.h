@@ -22,6 +22,15 @@ void crypto_random(void *out, size_t len);
 void crypto_token(size_t bytes, char *out, size_t cap);
 /* crypto_keyed_hex writes the keyed BLAKE2b-256 of (data, len) as lowercase hex into out. */
 void crypto_keyed_hex(const void *data, size_t len, char out[CRYPTO_DIGEST_HEX]);
+/* Secrets we must replay (DESIGN.md §5) are sealed: XChaCha20-Poly1305 under a key derived from the
+ * server key, a random nonce per value, and `aad` (the owning workspace and row) bound in, so a value
+ * copied to another row does not open. The text form is "v1." + base64url(nonce | ciphertext), where
+ * "v1" names the key for rotation. crypto_seal returns a new string the caller frees. crypto_open writes
+ * the plaintext into out (cap bytes, NUL-terminated) and returns AT_OK, or AT_EINVAL when the value was
+ * tampered with, moved, or sealed under another key. */
+char *crypto_seal(const void *plain, size_t len, const char *aad);
+int crypto_open(const char *sealed, const char *aad, char *out, size_t cap, size_t *len_out);
+
 /* Constant-time comparison of two equal-length byte strings; false when lengths differ. */
 bool crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
 

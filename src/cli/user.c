@@ -187,6 +187,9 @@ int cli_user(int argc, char **argv)
         }
         if (st == AT_ENOTFOUND)
             fprintf(stderr, "atrium: no user with email %s\n", email);
+        else if (st == AT_ECONFLICT)
+            fprintf(stderr, "atrium: refused: %s is the last active owner of a workspace; make someone else an owner "
+                            "first\n", email);
         else if (st != AT_OK)
             fprintf(stderr, "atrium: failed (%s)\n", at_status_name(st));
         else {

@@ -22,10 +22,11 @@ int ws_resolve(store *s, const char *user_id, const char *ws_id, ws_access *out)
         return rc;
     store_arg args[] = {sa_text(ws_id), sa_text(user_id)};
     rc = store_query(c,
-                     "SELECT w.id, w.kind, w.parent_id, w.status, w.status_reason, w.entitlements, m.role, pm.role "
-                     "FROM workspaces w "
+                     "SELECT w.id, w.kind, w.parent_id, w.status, w.status_reason, w.entitlements, m.role, pm.role, "
+                     "m.status FROM workspaces w "
                      "LEFT JOIN memberships m ON m.workspace_id = w.id AND m.user_id = $2 "
                      "LEFT JOIN memberships pm ON pm.workspace_id = w.parent_id AND pm.user_id = $2 "
+                     "AND pm.status = 'active' "
                      "WHERE w.id = $1 AND w.status <> 'deleted'",
                      args, 2, &r);
     if (rc != AT_OK)
@@ -34,13 +35,14 @@ int ws_resolve(store *s, const char *user_id, const char *ws_id, ws_access *out)
         rc = rc == 0 ? AT_ENOTFOUND : rc;
         goto out;
     }
-    int direct = store_rows_is_null(r, 6) ? ROLE_NONE : policy_role_from_name(store_rows_text(r, 6));
+    bool deactivated = !store_rows_is_null(r, 8) && strcmp(store_rows_text(r, 8), "active") != 0;
+    int direct = store_rows_is_null(r, 6) || deactivated ? ROLE_NONE : policy_role_from_name(store_rows_text(r, 6));
     int parent = store_rows_is_null(r, 7) ? ROLE_NONE : policy_role_from_name(store_rows_text(r, 7));
     int agency = parent >= ROLE_ADMIN ? ROLE_ADMIN : ROLE_NONE;
     out->role = direct > agency ? direct : agency;
     out->agency = agency > direct;
     if (out->role == ROLE_NONE) {
-        rc = AT_ENOTFOUND;
+        rc = deactivated ? AT_EFORBIDDEN : AT_ENOTFOUND;
         goto out;
     }
     snprintf(out->id, sizeof(out->id), "%s", store_rows_text(r, 0));
@@ -107,6 +109,29 @@ static void ws_slug_from(const char *name, char out[49])
     snprintf(out + n, 49 - n, "-%02x%02x%02x", rnd[0], rnd[1], rnd[2]);
 }
 
+int ws_owner_invariant(store_conn *c, const char *ws_id, const char *user_id, char ws_out[ID_MAX])
+{
+    store_rows *r = NULL;
+    store_arg args[] = {sa_text(ws_id), sa_text(user_id)};
+    /* Sub-accounts are exempt: their root's owners manage them through agency access. */
+    int rc = store_query(c,
+                         "SELECT w.id FROM workspaces w WHERE w.kind = 'root' AND w.status <> 'deleted' "
+                         "AND (CAST($1 AS TEXT) IS NULL OR w.id = $1) "
+                         "AND (CAST($2 AS TEXT) IS NULL OR w.id IN (SELECT workspace_id FROM memberships "
+                         "WHERE user_id = $2)) "
+                         "AND NOT EXISTS (SELECT 1 FROM memberships o JOIN users u ON u.id = o.user_id "
+                         "WHERE o.workspace_id = w.id AND o.role = 'owner' AND o.status = 'active' AND u.disabled = 0) "
+                         "LIMIT 1",
+                         args, 2, &r);
+    if (rc != AT_OK)
+        return rc;
+    rc = store_rows_next(r);
+    if (rc == 1 && ws_out)
+        snprintf(ws_out, ID_MAX, "%s", store_rows_text(r, 0));
+    store_rows_free(r);
+    return rc == 1 ? AT_ECONFLICT : rc;
+}
+
 int ws_add_member(store_conn *c, const char *ws_id, const char *user_id, const char *role, const char *invited_by)
 {
     char id[ID_MAX];
@@ -154,11 +179,12 @@ int ws_list_for_user(store *s, const char *user_id, json_t **out)
     rc = store_query(c,
                      "SELECT w.id, w.kind, w.parent_id, w.name, w.display_name, w.slug, w.status, m.role, 0 "
                      "FROM memberships m JOIN workspaces w ON w.id = m.workspace_id "
-                     "WHERE m.user_id = $1 AND w.status <> 'deleted' "
+                     "WHERE m.user_id = $1 AND m.status = 'active' AND w.status <> 'deleted' "
                      "UNION ALL "
                      "SELECT w.id, w.kind, w.parent_id, w.name, w.display_name, w.slug, w.status, 'admin', 1 "
                      "FROM memberships m JOIN workspaces w ON w.parent_id = m.workspace_id "
-                     "WHERE m.user_id = $1 AND m.role IN ('owner', 'admin') AND w.status <> 'deleted' "
+                     "WHERE m.user_id = $1 AND m.status = 'active' AND m.role IN ('owner', 'admin') "
+                     "AND w.status <> 'deleted' "
                      "ORDER BY 4, 1",
                      args, 1, &r);
     if (rc != AT_OK)

@@ -34,7 +34,8 @@ typedef struct ws_access {
 } ws_access;
 
 /* ws_resolve finds what user_id may do in ws_id. AT_ENOTFOUND when the workspace does not exist, is
- * deleted, or the user cannot reach it. */
+ * deleted, or the user cannot reach it; AT_EFORBIDDEN when their only way in is a deactivated
+ * membership (they know the workspace; they are told why they cannot enter). */
 int ws_resolve(store *s, const char *user_id, const char *ws_id, ws_access *out);
 /* ws_locked reports whether the access is blocked by the workspace's status (members of a suspended
  * or pending-deletion sub-account; agency access is never blocked). */
@@ -45,6 +46,13 @@ void ws_subject(const ws_access *a, bool developer, policy_subject *out);
 /* ws_create_root creates a root workspace owned by user_id on c (sign-up, demo). */
 int ws_create_root(store_conn *c, const char *user_id, const char *name, const audit_actor *actor,
                    char id_out[ID_MAX]);
+/* ws_owner_invariant is the one check of the rule "every root workspace keeps at least one active
+ * owner" (an active membership of a user who is not disabled). Every path that changes memberships or
+ * disables users calls it inside its transaction, after the change: with ws_id, for that workspace;
+ * with user_id, for every workspace the user belongs to. Returns AT_OK, or AT_ECONFLICT with the id of
+ * a workspace that would be left without an owner in ws_out (optional). */
+int ws_owner_invariant(store_conn *c, const char *ws_id, const char *user_id, char ws_out[ID_MAX]);
+
 /* ws_add_member adds a membership on c (demo and later the team capability). */
 int ws_add_member(store_conn *c, const char *ws_id, const char *user_id, const char *role, const char *invited_by);
 
