@@ -297,6 +297,28 @@ const config *config_get(void)
     return &config_current;
 }
 
+static char config_listen_url[512];
+
+void config_set_listen_url(const char *url)
+{
+    snprintf(config_listen_url, sizeof(config_listen_url), "%s", url);
+    size_t n = strlen(config_listen_url);
+    if (n && config_listen_url[n - 1] == '/')
+        config_listen_url[n - 1] = '\0';
+}
+
+const char *config_public_url(void)
+{
+    static char fallback[300];
+    const config *c = config_get();
+    if (c->public_url[0])
+        return c->public_url;
+    if (config_listen_url[0])
+        return config_listen_url;
+    snprintf(fallback, sizeof(fallback), "http://%s:%d", c->listen_host, c->listen_port);
+    return fallback;
+}
+
 char *config_docs_markdown(void)
 {
     buf b;

@@ -56,6 +56,10 @@ int config_load(config *out, char err[512]);
 /* The loaded configuration, installed by config_install; read-only afterwards. */
 void config_install(const config *c);
 const config *config_get(void);
+/* config_public_url is ATRIUM_PUBLIC_URL, or once the server listens, http://HOST:PORT of the socket
+ * (set by serve through config_set_listen_url). Never ends with '/'. */
+const char *config_public_url(void);
+void config_set_listen_url(const char *url);
 /* config_docs_markdown returns docs/configuration.md's text; the caller frees it. */
 char *config_docs_markdown(void);
 

@@ -91,6 +91,7 @@ int cli_serve(int argc, char **argv)
               json_pack("{s:s, s:s, s:s, s:I}", "url", url, "store", store_kind(s) == STORE_PG ? "postgres" : "sqlite",
                         "env", cfg.env == ENV_PRODUCTION ? "production" : cfg.env == ENV_TEST ? "test" : "development",
                         "startup_us", (json_int_t)(clock_mono_us() - started)));
+    config_set_listen_url(url);
     printf("Atrium is ready at %s\n", url);
     fflush(stdout);
 

@@ -1,0 +1,557 @@
+/* Team members: list, roles, deactivation, removal, leaving, sessions and activity. */
+#include "team/members.h"
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "mail/mail.h"
+#include "profile/notifications.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEMBER_COLS                                                                                                    \
+    "m.id, u.id, u.name, u.email, u.avatar_url, u.disabled, m.role, m.status, m.joined_at, m.last_active_at, "       \
+    "m.invited_by, (SELECT COUNT(*) FROM audit_events e WHERE e.workspace_id = m.workspace_id AND e.actor_id = u.id " \
+    "AND e.created_at >= $2), (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.ended_at IS NULL AND "   \
+    "s.idle_expires_at > $3 AND s.absolute_expires_at > $3)"
+
+/* Members of $1 matching role $4, status $5 and the escaped pattern $6 (ESCAPE '!'). */
+#define MEMBER_MATCH                                                                                                   \
+    "m.workspace_id = $1 AND (CAST($4 AS TEXT) IS NULL OR m.role = $4) AND (CAST($5 AS TEXT) IS NULL OR m.status = "  \
+    "$5) AND (CAST($6 AS TEXT) IS NULL OR LOWER(u.name) LIKE $6 ESCAPE '!' OR u.email LIKE $6 ESCAPE '!')"
+#define MEMBER_LIST_SQL(order)                                                                                         \
+    "SELECT " MEMBER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id WHERE " MEMBER_MATCH               \
+    " ORDER BY " order " LIMIT $7 OFFSET $8"
+
+static int team_role_rank(const char *role)
+{
+    return policy_role_from_name(role);
+}
+
+static json_t *members_row_json(store_rows *r)
+{
+    char joined[32], active[32];
+    clock_format_rfc3339(store_rows_int(r, 8), joined);
+    if (!store_rows_is_null(r, 9))
+        clock_format_rfc3339(store_rows_int(r, 9), active);
+    return json_pack("{s:s, s:{s:s, s:s, s:s, s:s?, s:b}, s:s, s:s, s:s, s:s?, s:s?, s:{s:I, s:I}}", "id",
+                     store_rows_text(r, 0), "user", "id", store_rows_text(r, 1), "name", store_rows_text(r, 2),
+                     "email", store_rows_text(r, 3), "avatar_url", store_rows_text(r, 4), "disabled",
+                     store_rows_int(r, 5) != 0, "role", store_rows_text(r, 6), "status", store_rows_text(r, 7),
+                     "joined_at", joined, "last_active_at", store_rows_is_null(r, 9) ? NULL : active, "invited_by",
+                     store_rows_text(r, 10), "usage", "actions_30d", (json_int_t)store_rows_int(r, 11),
+                     "open_sessions", (json_int_t)store_rows_int(r, 12));
+}
+
+int team_seats_get(store_conn *c, const char *ws_id, team_seats *out)
+{
+    store_rows *r = NULL;
+    store_arg args[] = {sa_text(ws_id), sa_int(clock_now_us())};
+    int rc = store_query(c,
+                         "SELECT w.seat_limit, "
+                         "(SELECT COUNT(*) FROM memberships m WHERE m.workspace_id = w.id AND m.status = 'active'), "
+                         "(SELECT COUNT(*) FROM invitations i WHERE i.workspace_id = w.id AND i.status = 'pending' "
+                         "AND i.expires_at > $2) FROM workspaces w WHERE w.id = $1",
+                         args, 2, &r);
+    if (rc != AT_OK)
+        return rc;
+    rc = store_rows_next(r);
+    if (rc == 1) {
+        out->limit = store_rows_int(r, 0);
+        out->active_members = store_rows_int(r, 1);
+        out->pending_invitations = store_rows_int(r, 2);
+        rc = AT_OK;
+    } else if (rc == 0) {
+        rc = AT_ENOTFOUND;
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+json_t *team_seats_json(const team_seats *s)
+{
+    int64_t used = s->active_members + s->pending_invitations;
+    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "limit", (json_int_t)s->limit, "used", (json_int_t)used,
+                     "available", (json_int_t)(used < s->limit ? s->limit - used : 0), "active_members",
+                     (json_int_t)s->active_members, "pending_invitations", (json_int_t)s->pending_invitations);
+}
+
+int members_list(store *s, const char *ws_id, const member_query *q, json_t **items, int64_t *total,
+                 int64_t *next_offset, team_seats *seats)
+{
+    static const struct {
+        const char *key, *sql;
+    } sorts[] = {
+        {"name", MEMBER_LIST_SQL("LOWER(u.name), m.id")},
+        {"-name", MEMBER_LIST_SQL("LOWER(u.name) DESC, m.id DESC")},
+        {"role", MEMBER_LIST_SQL("CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, LOWER(u.name), m.id")},
+        {"joined_at", MEMBER_LIST_SQL("m.joined_at, m.id")},
+        {"-joined_at", MEMBER_LIST_SQL("m.joined_at DESC, m.id DESC")},
+        {"last_active_at", MEMBER_LIST_SQL("COALESCE(m.last_active_at, 0), m.id")},
+        {"-last_active_at", MEMBER_LIST_SQL("COALESCE(m.last_active_at, 0) DESC, m.id DESC")},
+    };
+    const char *sql = sorts[0].sql;
+    for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
+        if (q->sort && strcmp(q->sort, sorts[i].key) == 0)
+            sql = sorts[i].sql;
+    char pattern[260];
+    const char *like = NULL;
+    if (q->q && *q->q) {
+        size_t n = 0;
+        pattern[n++] = '%';
+        for (const char *p = q->q; *p && n < sizeof(pattern) - 3; p++) {
+            if (*p == '%' || *p == '_' || *p == '!')
+                pattern[n++] = '!';
+            pattern[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
+        }
+        pattern[n++] = '%';
+        pattern[n] = '\0';
+        like = pattern;
+    }
+    store_conn *c = NULL;
+    store_rows *r = NULL;
+    json_t *list = json_array();
+    int64_t now = clock_now_us();
+    int limit = q->limit > 0 && q->limit <= 100 ? q->limit : 50;
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        goto out;
+    store_arg count_args[] = {sa_text(ws_id), sa_int(0), sa_int(0), sa_text(q->role), sa_text(q->status), sa_text(like)};
+    rc = store_query_int(c,
+                         "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE " MEMBER_MATCH
+                         " AND CAST($2 AS BIGINT) <= CAST($3 AS BIGINT)",
+                         count_args, 6, total);
+    if (rc != AT_OK)
+        goto out;
+    store_arg args[] = {sa_text(ws_id),      sa_int(now - 30LL * 86400 * 1000000), sa_int(now),
+                        sa_text(q->role),    sa_text(q->status),                  sa_text(like),
+                        sa_int(limit),       sa_int(q->offset)};
+    rc = store_query(c, sql, args, 8, &r);
+    if (rc != AT_OK)
+        goto out;
+    int n = 0;
+    while ((rc = store_rows_next(r)) == 1) {
+        json_array_append_new(list, members_row_json(r));
+        n++;
+    }
+    if (rc < 0)
+        goto out;
+    *next_offset = q->offset + n < *total ? q->offset + n : -1;
+    rc = team_seats_get(c, ws_id, seats);
+out:
+    store_rows_free(r);
+    if (c)
+        store_release(c);
+    if (rc != AT_OK) {
+        json_decref(list);
+        return rc;
+    }
+    *items = list;
+    return AT_OK;
+}
+
+/* Loads one member of ws_id on c (optionally locked) with the user id and role. */
+static int members_load(store_conn *c, const char *ws_id, const char *member_id, bool for_update, json_t **out)
+{
+    store_rows *r = NULL;
+    int64_t now = clock_now_us();
+    if (!member_id || !id_valid("mem", member_id, strlen(member_id)))
+        return AT_ENOTFOUND;
+    store_arg args[] = {sa_text(ws_id), sa_int(now - 30LL * 86400 * 1000000), sa_int(now), sa_text(member_id)};
+    int rc = store_query(c,
+                         for_update ? "SELECT " MEMBER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
+                                      "WHERE m.workspace_id = $1 AND m.id = $4 FOR UPDATE"
+                                    : "SELECT " MEMBER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
+                                      "WHERE m.workspace_id = $1 AND m.id = $4",
+                         args, 4, &r);
+    if (rc != AT_OK)
+        return rc;
+    rc = store_rows_next(r);
+    if (rc == 1) {
+        *out = members_row_json(r);
+        rc = AT_OK;
+    } else if (rc == 0) {
+        rc = AT_ENOTFOUND;
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+int members_get(store *s, const char *ws_id, const char *member_id, json_t **out)
+{
+    store_conn *c = NULL;
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        return rc;
+    rc = members_load(c, ws_id, member_id, false, out);
+    store_release(c);
+    return rc;
+}
+
+int members_revoke_invitations_by(store_conn *c, const char *ws_id, const char *user_id, const char *reason)
+{
+    store_arg args[] = {sa_int(clock_now_us()), sa_text(reason), sa_text(ws_id), sa_text(user_id)};
+    return store_exec(c,
+                      "UPDATE invitations SET status = 'revoked', revoked_at = $1, revoked_reason = $2 "
+                      "WHERE workspace_id = $3 AND inviter_id = $4 AND status = 'pending'",
+                      args, 4, NULL);
+}
+
+/* May `who` act on a member whose role is `current`, leaving them with `next` (NULL: removal)? Owners
+ * act on anyone; admins on members and admins; nobody grants above their own role. */
+static bool members_may(const team_actor *who, const char *current, const char *next)
+{
+    int cur = team_role_rank(current), nxt = next ? team_role_rank(next) : ROLE_NONE;
+    if (who->role < ROLE_ADMIN)
+        return false;
+    if (cur == ROLE_OWNER || nxt == ROLE_OWNER)
+        return who->role == ROLE_OWNER;
+    return nxt <= who->role && cur <= who->role;
+}
+
+/* Sends the "team" mail a member gets when their membership changes, if they want it. */
+static int members_mail(store_conn *c, const char *ws_id, json_t *member, const char *template_id, json_t *vars)
+{
+    const char *user_id = json_string_value(json_object_get(json_object_get(member, "user"), "id"));
+    int rc = AT_OK;
+    if (notif_wants(c, ws_id, user_id, "team", "email")) {
+        mail_request m = {ws_id, json_string_value(json_object_get(json_object_get(member, "user"), "email")),
+                          json_string_value(json_object_get(json_object_get(member, "user"), "name")), template_id,
+                          vars, NULL};
+        rc = mail_enqueue(c, &m, NULL);
+    }
+    json_decref(vars);
+    return rc;
+}
+
+/* The workspace's display name for mail. */
+static void members_ws_name(store_conn *c, const char *ws_id, char out[256])
+{
+    store_rows *r = NULL;
+    store_arg args[] = {sa_text(ws_id)};
+    snprintf(out, 256, "your workspace");
+    if (store_query(c, "SELECT COALESCE(display_name, name) FROM workspaces WHERE id = $1", args, 1, &r) == AT_OK &&
+        store_rows_next(r) == 1)
+        snprintf(out, 256, "%s", store_rows_text(r, 0));
+    store_rows_free(r);
+}
+
+typedef struct members_ctx {
+    const char *ws_id, *member_id, *role;
+    bool active;
+    const team_actor *who;
+    json_t *out;
+    int64_t ended;
+} members_ctx;
+
+static int members_role_tx(store_conn *c, void *ctx)
+{
+    members_ctx *x = ctx;
+    json_t *before = NULL;
+    char ws_name[256];
+    int rc = members_load(c, x->ws_id, x->member_id, true, &before);
+    if (rc != AT_OK)
+        return rc;
+    const char *current = json_string_value(json_object_get(before, "role"));
+    const char *user_id = json_string_value(json_object_get(json_object_get(before, "user"), "id"));
+    if (strcmp(current, x->role) == 0) {
+        x->out = before;
+        return AT_OK;
+    }
+    if (!members_may(x->who, current, x->role)) {
+        json_decref(before);
+        return AT_EFORBIDDEN;
+    }
+    store_arg args[] = {sa_text(x->role), sa_text(x->ws_id), sa_text(x->member_id)};
+    rc = store_exec(c, "UPDATE memberships SET role = $1 WHERE workspace_id = $2 AND id = $3", args, 3, NULL);
+    if (rc == AT_OK)
+        rc = ws_owner_invariant(c, x->ws_id, NULL, NULL);
+    if (rc == AT_OK && team_role_rank(x->role) < team_role_rank(current)) {
+        /* A demoted inviter's invitations above their new role (all of them, for a member) end. */
+        store_arg inv[] = {sa_int(clock_now_us()), sa_text(x->ws_id), sa_text(user_id),
+                           sa_int(team_role_rank(x->role))};
+        rc = store_exec(c,
+                        "UPDATE invitations SET status = 'revoked', revoked_at = $1, revoked_reason = 'inviter demoted' "
+                        "WHERE workspace_id = $2 AND inviter_id = $3 AND status = 'pending' AND ($4 < 2 OR "
+                        "CASE role WHEN 'owner' THEN 3 WHEN 'admin' THEN 2 ELSE 1 END > $4)",
+                        inv, 4, NULL);
+    }
+    json_t *changes = json_pack("{s:{s:s, s:s}}", "role", "before", current, "after", x->role);
+    if (rc == AT_OK)
+        rc = audit_append(c, x->ws_id, x->who->audit, "member.role_changed", "member", x->member_id, changes);
+    json_decref(changes);
+    if (rc == AT_OK) {
+        members_ws_name(c, x->ws_id, ws_name);
+        rc = members_mail(c, x->ws_id, before, "role_changed",
+                          json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
+                                    json_string_value(json_object_get(json_object_get(before, "user"), "name")),
+                                    "workspace", ws_name, "old_role", current, "new_role", x->role, "by",
+                                    x->who->audit->label ? x->who->audit->label : "an administrator"));
+    }
+    json_decref(before);
+    if (rc == AT_OK)
+        rc = members_load(c, x->ws_id, x->member_id, false, &x->out);
+    return rc;
+}
+
+int members_set_role(store *s, const char *ws_id, const char *member_id, const char *role, const team_actor *who,
+                     json_t **out)
+{
+    members_ctx x = {ws_id, member_id, role, false, who, NULL, 0};
+    int rc = store_tx(s, true, members_role_tx, &x);
+    if (rc == AT_OK)
+        *out = x.out;
+    else
+        json_decref(x.out);
+    return rc;
+}
+
+static int members_active_tx(store_conn *c, void *ctx)
+{
+    members_ctx *x = ctx;
+    json_t *before = NULL;
+    int rc = members_load(c, x->ws_id, x->member_id, true, &before);
+    if (rc != AT_OK)
+        return rc;
+    const char *status = json_string_value(json_object_get(before, "status"));
+    const char *role = json_string_value(json_object_get(before, "role"));
+    const char *user_id = json_string_value(json_object_get(json_object_get(before, "user"), "id"));
+    const char *next = x->active ? "active" : "deactivated";
+    if (strcmp(status, next) == 0) {
+        x->out = before;
+        return AT_OK;
+    }
+    if (!members_may(x->who, role, role)) {
+        json_decref(before);
+        return AT_EFORBIDDEN;
+    }
+    if (x->active) {
+        /* Coming back takes a seat again. */
+        team_seats seats;
+        rc = team_seats_get(c, x->ws_id, &seats);
+        if (rc == AT_OK && seats.active_members + seats.pending_invitations >= seats.limit)
+            rc = AT_ELIMIT;
+    }
+    store_arg args[] = {sa_text(next), x->active ? sa_null() : sa_int(clock_now_us()), sa_text(x->ws_id),
+                        sa_text(x->member_id)};
+    if (rc == AT_OK)
+        rc = store_exec(c, "UPDATE memberships SET status = $1, deactivated_at = $2 WHERE workspace_id = $3 AND id = $4",
+                        args, 4, NULL);
+    if (rc == AT_OK)
+        rc = ws_owner_invariant(c, x->ws_id, NULL, NULL);
+    if (rc == AT_OK && !x->active)
+        rc = members_revoke_invitations_by(c, x->ws_id, user_id, "inviter deactivated");
+    json_t *changes = json_pack("{s:{s:s, s:s}}", "status", "before", status, "after", next);
+    if (rc == AT_OK)
+        rc = audit_append(c, x->ws_id, x->who->audit, x->active ? "member.reactivated" : "member.deactivated",
+                          "member", x->member_id, changes);
+    json_decref(changes);
+    json_decref(before);
+    if (rc == AT_OK)
+        rc = members_load(c, x->ws_id, x->member_id, false, &x->out);
+    return rc;
+}
+
+int members_set_active(store *s, const char *ws_id, const char *member_id, bool active, const team_actor *who,
+                       json_t **out)
+{
+    members_ctx x = {ws_id, member_id, NULL, active, who, NULL, 0};
+    int rc = store_tx(s, true, members_active_tx, &x);
+    if (rc == AT_OK)
+        *out = x.out;
+    else
+        json_decref(x.out);
+    return rc;
+}
+
+/* Deletes a membership row and everything that hangs on it; shared by removal and leaving. */
+static int members_delete(store_conn *c, const char *ws_id, json_t *member, const audit_actor *actor,
+                          const char *action)
+{
+    const char *member_id = json_string_value(json_object_get(member, "id"));
+    const char *user_id = json_string_value(json_object_get(json_object_get(member, "user"), "id"));
+    store_arg args[] = {sa_text(ws_id), sa_text(member_id)};
+    int rc = store_exec(c, "DELETE FROM memberships WHERE workspace_id = $1 AND id = $2", args, 2, NULL);
+    if (rc == AT_OK)
+        rc = ws_owner_invariant(c, ws_id, NULL, NULL);
+    if (rc == AT_OK)
+        rc = members_revoke_invitations_by(c, ws_id, user_id, "inviter removed");
+    store_arg prefs[] = {sa_text(ws_id), sa_text(user_id)};
+    if (rc == AT_OK)
+        rc = store_exec(c, "DELETE FROM notification_prefs WHERE workspace_id = $1 AND user_id = $2", prefs, 2, NULL);
+    json_t *changes = json_pack("{s:{s:s, s:n}, s:{s:s, s:n}}", "role", "before",
+                                json_string_value(json_object_get(member, "role")), "after", "user", "before", user_id,
+                                "after");
+    if (rc == AT_OK)
+        rc = audit_append(c, ws_id, actor, action, "member", member_id, changes);
+    json_decref(changes);
+    return rc;
+}
+
+static int members_remove_tx(store_conn *c, void *ctx)
+{
+    members_ctx *x = ctx;
+    json_t *before = NULL;
+    char ws_name[256];
+    int rc = members_load(c, x->ws_id, x->member_id, true, &before);
+    if (rc != AT_OK)
+        return rc;
+    if (!members_may(x->who, json_string_value(json_object_get(before, "role")), NULL)) {
+        json_decref(before);
+        return AT_EFORBIDDEN;
+    }
+    rc = members_delete(c, x->ws_id, before, x->who->audit, "member.removed");
+    if (rc == AT_OK) {
+        members_ws_name(c, x->ws_id, ws_name);
+        rc = members_mail(c, x->ws_id, before, "member_removed",
+                          json_pack("{s:s, s:s, s:s}", "name",
+                                    json_string_value(json_object_get(json_object_get(before, "user"), "name")),
+                                    "workspace", ws_name, "by",
+                                    x->who->audit->label ? x->who->audit->label : "an administrator"));
+    }
+    json_decref(before);
+    return rc;
+}
+
+int members_remove(store *s, const char *ws_id, const char *member_id, const team_actor *who)
+{
+    members_ctx x = {ws_id, member_id, NULL, false, who, NULL, 0};
+    return store_tx(s, true, members_remove_tx, &x);
+}
+
+static int members_leave_tx(store_conn *c, void *ctx)
+{
+    members_ctx *x = ctx;
+    store_rows *r = NULL;
+    char member_id[ID_MAX] = "";
+    store_arg args[] = {sa_text(x->ws_id), sa_text(x->who->user_id)};
+    int rc = store_query(c, "SELECT id FROM memberships WHERE workspace_id = $1 AND user_id = $2", args, 2, &r);
+    if (rc == AT_OK && store_rows_next(r) == 1)
+        snprintf(member_id, sizeof(member_id), "%s", store_rows_text(r, 0));
+    store_rows_free(r);
+    if (rc != AT_OK)
+        return rc;
+    if (!member_id[0])
+        return AT_ENOTFOUND;
+    json_t *before = NULL;
+    rc = members_load(c, x->ws_id, member_id, true, &before);
+    if (rc == AT_OK)
+        rc = members_delete(c, x->ws_id, before, x->who->audit, "member.left");
+    json_decref(before);
+    return rc;
+}
+
+int members_leave(store *s, const char *ws_id, const team_actor *who)
+{
+    members_ctx x = {ws_id, NULL, NULL, false, who, NULL, 0};
+    return store_tx(s, true, members_leave_tx, &x);
+}
+
+static int members_sessions_tx(store_conn *c, void *ctx)
+{
+    members_ctx *x = ctx;
+    json_t *before = NULL;
+    int rc = members_load(c, x->ws_id, x->member_id, true, &before);
+    if (rc != AT_OK)
+        return rc;
+    const char *role = json_string_value(json_object_get(before, "role"));
+    const char *user_id = json_string_value(json_object_get(json_object_get(before, "user"), "id"));
+    if (!members_may(x->who, role, role) || strcmp(user_id, x->who->user_id) == 0) {
+        json_decref(before);
+        return AT_EFORBIDDEN;
+    }
+    store_arg args[] = {sa_int(clock_now_us()), sa_text(user_id)};
+    rc = store_exec(c, "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL", args, 2, &x->ended);
+    if (rc == AT_OK)
+        rc = audit_append(c, x->ws_id, x->who->audit, "member.sessions_ended", "member", x->member_id, NULL);
+    json_decref(before);
+    return rc;
+}
+
+int members_end_sessions(store *s, const char *ws_id, const char *member_id, const team_actor *who, int64_t *ended)
+{
+    members_ctx x = {ws_id, member_id, NULL, false, who, NULL, 0};
+    int rc = store_tx(s, true, members_sessions_tx, &x);
+    *ended = x.ended;
+    return rc;
+}
+
+int members_activity(store *s, const char *ws_id, const char *member_id, int limit, json_t **out)
+{
+    json_t *member = NULL;
+    int rc = members_get(s, ws_id, member_id, &member);
+    if (rc != AT_OK)
+        return rc;
+    const char *user_id = json_string_value(json_object_get(json_object_get(member, "user"), "id"));
+    /* Events by the member, then events about them; merged newest first. */
+    audit_filter by = {0}, about = {0}, about_user = {0};
+    json_t *a = NULL, *b = NULL, *cc = NULL;
+    int64_t next = 0;
+    by.actor_id = user_id;
+    about.target_id = member_id;
+    about_user.target_id = user_id;
+    by.since_us = about.since_us = about_user.since_us = INT64_MIN;
+    by.until_us = about.until_us = about_user.until_us = INT64_MAX;
+    by.limit = about.limit = about_user.limit = limit;
+    rc = audit_list(s, ws_id, &by, &a, &next);
+    if (rc == AT_OK)
+        rc = audit_list(s, ws_id, &about, &b, &next);
+    if (rc == AT_OK)
+        rc = audit_list(s, ws_id, &about_user, &cc, &next);
+    json_t *all = json_array();
+    if (rc == AT_OK) {
+        json_array_extend(all, a);
+        size_t i;
+        json_t *e;
+        json_t *extra[] = {b, cc};
+        for (int k = 0; k < 2; k++)
+            json_array_foreach(extra[k], i, e)
+            {
+                bool dup = false;
+                size_t j;
+                json_t *have;
+                json_array_foreach(all, j, have) dup = dup || json_equal(json_object_get(have, "id"), json_object_get(e, "id"));
+                if (!dup)
+                    json_array_append(all, e);
+            }
+        /* Newest first by sequence number. */
+        size_t n = json_array_size(all);
+        for (size_t x = 1; x < n; x++)
+            for (size_t y = x; y > 0; y--) {
+                json_t *p = json_array_get(all, y - 1), *q = json_array_get(all, y);
+                if (json_integer_value(json_object_get(p, "seq")) >= json_integer_value(json_object_get(q, "seq")))
+                    break;
+                json_incref(p);
+                json_array_set(all, y - 1, q);
+                json_array_set_new(all, y, p);
+            }
+        while (json_array_size(all) > (size_t)limit)
+            json_array_remove(all, json_array_size(all) - 1);
+    }
+    json_decref(a);
+    json_decref(b);
+    json_decref(cc);
+    json_decref(member);
+    if (rc != AT_OK) {
+        json_decref(all);
+        return rc;
+    }
+    *out = all;
+    return AT_OK;
+}
+
+void members_touch(store *s, const char *ws_id, const char *user_id)
+{
+    store_conn *c = NULL;
+    int64_t now = clock_now_us();
+    if (store_acquire(s, &c) != AT_OK)
+        return;
+    store_arg args[] = {sa_int(now), sa_text(ws_id), sa_text(user_id), sa_int(now - 60 * 1000000LL)};
+    /* Best effort: a lost update only makes "last active" a minute older. */
+    (void)store_exec(c,
+                     "UPDATE memberships SET last_active_at = $1 WHERE workspace_id = $2 AND user_id = $3 "
+                     "AND (last_active_at IS NULL OR last_active_at < $4)",
+                     args, 4, NULL);
+    store_release(c);
+}
