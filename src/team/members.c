@@ -178,6 +178,11 @@ static int members_load(store_conn *c, const char *ws_id, const char *member_id,
     return rc;
 }
 
+int members_get_on(store_conn *c, const char *ws_id, const char *member_id, json_t **out)
+{
+    return members_load(c, ws_id, member_id, true, out);
+}
+
 int members_get(store *s, const char *ws_id, const char *member_id, json_t **out)
 {
     store_conn *c = NULL;

@@ -38,6 +38,8 @@ json_t *team_seats_json(const team_seats *s);
 int members_list(store *s, const char *ws_id, const member_query *q, json_t **items, int64_t *total,
                  int64_t *next_offset, team_seats *seats);
 int members_get(store *s, const char *ws_id, const char *member_id, json_t **out);
+/* members_get_on is members_get on the caller's connection (inside its transaction, row locked). */
+int members_get_on(store_conn *c, const char *ws_id, const char *member_id, json_t **out);
 /* members_set_role: owners grant or remove owner; admins manage members and admins; nobody grants
  * above their own role. AT_EFORBIDDEN when the rules refuse, AT_ECONFLICT when the last owner would
  * go. */
