@@ -48,6 +48,11 @@ int64_t api_query_int(http_req *req, const char *name, int64_t def, int64_t min,
 void api_etag(int64_t version, char out[32]);
 int api_if_match_or_reply(http_req *req, int64_t *version);
 
+/* api_optional_session is for public routes that also serve signed-in users (accepting an
+ * invitation): *out is the caller when a live session cookie came with the request (its CSRF header
+ * checked; 403 replied otherwise), NULL when none did. Returns AT_OK, or non-OK after a reply. */
+int api_optional_session(http_req *req, api_principal **out);
+
 /* The session cookie's name: __Host- prefixed when served over TLS. */
 const char *api_session_cookie_name(const config *cfg);
 /* api_set_session_cookie sets (token != NULL) or clears the session cookie on the response. */
@@ -73,5 +78,7 @@ extern const http_route_table api_workspace_routes;
 extern const http_route_table api_subaccount_routes;
 extern const http_route_table api_profile_routes;
 extern const http_route_table api_activity_routes;
+extern const http_route_table api_team_routes;
+extern const http_route_table api_invitation_routes;
 
 #endif

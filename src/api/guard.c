@@ -6,7 +6,9 @@
  *     the session's X-CSRF-Token and an Origin (or Sec-Fetch-Site) of our own (403 otherwise). */
 #include "api/api.h"
 
+#include "base/clock.h"
 #include "base/err.h"
+#include "team/members.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -106,6 +108,8 @@ static int guard_workspace(http_req *req, api_principal *p)
         return rc;
     }
     p->has_ws = true;
+    if (!p->ws.agency && p->ws.last_active_at < clock_now_us() - 60 * 1000000LL)
+        members_touch(api_app_of(req)->store, p->ws.id, p->user.id);
     if (ws_locked(&p->ws)) {
         http_reply_problem(req, 403, "workspace-suspended",
                            strcmp(p->ws.status, "pending_deletion") == 0 ? "This workspace is scheduled for deletion."
@@ -122,6 +126,34 @@ static int guard_workspace(http_req *req, api_principal *p)
             return AT_EFORBIDDEN;
         }
     }
+    return AT_OK;
+}
+
+int api_optional_session(http_req *req, api_principal **out)
+{
+    api_app *app = api_app_of(req);
+    const char *token = http_cookie(req, api_session_cookie_name(app->cfg));
+    *out = NULL;
+    if (!token)
+        return AT_OK;
+    api_principal *p = arena_zalloc(&req->arena, sizeof(*p));
+    int rc = sessions_resolve(app->store, token, req->client_ip, &p->session, &p->user);
+    if (rc == AT_EUNAUTH)
+        return AT_OK;
+    if (rc != AT_OK) {
+        http_reply_status(req, rc);
+        return rc;
+    }
+    snprintf(p->token, sizeof(p->token), "%s", token);
+    sessions_csrf(token, p->csrf);
+    const char *sent = http_header(req, "X-CSRF-Token");
+    if (!sent || !crypto_equal(sent, strlen(sent), p->csrf, strlen(p->csrf)) || !api_origin_ok(req, false)) {
+        http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.",
+                           "Send the X-CSRF-Token header of your session from the same origin.");
+        return AT_EFORBIDDEN;
+    }
+    req->principal = p;
+    *out = p;
     return AT_OK;
 }
 

@@ -5,14 +5,16 @@
 const http_route_table *api_tables(size_t *count)
 {
     /* Built on first use: C cannot initialise a static array from other files' extern objects. */
-    static http_route_table tables[7];
+    static http_route_table tables[9];
     tables[0] = api_system_routes;
     tables[1] = api_auth_routes;
     tables[2] = api_profile_routes;
     tables[3] = api_workspace_routes;
     tables[4] = api_subaccount_routes;
     tables[5] = api_activity_routes;
-    tables[6] = api_test_routes;
+    tables[6] = api_team_routes;
+    tables[7] = api_invitation_routes;
+    tables[8] = api_test_routes;
     *count = sizeof(tables) / sizeof(tables[0]);
     return tables;
 }

@@ -6,6 +6,8 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "jobs/jobs.h"
+#include "mail/mail.h"
+#include "team/invitations.h"
 #include "workspace/subaccounts.h"
 
 #include <time.h>
@@ -153,6 +155,8 @@ static int test_job_noop(job_ctx *ctx)
 void api_register_jobs(const config *cfg)
 {
     sub_register_jobs();
+    inv_register_jobs();
+    mail_register_jobs();
     if (cfg->env == ENV_TEST) {
         jobs_register("test.noop", test_job_noop);
         jobs_register("test.flaky", test_job_flaky);

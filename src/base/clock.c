@@ -139,6 +139,9 @@ int clock_parse_rfc3339(const char *s, size_t len, int64_t *us_out)
     if (i != len)
         return AT_EINVAL;
     int64_t secs = clock_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+    /* The UTC instant must stay within years 0001-9999, so it formats back to four digits. */
+    if (secs < clock_days_from_civil(1, 1, 1) * 86400 || secs >= clock_days_from_civil(10000, 1, 1) * 86400)
+        return AT_EINVAL;
     *us_out = secs * 1000000 + frac;
     return AT_OK;
 }

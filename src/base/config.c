@@ -52,7 +52,7 @@ static const setting settings[] = {
                                     "Stack size of each connection thread, in KiB.")},
     {"ATRIUM_SHUTDOWN_TIMEOUT", INT(shutdown_timeout_s, "10", 0, 600,
                                     "Seconds to let in-flight requests finish after SIGTERM or SIGINT.")},
-    {"ATRIUM_DB_POOL", INT(db_pool_size, "8", 1, 256, "Database connections in the pool.")},
+    {"ATRIUM_DB_POOL", INT(db_pool_size, "16", 1, 256, "Database connections in the pool.")},
     {"ATRIUM_JOB_WORKERS", INT(job_workers, "2", 0, 64, "Background job worker threads (0 runs no jobs).")},
     {"ATRIUM_JOB_POLL_MS", INT(job_poll_ms, "250", 10, 60000,
                                "How often an idle worker looks for due jobs, in milliseconds.")},

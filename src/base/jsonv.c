@@ -112,6 +112,10 @@ int64_t utf8_length(const char *s, size_t len)
         for (size_t k = 1; k < n; k++)
             if ((p[i + k] & 0xc0) != 0x80)
                 return -1;
+        /* No overlong forms, no UTF-16 surrogates, nothing above U+10FFFF (RFC 3629). */
+        if ((c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] > 0x9f) || (c == 0xf0 && p[i + 1] < 0x90) ||
+            (c == 0xf4 && p[i + 1] > 0x8f))
+            return -1;
         i += n;
         count++;
     }

@@ -20,6 +20,11 @@ void log_set_level(int level)
     atomic_store(&log_min_level, level);
 }
 
+bool log_enabled(int level)
+{
+    return level >= atomic_load(&log_min_level);
+}
+
 int log_level_from_name(const char *name)
 {
     for (int i = 0; i <= LOG_OFF; i++)

@@ -5,11 +5,14 @@
 #define AT_LOG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3, LOG_OFF = 4 };
 
 void log_set_level(int level);
 int log_level_from_name(const char *name); /* -1 when unknown */
+/* log_enabled reports whether a line at `level` would be written (to skip building it). */
+bool log_enabled(int level);
 /* log_set_fd redirects output (tests capture it); default 2. */
 void log_set_fd(int fd);
 

@@ -10,6 +10,7 @@
 #include "base/mem.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -233,12 +234,15 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
         return;
     int64_t us = clock_mono_us() - req->start_mono_us;
     http_metrics_observe(req->route ? http_metrics_route_index(req->route) : 0, req->method, req->status, us);
+    if (!log_enabled(LOG_INFO))
+        goto release;
     json_t *fields = json_pack("{s:s, s:s, s:i, s:I, s:s}", "method", req->method_name ? req->method_name : "",
                                "route", req->route ? req->route->pattern : "-", "status", req->status, "us",
                                (json_int_t)us, "request_id", req->request_id);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         json_object_set_new(fields, "aborted", json_true());
     log_event(LOG_INFO, "request", fields);
+release:
     for (struct http_kept *k = req->kept; k; k = k->next)
         json_decref(k->value);
     buf_free(&req->out);
@@ -258,15 +262,12 @@ static size_t server_unescape(void *cls, struct MHD_Connection *conn, char *uri)
     (void)conn;
     char *w = uri;
     for (const char *r = uri; *r; r++) {
-        if (r[0] == '%' && r[1] && r[2]) {
+        if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
             char hex[3] = {r[1], r[2], 0};
-            char *end = NULL;
-            unsigned long v = strtoul(hex, &end, 16);
-            if (end == hex + 2) {
-                *w++ = (v < 0x20 || v == 0x7f) ? (char)0x7f : (char)v;
-                r += 2;
-                continue;
-            }
+            unsigned long v = strtoul(hex, NULL, 16);
+            *w++ = (v < 0x20 || v == 0x7f) ? (char)0x7f : (char)v;
+            r += 2;
+            continue;
         }
         *w++ = *r;
     }
@@ -316,7 +317,7 @@ int http_server_start(const http_server_config *cfg, const http_route_table *tab
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_THREAD_STACK_SIZE, cfg->thread_stack_bytes, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, server_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
+        (size_t)(16 * 1024), MHD_OPTION_NOTIFY_COMPLETED, server_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
         server_unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
         1, MHD_OPTION_END);
     freeaddrinfo(ai);

@@ -16,7 +16,7 @@ const policy_section policy_sections[] = {
     {"profile", "Profile", NULL, ROLE_MEMBER, ROLE_MEMBER, NULL, SECTION_BUILT, "Your own user profile."},
     {"notifications", "Notifications", NULL, ROLE_MEMBER, ROLE_MEMBER, NULL, SECTION_BUILT,
      "Your notification preferences in this workspace."},
-    {"team", "Team", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, 0, "Members, invitations, roles."},
+    {"team", "Team", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, SECTION_BUILT, "Members, invitations, roles, seats."},
     {"billing", "Billing", NULL, ROLE_ADMIN, ROLE_OWNER, NULL, 0, "Plan, seats, usage, invoices."},
     {"subaccounts", "Sub-Accounts", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, SECTION_ROOT_ONLY | SECTION_BUILT,
      "Child workspaces of a root workspace."},

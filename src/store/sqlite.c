@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,17 @@ static size_t sqlite_lock_clause(const char *p);
 
 /* sqlite_connect opens s->target (creating the file and its parent folder if missing) and applies the
  * durability pragmas. On success *out is a new connection that sqlite_disconnect frees. */
+/* Turns off SQLite's global memory statistics once, before the first connection: they take a global
+ * mutex on every allocation, which every request thread would then contend for. */
+static void sqlite_global_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sqlite_connect(store *s, store_conn **out, char err[512])
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_global_setup);
     const char *path = s->target;
     if (strcmp(path, ":memory:") != 0 && sqlite_make_parent(path, err) != AT_OK)
         return AT_EUNAVAIL;

@@ -23,7 +23,7 @@ int ws_resolve(store *s, const char *user_id, const char *ws_id, ws_access *out)
     store_arg args[] = {sa_text(ws_id), sa_text(user_id)};
     rc = store_query(c,
                      "SELECT w.id, w.kind, w.parent_id, w.status, w.status_reason, w.entitlements, m.role, pm.role, "
-                     "m.status FROM workspaces w "
+                     "m.status, m.last_active_at FROM workspaces w "
                      "LEFT JOIN memberships m ON m.workspace_id = w.id AND m.user_id = $2 "
                      "LEFT JOIN memberships pm ON pm.workspace_id = w.parent_id AND pm.user_id = $2 "
                      "AND pm.status = 'active' "
@@ -41,6 +41,7 @@ int ws_resolve(store *s, const char *user_id, const char *ws_id, ws_access *out)
     int agency = parent >= ROLE_ADMIN ? ROLE_ADMIN : ROLE_NONE;
     out->role = direct > agency ? direct : agency;
     out->agency = agency > direct;
+    out->last_active_at = store_rows_is_null(r, 9) ? 0 : store_rows_int(r, 9);
     if (out->role == ROLE_NONE) {
         rc = deactivated ? AT_EFORBIDDEN : AT_ENOTFOUND;
         goto out;

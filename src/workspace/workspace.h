@@ -29,6 +29,7 @@ typedef struct ws_access {
     char status_reason[256];
     int role;               /* effective role (agency counts as admin) */
     bool agency;
+    int64_t last_active_at; /* of the direct membership, 0 when none */
     char feature_buf[WS_MAX_FEATURES][32];
     const char *features[WS_MAX_FEATURES + 1]; /* NULL-terminated, pointing into feature_buf */
 } ws_access;

@@ -1,0 +1,321 @@
+/* Team: members, invitations, ownership transfer and leaving. */
+#include "api/api.h"
+
+#include "base/err.h"
+#include "team/invitations.h"
+#include "team/ownership.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The acting member for the team domain (its audit actor lives in the request's arena). */
+static team_actor team_who(http_req *req)
+{
+    api_principal *p = api_principal_of(req);
+    audit_actor *a = arena_alloc(&req->arena, sizeof(*a));
+    *a = api_actor(req);
+    team_actor t = {p->user.id, p->ws.role, a};
+    return t;
+}
+
+/* Answers the outcomes the team domain shares. */
+static int team_reply(http_req *req, int rc, json_t *out, int status)
+{
+    switch (rc) {
+    case AT_OK: return out ? http_reply_json(req, status, out) : http_reply_empty(req, 204);
+    case AT_EFORBIDDEN:
+        return http_reply_problem(req, 403, "role-rules",
+                                  "Your role does not allow this: only owners manage owners, and nobody grants a role "
+                                  "above their own.",
+                                  NULL);
+    case AT_ECONFLICT:
+        return http_reply_problem(req, 409, "last-owner",
+                                  "This would leave the workspace without an active owner, or the member's state does "
+                                  "not allow it.",
+                                  "Make someone else an owner first.");
+    case AT_ELIMIT: return http_reply_problem(req, 409, "seats-full", "All seats are in use; add seats in Billing.", NULL);
+    default: return http_reply_status(req, rc);
+    }
+}
+
+static int team_members(http_req *req)
+{
+    field_errors errs;
+    member_query q = {0};
+    json_t *items = NULL, *transfer = NULL;
+    int64_t total = 0, next = -1;
+    team_seats seats;
+    fe_init(&errs, &req->arena);
+    q.q = http_query(req, "q");
+    if (q.q && strlen(q.q) > 100)
+        fe_add(&errs, "q", "length", "Must be at most 100 characters long.");
+    q.role = http_query(req, "role");
+    if (q.role && policy_role_from_name(q.role) == ROLE_NONE)
+        fe_add(&errs, "role", "format", "Must be owner, admin or member.");
+    q.status = http_query(req, "status");
+    if (q.status && strcmp(q.status, "active") != 0 && strcmp(q.status, "deactivated") != 0)
+        fe_add(&errs, "status", "format", "Must be active or deactivated.");
+    q.sort = http_query(req, "sort");
+    static const char *const sorts[] = {"name", "-name", "role", "joined_at", "-joined_at", "last_active_at",
+                                        "-last_active_at"};
+    bool sort_ok = !q.sort;
+    for (size_t i = 0; q.sort && i < sizeof(sorts) / sizeof(sorts[0]); i++)
+        sort_ok = sort_ok || strcmp(q.sort, sorts[i]) == 0;
+    if (!sort_ok)
+        fe_add(&errs, "sort", "format", "Must be name, -name, role, joined_at, -joined_at, last_active_at or "
+                                        "-last_active_at.");
+    q.limit = (int)api_query_int(req, "limit", 50, 1, 100, &errs);
+    const char *cursor = http_query(req, "cursor");
+    if (cursor) {
+        char *end = NULL;
+        long long off = cursor[0] == 'o' ? strtoll(cursor + 1, &end, 10) : -1;
+        if (off < 0 || !end || *end || end == cursor + 1)
+            fe_add(&errs, "cursor", "format", "Must be a cursor from a previous page.");
+        else
+            q.offset = off;
+    }
+    if (errs.count)
+        return http_reply_invalid(req, &errs);
+    const char *ws = api_principal_of(req)->ws.id;
+    int rc = members_list(api_app_of(req)->store, ws, &q, &items, &total, &next, &seats);
+    if (rc == AT_OK)
+        rc = own_pending(api_app_of(req)->store, ws, &transfer);
+    if (rc != AT_OK) {
+        json_decref(items);
+        return http_reply_status(req, rc);
+    }
+    char cur[32];
+    snprintf(cur, sizeof(cur), "o%lld", (long long)next);
+    return http_reply_json(req, 200, json_pack("{s:o, s:I, s:s?, s:o, s:o}", "items", items, "total", (json_int_t)total,
+                                               "next_cursor", next >= 0 ? cur : NULL, "seats",
+                                               team_seats_json(&seats), "ownership_transfer", transfer));
+}
+
+static int team_member_get(http_req *req)
+{
+    json_t *out = NULL;
+    int rc = members_get(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "member_id"), &out);
+    return team_reply(req, rc, out, 200);
+}
+
+static const char *team_check_role(const char *s, size_t len)
+{
+    (void)len;
+    return policy_role_from_name(s) == ROLE_NONE ? "Must be owner, admin or member." : NULL;
+}
+
+static const jv_field team_role_fields[] = {
+    {"role", JV_STRING, JV_REQUIRED, 1, 16, team_check_role},
+};
+
+static int team_member_patch(http_req *req)
+{
+    json_t *body, *out = NULL;
+    if (http_body_or_reply(req, team_role_fields, 1, &body) != AT_OK)
+        return AT_OK;
+    team_actor who = team_who(req);
+    int rc = members_set_role(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "member_id"),
+                              json_string_value(json_object_get(body, "role")), &who, &out);
+    return team_reply(req, rc, out, 200);
+}
+
+static int team_member_delete(http_req *req)
+{
+    team_actor who = team_who(req);
+    int rc = members_remove(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "member_id"), &who);
+    return team_reply(req, rc, NULL, 204);
+}
+
+static int team_member_deactivate(http_req *req)
+{
+    json_t *out = NULL;
+    team_actor who = team_who(req);
+    int rc = members_set_active(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "member_id"),
+                                false, &who, &out);
+    return team_reply(req, rc, out, 200);
+}
+
+static int team_member_reactivate(http_req *req)
+{
+    json_t *out = NULL;
+    team_actor who = team_who(req);
+    int rc = members_set_active(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "member_id"),
+                                true, &who, &out);
+    return team_reply(req, rc, out, 200);
+}
+
+static int team_member_end_sessions(http_req *req)
+{
+    int64_t ended = 0;
+    team_actor who = team_who(req);
+    int rc = members_end_sessions(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "member_id"),
+                                  &who, &ended);
+    return team_reply(req, rc, rc == AT_OK ? json_pack("{s:I}", "ended", (json_int_t)ended) : NULL, 200);
+}
+
+static int team_member_activity(http_req *req)
+{
+    field_errors errs;
+    json_t *items = NULL;
+    fe_init(&errs, &req->arena);
+    int limit = (int)api_query_int(req, "limit", 50, 1, 100, &errs);
+    if (errs.count)
+        return http_reply_invalid(req, &errs);
+    int rc = members_activity(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "member_id"), limit,
+                              &items);
+    return team_reply(req, rc, rc == AT_OK ? json_pack("{s:o}", "items", items) : NULL, 200);
+}
+
+static int team_invitations(http_req *req)
+{
+    json_t *items = NULL;
+    const char *status = http_query(req, "status");
+    if (status && strcmp(status, "pending") != 0 && strcmp(status, "expired") != 0 &&
+        strcmp(status, "accepted") != 0 && strcmp(status, "revoked") != 0 && strcmp(status, "all") != 0) {
+        field_errors errs;
+        fe_init(&errs, &req->arena);
+        fe_add(&errs, "status", "format", "Must be pending, expired, accepted, revoked or all.");
+        return http_reply_invalid(req, &errs);
+    }
+    int rc = inv_list(api_app_of(req)->store, api_principal_of(req)->ws.id, status, &items);
+    return team_reply(req, rc, rc == AT_OK ? json_pack("{s:o}", "items", items) : NULL, 200);
+}
+
+static const jv_field team_invite_fields[] = {
+    {"emails", JV_ARRAY, JV_REQUIRED, 0, 0, NULL},
+    {"role", JV_STRING, JV_REQUIRED, 1, 16, team_check_role},
+    {"message", JV_STRING, JV_NULLABLE, 1, 1000, NULL},
+};
+
+static int team_invite(http_req *req)
+{
+    json_t *body, *results = NULL;
+    field_errors errs;
+    if (http_body_fields_or_reply(req, team_invite_fields, 3, &body, &errs) != AT_OK)
+        return AT_OK;
+    json_t *emails = json_object_get(body, "emails");
+    if (json_is_array(emails) && (json_array_size(emails) == 0 || json_array_size(emails) > INV_MAX_BATCH))
+        fe_add(&errs, "emails", "length", "Give from 1 to %d addresses.", INV_MAX_BATCH);
+    if (errs.count)
+        return http_reply_invalid(req, &errs);
+    json_t *msg = json_object_get(body, "message");
+    team_actor who = team_who(req);
+    int rc = inv_create(api_app_of(req)->store, api_principal_of(req)->ws.id, emails,
+                        json_string_value(json_object_get(body, "role")), json_is_string(msg) ? json_string_value(msg) : NULL,
+                        &who, &results);
+    if (rc == AT_EFORBIDDEN)
+        return http_reply_problem(req, 403, "role-rules", "You cannot invite someone with a role above your own.",
+                                  NULL);
+    if (rc != AT_OK)
+        return http_reply_status(req, rc);
+    /* A single address that was refused answers with the refusal's own status, so scripts can tell. */
+    if (json_array_size(results) == 1 &&
+        strcmp(json_string_value(json_object_get(json_array_get(results, 0), "status")), "error") == 0) {
+        json_t *e = json_object_get(json_array_get(results, 0), "error");
+        const char *code = json_string_value(json_object_get(e, "code"));
+        fe_init(&errs, &req->arena);
+        fe_add(&errs, "emails[0]", code, "%s", json_string_value(json_object_get(e, "message")));
+        int status = strcmp(code, "invalid_email") == 0 ? 400 : 409;
+        json_decref(results);
+        return http_reply_problem_errors(req, status, status == 400 ? "validation" : code,
+                                         status == 400 ? "The request is not valid." : "The invitation was refused.",
+                                         &errs);
+    }
+    return http_reply_json(req, 200, json_pack("{s:o}", "results", results));
+}
+
+static int team_invitation_resend(http_req *req)
+{
+    json_t *out = NULL;
+    team_actor who = team_who(req);
+    int rc = inv_resend(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "invitation_id"), &who,
+                        &out);
+    if (rc == AT_ELIMIT) {
+        http_set_header(req, "Retry-After", "60");
+        return http_reply_problem(req, 429, "rate-limited", "This invitation was just resent; wait a minute.", NULL);
+    }
+    if (rc == AT_ECONFLICT)
+        return http_reply_problem(req, 409, "invalid-state",
+                                  "Only pending or expired invitations can be resent (or the address joined since).",
+                                  NULL);
+    return team_reply(req, rc, out, 200);
+}
+
+static int team_invitation_revoke(http_req *req)
+{
+    team_actor who = team_who(req);
+    int rc = inv_revoke(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "invitation_id"), &who);
+    if (rc == AT_ECONFLICT)
+        return http_reply_problem(req, 409, "invalid-state", "This invitation was already accepted or cancelled.", NULL);
+    return team_reply(req, rc, NULL, 204);
+}
+
+static const jv_field team_transfer_fields[] = {
+    {"member_id", JV_STRING, JV_REQUIRED, 1, 64, NULL},
+};
+
+static int team_transfer(http_req *req)
+{
+    json_t *body, *out = NULL;
+    if (http_body_or_reply(req, team_transfer_fields, 1, &body) != AT_OK)
+        return AT_OK;
+    team_actor who = team_who(req);
+    int rc = own_propose(api_app_of(req)->store, api_principal_of(req)->ws.id,
+                         json_string_value(json_object_get(body, "member_id")), &who, &out);
+    if (rc == AT_EFORBIDDEN)
+        return http_reply_problem(req, 403, "role-rules", "Only an owner of this workspace can hand over ownership.",
+                                  NULL);
+    if (rc == AT_ECONFLICT)
+        return http_reply_problem(req, 409, "invalid-state",
+                                  "The member must be an active non-owner, and no other transfer may be pending.", NULL);
+    return team_reply(req, rc, out, 201);
+}
+
+static int team_transfer_accept(http_req *req)
+{
+    json_t *out = NULL;
+    team_actor who = team_who(req);
+    int rc = own_accept(api_app_of(req)->store, api_principal_of(req)->ws.id, &who, &out);
+    return team_reply(req, rc, out, 200);
+}
+
+static int team_transfer_cancel(http_req *req)
+{
+    team_actor who = team_who(req);
+    int rc = own_cancel(api_app_of(req)->store, api_principal_of(req)->ws.id, &who);
+    return team_reply(req, rc, NULL, 204);
+}
+
+static int team_leave(http_req *req)
+{
+    team_actor who = team_who(req);
+    if (api_principal_of(req)->ws.agency)
+        return http_reply_problem(req, 409, "not-a-member", "You manage this workspace from its parent; there is no "
+                                                            "membership to leave.",
+                                  NULL);
+    int rc = members_leave(api_app_of(req)->store, api_principal_of(req)->ws.id, &who);
+    return team_reply(req, rc, NULL, 204);
+}
+
+#define WS "/api/v1/workspaces/:workspace_id"
+static const http_route team_rows[] = {
+    {HM_GET, WS "/members", team_members, AUTH_SESSION, "team", ACCESS_READ, 0},
+    {HM_GET, WS "/members/:member_id", team_member_get, AUTH_SESSION, "team", ACCESS_READ, 0},
+    {HM_PATCH, WS "/members/:member_id", team_member_patch, AUTH_SESSION, "team", ACCESS_WRITE, 0},
+    {HM_DELETE, WS "/members/:member_id", team_member_delete, AUTH_SESSION, "team", ACCESS_WRITE, 0},
+    {HM_POST, WS "/members/:member_id/deactivate", team_member_deactivate, AUTH_SESSION, "team", ACCESS_WRITE, 0},
+    {HM_POST, WS "/members/:member_id/reactivate", team_member_reactivate, AUTH_SESSION, "team", ACCESS_WRITE, 0},
+    {HM_POST, WS "/members/:member_id/end-sessions", team_member_end_sessions, AUTH_SESSION, "team", ACCESS_WRITE, 0},
+    {HM_GET, WS "/members/:member_id/activity", team_member_activity, AUTH_SESSION, "team", ACCESS_READ, 0},
+    {HM_GET, WS "/invitations", team_invitations, AUTH_SESSION, "team", ACCESS_READ, 0},
+    {HM_POST, WS "/invitations", team_invite, AUTH_SESSION, "team", ACCESS_WRITE, 0},
+    {HM_POST, WS "/invitations/:invitation_id/resend", team_invitation_resend, AUTH_SESSION, "team", ACCESS_WRITE, 0},
+    {HM_DELETE, WS "/invitations/:invitation_id", team_invitation_revoke, AUTH_SESSION, "team", ACCESS_WRITE, 0},
+    {HM_POST, WS "/ownership-transfer", team_transfer, AUTH_SESSION, "team", ACCESS_WRITE, 0},
+    {HM_POST, WS "/ownership-transfer/accept", team_transfer_accept, AUTH_SESSION, NULL, ACCESS_NONE, 0},
+    {HM_DELETE, WS "/ownership-transfer", team_transfer_cancel, AUTH_SESSION, NULL, ACCESS_NONE, 0},
+    {HM_POST, WS "/leave", team_leave, AUTH_SESSION, NULL, ACCESS_NONE, 0},
+};
+
+const http_route_table api_team_routes = {team_rows, sizeof(team_rows) / sizeof(team_rows[0])};
