@@ -22,9 +22,8 @@ static int invitations_rate_or_reply(http_req *req, const char *what)
         char text[32];
         snprintf(text, sizeof(text), "%lld", (long long)retry);
         http_set_header(req, "Retry-After", text);
-        return http_reply_problem(req, 429, "rate-limited", "Too many attempts from your network; wait and try again.",
-                                  NULL),
-               AT_ELIMIT;
+        http_reply_problem(req, 429, "rate-limited", "Too many attempts from your network; wait and try again.", NULL);
+        return AT_ELIMIT;
     }
     if (rc != AT_OK)
         http_reply_status(req, rc);

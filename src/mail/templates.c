@@ -3,6 +3,7 @@
  * reads sensibly with images and styles off. The text part always says the same as the HTML part. */
 #include "mail/templates.h"
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "mail/mime.h"
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 enum { TPL_TEXT = 0, TPL_HTML = 1 };
 
@@ -27,6 +29,7 @@ typedef struct mail_tpl {
 typedef struct tpl_env {
     const json_t *vars;
     const char *link;    /* the resolved link, or NULL when the template has none */
+    const char *expires; /* vars.expires, reworded when it is an RFC 3339 time, or NULL */
     const char *subject; /* the rendered subject (for the HTML <title>), or NULL while rendering it */
 } tpl_env;
 
@@ -144,6 +147,7 @@ enum { MAIL_TPL_COUNT = sizeof mail_tpls / sizeof mail_tpls[0] };
 static const mail_tpl *tpl_find(const char *id);
 static int tpl_check_vars(const mail_tpl *t, const json_t *vars);
 static int tpl_resolve_link(const json_t *vars, const char *public_url, buf *out);
+static void tpl_expires(const json_t *vars, char out[64]);
 static const char *tpl_value(const tpl_env *e, const char *name, size_t len);
 static int tpl_expand(buf *out, const char *t, const tpl_env *e, int mode);
 static void tpl_put(buf *out, const char *v, int mode, const char *filter, size_t flen);
@@ -175,7 +179,9 @@ int mail_tpl_render(const char *template_id, const json_t *vars, const char *pub
     if (rc != AT_OK)
         goto cleanup;
 
-    tpl_env env = {.vars = vars, .link = link.data, .subject = NULL};
+    char expires[64];
+    tpl_expires(vars, expires);
+    tpl_env env = {.vars = vars, .link = link.data, .expires = expires[0] ? expires : NULL, .subject = NULL};
     rc = tpl_expand(&subject, t->subject, &env, TPL_TEXT);
     if (rc != AT_OK)
         goto cleanup;
@@ -303,6 +309,25 @@ static int tpl_resolve_link(const json_t *vars, const char *public_url, buf *out
     return AT_OK;
 }
 
+/* tpl_expires rewords an RFC 3339 vars.expires ("2026-12-05T14:05:00Z") for people: "5 December 2026
+ * at 14:05 UTC". Any other text is left to tpl_value as it is; out is empty then. */
+static void tpl_expires(const json_t *vars, char out[64])
+{
+    static const char *const months[] = {"January", "February", "March",     "April",   "May",      "June",
+                                         "July",    "August",   "September", "October", "November", "December"};
+    json_t *v = vars ? json_object_get(vars, "expires") : NULL;
+    int64_t us = 0;
+    out[0] = '\0';
+    if (!json_is_string(v) || clock_parse_rfc3339(json_string_value(v), json_string_length(v), &us) != AT_OK)
+        return;
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return;
+    snprintf(out, 64, "%d %s %d at %02d:%02d UTC", tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
+             tm.tm_min);
+}
+
 /* tpl_value returns the value a placeholder reads, or "" when the variable is absent or not a string. */
 static const char *tpl_value(const tpl_env *e, const char *name, size_t len)
 {
@@ -315,6 +340,8 @@ static const char *tpl_value(const tpl_env *e, const char *name, size_t len)
         return e->link ? e->link : "";
     if (strcmp(key, "subject") == 0)
         return e->subject ? e->subject : "";
+    if (strcmp(key, "expires") == 0 && e->expires)
+        return e->expires;
     json_t *v = e->vars ? json_object_get(e->vars, key) : NULL;
     if (json_is_string(v))
         return json_string_value(v);

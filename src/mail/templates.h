@@ -10,7 +10,8 @@
  *
  * Variable conventions for callers: all values are strings of at most 4096 bytes. `link` is an
  * absolute http(s) URL, or a path starting with "/" that is resolved against ATRIUM_PUBLIC_URL.
- * `expires` is a date phrase that reads after "on" / "until", e.g. "5 December 2026 at 14:05 UTC".
+ * `expires` is an RFC 3339 time (reworded "5 December 2026 at 14:05 UTC") or a date phrase that reads
+ * after "on" / "until".
  * `name` (the recipient's) is optional everywhere; "Hi," is used without it. */
 #ifndef AT_MAIL_TEMPLATES_H
 #define AT_MAIL_TEMPLATES_H
