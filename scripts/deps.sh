@@ -9,7 +9,7 @@ pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
 libcurl4-gnutls-dev libinih-dev sqlite3 ca-certificates tzdata"
 if [ "$mode" = test ]; then
   pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev postgresql-15 postgresql-client-15 chromium wrk
-nginx-light curl procps"
+nginx-light curl procps python3-aiosmtpd"
 fi
 missing=""
 for p in $pkgs; do

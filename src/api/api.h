@@ -67,8 +67,9 @@ const http_route_table *api_tables(size_t *count);
 /* The guard given to the HTTP server. */
 int api_guard(http_req *req);
 
-/* api_register_jobs binds the job kinds the API layer owns (test kinds in test mode). */
+/* api_register_jobs binds every job kind (deletions, reminders, mail; test kinds in test mode). */
 void api_register_jobs(const config *cfg);
+void api_register_test_jobs(const config *cfg);
 
 /* Route tables, one per file. */
 extern const http_route_table api_system_routes;

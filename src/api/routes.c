@@ -2,6 +2,11 @@
  * adding its table here. */
 #include "api/api.h"
 
+#include "jobs/jobs.h"
+#include "mail/mail.h"
+#include "team/invitations.h"
+#include "workspace/subaccounts.h"
+
 const http_route_table *api_tables(size_t *count)
 {
     /* Built on first use: C cannot initialise a static array from other files' extern objects. */
@@ -17,4 +22,12 @@ const http_route_table *api_tables(size_t *count)
     tables[8] = api_test_routes;
     *count = sizeof(tables) / sizeof(tables[0]);
     return tables;
+}
+
+void api_register_jobs(const config *cfg)
+{
+    sub_register_jobs();
+    inv_register_jobs();
+    mail_register_jobs();
+    api_register_test_jobs(cfg);
 }

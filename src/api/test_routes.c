@@ -6,9 +6,6 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "jobs/jobs.h"
-#include "mail/mail.h"
-#include "team/invitations.h"
-#include "workspace/subaccounts.h"
 
 #include <time.h>
 
@@ -152,11 +149,8 @@ static int test_job_noop(job_ctx *ctx)
     return AT_OK;
 }
 
-void api_register_jobs(const config *cfg)
+void api_register_test_jobs(const config *cfg)
 {
-    sub_register_jobs();
-    inv_register_jobs();
-    mail_register_jobs();
     if (cfg->env == ENV_TEST) {
         jobs_register("test.noop", test_job_noop);
         jobs_register("test.flaky", test_job_flaky);

@@ -21,6 +21,8 @@ static const char cli_usage[] =
     "  backup FILE           copy a SQLite database to FILE while it is in use\n"
     "  user add|list|disable|enable|set-password|grant-developer|revoke-developer ...\n"
     "                        manage user accounts (see `atrium user help`)\n"
+    "  mail list [--limit N] | mail show ID\n"
+    "                        the mail outbox: newest messages, or one message's headers and text\n"
     "  audit verify [WS_ID]  check the audit log's hash chain; names the first broken event\n"
     "  routes                print the route table as JSON lines (method, pattern, auth, section, access)\n"
     "  policy docs           print the role table of the Settings sections (docs/security/authz.md)\n"
@@ -158,6 +160,8 @@ int cli_main(int argc, char **argv)
         return cli_demo(argc - 1, argv + 1);
     if (strcmp(cmd, "audit") == 0)
         return cli_audit(argc - 1, argv + 1);
+    if (strcmp(cmd, "mail") == 0)
+        return cli_mail(argc - 1, argv + 1);
     if (strcmp(cmd, "routes") == 0)
         return cli_routes(argc - 1, argv + 1);
     if (strcmp(cmd, "policy") == 0)

@@ -26,5 +26,6 @@ int cli_user(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_routes(int argc, char **argv);
+int cli_mail(int argc, char **argv);
 
 #endif

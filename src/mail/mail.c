@@ -120,9 +120,9 @@ int mail_enqueue(store_conn *c, const mail_request *m, char id_out[ID_MAX])
                         .date_us = now};
     mail_compose(&raw, &parts);
 
-    store_arg args[] = {sa_text(id),          sa_text(m->workspace_id),   sa_text(m->to),
-                        sa_text(r.subject),   sa_text(m->template_id),    sa_textn(raw.data, raw.len),
-                        sa_text(r.text),      sa_text(r.html),            sa_text(m->dedupe_key),
+    store_arg args[] = {sa_text(id),        sa_text(m->workspace_id), sa_text(m->to),
+                        sa_text(r.subject), sa_text(m->template_id),  sa_textn(raw.data, raw.len),
+                        sa_text(r.text),    sa_text(r.html),          sa_text(m->dedupe_key),
                         sa_int(now)};
     int64_t changed = 0;
     rc = store_exec(c, mail_insert_sql, args, sizeof args / sizeof args[0], &changed);
@@ -139,7 +139,7 @@ int mail_enqueue(store_conn *c, const mail_request *m, char id_out[ID_MAX])
     snprintf(job_key, sizeof job_key, "mail:%s", id);
     rc = jobs_enqueue(c, "mail.send", payload, 0, MAIL_MAX_ATTEMPTS, job_key, NULL);
     if (rc == AT_OK)
-        mail_log(LOG_INFO, "mail queued", id, m->template_id, m->to, "queued", NULL, 0);
+        mail_log(LOG_DEBUG, "mail queued", id, m->template_id, m->to, "queued", NULL, 0);
 
 cleanup:
     if (rc == AT_OK && id_out)
@@ -206,8 +206,10 @@ static int mail_send_job(job_ctx *ctx)
     o.dead = !o.sent && mail_final_attempt(ctx);
     rc = store_tx(ctx->store, true, mail_record_tx, &o);
     const char *status = o.sent ? "sent" : o.dead ? "dead" : "retry";
-    mail_log(o.sent ? LOG_INFO : o.dead ? LOG_ERROR : LOG_WARN, o.sent ? "mail sent" : "mail not sent", id,
-             msg.template_id, msg.to, status, transport, ctx->attempt);
+    mail_log(o.sent   ? LOG_INFO
+             : o.dead ? LOG_ERROR
+                      : LOG_WARN,
+             o.sent ? "mail sent" : "mail not sent", id, msg.template_id, msg.to, status, transport, ctx->attempt);
     if (sent != AT_OK) {
         snprintf(ctx->error, sizeof ctx->error, "%s", err);
         rc = sent;
@@ -298,8 +300,7 @@ static int mail_record_tx(store_conn *c, void *ctx)
         store_arg a[] = {sa_text(o->id), sa_text(o->transport), sa_int(clock_now_us())};
         return store_exec(c, mail_sent_sql, a, 3, NULL);
     }
-    store_arg a[] = {sa_text(o->id), sa_text(o->dead ? "dead" : "queued"), sa_text(o->transport),
-                     sa_text(o->error)};
+    store_arg a[] = {sa_text(o->id), sa_text(o->dead ? "dead" : "queued"), sa_text(o->transport), sa_text(o->error)};
     return store_exec(c, mail_failed_sql, a, 4, NULL);
 }
 

@@ -405,8 +405,8 @@ void mail_date_format(int64_t us, char out[40])
     time_t t = (time_t)(us / 1000000);
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7], tm.tm_mday,
-             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void mail_compose(buf *out, const mail_parts *p)
@@ -436,17 +436,14 @@ static void mime_part(buf *out, const char *id, const char *type, const char *bo
     for (size_t i = 0; i < len; i++)
         high += (unsigned char)body[i] >= 0x80;
     bool b64 = high * 3 > len;
-    buf_printf(out, "\r\n--=_atrium_%s\r\nContent-Type: %s; charset=UTF-8\r\nContent-Transfer-Encoding: %s\r\n\r\n",
-               id, type, b64 ? "base64" : "quoted-printable");
+    buf_printf(out, "\r\n--=_atrium_%s\r\nContent-Type: %s; charset=UTF-8\r\nContent-Transfer-Encoding: %s\r\n\r\n", id,
+               type, b64 ? "base64" : "quoted-printable");
     if (b64)
         mail_base64_encode(out, body, len, true);
     else
         mail_qp_encode(out, body, len);
-    /* The encoders end with CRLF; that CRLF belongs to the next delimiter. */
-    if (out->len >= 2) {
-        out->len -= 2;
-        out->data[out->len] = '\0';
-    }
+    /* The encoders end with CRLF; the next delimiter brings its own, so the body keeps its last line
+     * break. */
 }
 
 /* ------------------------------------------------------------------------------------------------ */

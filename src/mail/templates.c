@@ -47,7 +47,7 @@ typedef struct tpl_env {
     "<tr><td style=\"border-radius:6px;background:#2f5bea;\">"                                                         \
     "<a href=\"{link}\" style=\"display:inline-block;padding:12px 24px;" TPL_FONT                                      \
     "font-size:15px;font-weight:bold;color:#ffffff;text-decoration:none;border-radius:6px;\">" label                   \
-    "</a></td></tr></table>\n" TPL_NOTE "If the button does not work, copy this link into your browser:<br>"          \
+    "</a></td></tr></table>\n" TPL_NOTE "If the button does not work, copy this link into your browser:<br>"           \
     "<a href=\"{link}\" style=\"color:#2f5bea;word-break:break-all;\">{link}</a></p>\n"
 
 static const char tpl_html_top[] =
@@ -70,20 +70,23 @@ static const char tpl_html_bottom[] =
 
 static const char tpl_text_footer[] = "\n-- \nThis message was sent automatically by {product}.\n";
 
+/* clang-format off */
 static const mail_tpl mail_tpls[] = {
-    {"invitation", "workspace inviter role link expires", "{inviter} invited you to {workspace} on {product}",
+    {"invitation", "workspace inviter role link expires",
+     "{inviter} invited you to {workspace} on {product}",
      "Hi,\n\n"
      "{inviter} invited you to join {workspace} on {product} as {role}.\n\n"
      "{?message}{inviter} wrote:\n\n{message|quote}\n\n{/message}"
      "Accept the invitation:\n{link}\n\n"
      "This invitation expires on {expires}. If you weren't expecting it, you can ignore this email.\n",
-     TPL_H1 "Join {workspace} on {product}</h1>\n" TPL_P
-            "<strong>{inviter}</strong> invited you to join <strong>{workspace}</strong> as "
-            "<strong>{role}</strong>.</p>\n"
-            "{?message}<p style=\"margin:0 0 6px 0;color:#5b6270;\">{inviter} wrote:</p>\n"
-            "<blockquote style=\"margin:0 0 16px 0;padding:8px 14px;border-left:3px solid #d0d4db;color:#3a3f47;\">"
-            "{message|br}</blockquote>\n{/message}" TPL_BUTTON("Accept invitation") TPL_NOTE
-            "This invitation expires on {expires}. If you weren't expecting it, you can ignore this email.</p>\n"},
+     TPL_H1 "Join {workspace} on {product}</h1>\n"
+     TPL_P "<strong>{inviter}</strong> invited you to join <strong>{workspace}</strong> as "
+           "<strong>{role}</strong>.</p>\n"
+     "{?message}<p style=\"margin:0 0 6px 0;color:#5b6270;\">{inviter} wrote:</p>\n"
+     "<blockquote style=\"margin:0 0 16px 0;padding:8px 14px;border-left:3px solid #d0d4db;color:#3a3f47;\">"
+     "{message|br}</blockquote>\n{/message}"
+     TPL_BUTTON("Accept invitation")
+     TPL_NOTE "This invitation expires on {expires}. If you weren't expecting it, you can ignore this email.</p>\n"},
 
     {"invitation_reminder", "workspace inviter role link expires",
      "Reminder: {inviter} invited you to {workspace} on {product}",
@@ -92,56 +95,67 @@ static const mail_tpl mail_tpls[] = {
      "is still open.\n\n"
      "Accept the invitation:\n{link}\n\n"
      "It expires on {expires}. If you'd rather not join, you can ignore this email.\n",
-     TPL_H1 "Your invitation to {workspace} is waiting</h1>\n" TPL_P
-            "Just a reminder: <strong>{inviter}</strong> invited you to join <strong>{workspace}</strong> as "
-            "<strong>{role}</strong>, and the invitation is still open.</p>\n" TPL_BUTTON("Accept invitation")
-                TPL_NOTE "It expires on {expires}. If you'd rather not join, you can ignore this email.</p>\n"},
+     TPL_H1 "Your invitation to {workspace} is waiting</h1>\n"
+     TPL_P "Just a reminder: <strong>{inviter}</strong> invited you to join <strong>{workspace}</strong> as "
+           "<strong>{role}</strong>, and the invitation is still open.</p>\n"
+     TPL_BUTTON("Accept invitation")
+     TPL_NOTE "It expires on {expires}. If you'd rather not join, you can ignore this email.</p>\n"},
 
-    {"password_reset", "link expires", "Reset your {product} password",
+    {"password_reset", "link expires",
+     "Reset your {product} password",
      "Hi{?name} {name}{/name},\n\n"
      "We received a request to reset the password of your {product} account. Choose a new password here:\n"
      "{link}\n\n"
      "The link is valid for 1 hour (until {expires}) and works only once.\n\n"
      "If you didn't ask to reset your password, you can ignore this email; your password stays the same.\n",
-     TPL_H1 "Reset your password</h1>\n" TPL_HI TPL_P
-            "We received a request to reset the password of your {product} account.</p>\n" TPL_BUTTON(
-                "Choose a new password") TPL_NOTE "The link is valid for 1 hour (until {expires}) and works only "
-                                                  "once.</p>\n" TPL_NOTE
-            "If you didn't ask to reset your password, you can ignore this email; your password stays the "
-            "same.</p>\n"},
+     TPL_H1 "Reset your password</h1>\n"
+     TPL_HI
+     TPL_P "We received a request to reset the password of your {product} account.</p>\n"
+     TPL_BUTTON("Choose a new password")
+     TPL_NOTE "The link is valid for 1 hour (until {expires}) and works only once.</p>\n"
+     TPL_NOTE "If you didn't ask to reset your password, you can ignore this email; your password stays the "
+              "same.</p>\n"},
 
-    {"role_changed", "workspace old_role new_role by", "Your role in {workspace} is now {new_role}",
+    {"role_changed", "workspace old_role new_role by",
+     "Your role in {workspace} is now {new_role}",
      "Hi{?name} {name}{/name},\n\n"
      "{by} changed your role in {workspace} on {product} from {old_role} to {new_role}. The change is already "
      "in effect.\n\n"
      "If this looks wrong, please talk to {by} or another admin of {workspace}.\n",
-     TPL_H1 "Your role in {workspace} changed</h1>\n" TPL_HI TPL_P
-            "<strong>{by}</strong> changed your role in <strong>{workspace}</strong> from <strong>{old_role}</strong> "
-            "to <strong>{new_role}</strong>. The change is already in effect.</p>\n" TPL_NOTE
-            "If this looks wrong, please talk to {by} or another admin of {workspace}.</p>\n"},
+     TPL_H1 "Your role in {workspace} changed</h1>\n"
+     TPL_HI
+     TPL_P "<strong>{by}</strong> changed your role in <strong>{workspace}</strong> from "
+           "<strong>{old_role}</strong> to <strong>{new_role}</strong>. The change is already in effect.</p>\n"
+     TPL_NOTE "If this looks wrong, please talk to {by} or another admin of {workspace}.</p>\n"},
 
-    {"member_removed", "workspace by", "You were removed from {workspace}",
+    {"member_removed", "workspace by",
+     "You were removed from {workspace}",
      "Hi{?name} {name}{/name},\n\n"
      "{by} removed you from {workspace} on {product}, so you no longer have access to it. Your other "
      "workspaces are not affected.\n\n"
      "If you think this was a mistake, please contact {by} or another admin of {workspace}.\n",
-     TPL_H1 "You were removed from {workspace}</h1>\n" TPL_HI TPL_P
-            "<strong>{by}</strong> removed you from <strong>{workspace}</strong> on {product}, so you no longer "
-            "have access to it. Your other workspaces are not affected.</p>\n" TPL_NOTE
-            "If you think this was a mistake, please contact {by} or another admin of {workspace}.</p>\n"},
+     TPL_H1 "You were removed from {workspace}</h1>\n"
+     TPL_HI
+     TPL_P "<strong>{by}</strong> removed you from <strong>{workspace}</strong> on {product}, so you no longer "
+           "have access to it. Your other workspaces are not affected.</p>\n"
+     TPL_NOTE "If you think this was a mistake, please contact {by} or another admin of {workspace}.</p>\n"},
 
-    {"ownership_transfer", "workspace from link", "{from} wants to make you the owner of {workspace}",
+    {"ownership_transfer", "workspace from link",
+     "{from} wants to make you the owner of {workspace}",
      "Hi{?name} {name}{/name},\n\n"
      "{from} wants to transfer the ownership of {workspace} on {product} to you. As the owner you will have "
      "full control of the workspace, including its billing and its deletion.\n\n"
      "Review and accept the transfer:\n{link}\n\n"
      "Nothing changes until you accept. If you weren't expecting this, you can ignore this email.\n",
-     TPL_H1 "Become the owner of {workspace}</h1>\n" TPL_HI TPL_P
-            "<strong>{from}</strong> wants to transfer the ownership of <strong>{workspace}</strong> on {product} to "
-            "you. As the owner you will have full control of the workspace, including its billing and its "
-            "deletion.</p>\n" TPL_BUTTON("Review the transfer") TPL_NOTE
-            "Nothing changes until you accept. If you weren't expecting this, you can ignore this email.</p>\n"},
+     TPL_H1 "Become the owner of {workspace}</h1>\n"
+     TPL_HI
+     TPL_P "<strong>{from}</strong> wants to transfer the ownership of <strong>{workspace}</strong> on {product} "
+           "to you. As the owner you will have full control of the workspace, including its billing and its "
+           "deletion.</p>\n"
+     TPL_BUTTON("Review the transfer")
+     TPL_NOTE "Nothing changes until you accept. If you weren't expecting this, you can ignore this email.</p>\n"},
 };
+/* clang-format on */
 enum { MAIL_TPL_COUNT = sizeof mail_tpls / sizeof mail_tpls[0] };
 
 static const mail_tpl *tpl_find(const char *id);
@@ -226,12 +240,23 @@ void mail_html_escape(buf *out, const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         const char *ref = NULL;
         switch (s[i]) {
-        case '&': ref = "&amp;"; break;
-        case '<': ref = "&lt;"; break;
-        case '>': ref = "&gt;"; break;
-        case '"': ref = "&quot;"; break;
-        case '\'': ref = "&#39;"; break;
-        default: continue;
+        case '&':
+            ref = "&amp;";
+            break;
+        case '<':
+            ref = "&lt;";
+            break;
+        case '>':
+            ref = "&gt;";
+            break;
+        case '"':
+            ref = "&quot;";
+            break;
+        case '\'':
+            ref = "&#39;";
+            break;
+        default:
+            continue;
         }
         buf_append(out, s + run, i - run);
         buf_puts(out, ref);
