@@ -43,6 +43,13 @@ audit_actor api_actor(const http_req *req);
 /* api_query_int parses an optional integer query parameter within [min, max]; on a bad value it adds
  * an error for it to errs. */
 int64_t api_query_int(http_req *req, const char *name, int64_t def, int64_t min, int64_t max, field_errors *errs);
+/* api_rate_or_reply counts one attempt of `what` (e.g. "login") from the caller's IP against
+ * ATRIUM_LOGIN_IP_PER_MINUTE; past the limit it replies 429 with Retry-After and returns AT_ELIMIT. */
+int api_rate_or_reply(http_req *req, const char *what);
+/* api_offset_cursor reads the ?cursor= of offset-paged lists ("o<offset>", 0 when absent); a bad one
+ * adds an error to errs. */
+int64_t api_offset_cursor(http_req *req, field_errors *errs);
+
 /* api_etag writes "\"v<version>\"" into out; api_if_match parses If-Match into *version (0 for "*",
  * any version) or replies 428/412 and returns non-OK. */
 void api_etag(int64_t version, char out[32]);

@@ -29,24 +29,6 @@ static int auth_reply_signed_in(http_req *req, const auth_user *u, const auth_se
     return http_reply_json(req, 201, auth_session_body(u, sess, csrf));
 }
 
-/* Counts an attempt against the per-IP limit of `what`; replies 429 and returns non-OK when over. */
-static int auth_rate_or_reply(http_req *req, const char *what)
-{
-    char bucket[128];
-    int64_t retry = 0;
-    snprintf(bucket, sizeof(bucket), "%s:%s", what, req->client_ip);
-    int rc = login_rate_hit(api_app_of(req)->store, bucket, api_app_of(req)->cfg->login_ip_per_minute, &retry);
-    if (rc == AT_ELIMIT) {
-        char text[32];
-        snprintf(text, sizeof(text), "%lld", (long long)retry);
-        http_set_header(req, "Retry-After", text);
-        http_reply_problem(req, 429, "rate-limited", "Too many attempts from your network; wait and try again.", NULL);
-        return rc;
-    }
-    if (rc != AT_OK)
-        http_reply_status(req, rc);
-    return rc;
-}
 
 static int auth_options(http_req *req)
 {
@@ -71,7 +53,7 @@ static int auth_signin(http_req *req)
         return http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.", NULL);
     if (http_body_or_reply(req, auth_signin_fields, 2, &body) != AT_OK)
         return AT_OK;
-    if (auth_rate_or_reply(req, "login") != AT_OK)
+    if (api_rate_or_reply(req, "login") != AT_OK)
         return AT_OK;
     json_t *email = json_object_get(body, "email"), *pw = json_object_get(body, "password");
     int rc = login_password(api_app_of(req)->store, json_string_value(email), json_string_length(email),
@@ -145,7 +127,7 @@ static int auth_signup(http_req *req)
     }
     if (errs.count)
         return http_reply_invalid(req, &errs);
-    if (auth_rate_or_reply(req, "signup") != AT_OK)
+    if (api_rate_or_reply(req, "signup") != AT_OK)
         return AT_OK;
     auth_signup_ctx s;
     memset(&s, 0, sizeof(s));

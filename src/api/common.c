@@ -1,6 +1,7 @@
 /* Small helpers shared by the API files: the audit actor, query parameters, ETags. */
 #include "api/api.h"
 
+#include "auth/login.h"
 #include "base/err.h"
 
 #include <errno.h>
@@ -69,4 +70,36 @@ int api_if_match_or_reply(http_req *req, int64_t *version)
     }
     *version = v;
     return AT_OK;
+}
+
+int api_rate_or_reply(http_req *req, const char *what)
+{
+    char bucket[128];
+    int64_t retry = 0;
+    snprintf(bucket, sizeof(bucket), "%s:%s", what, req->client_ip);
+    int rc = login_rate_hit(api_app_of(req)->store, bucket, api_app_of(req)->cfg->login_ip_per_minute, &retry);
+    if (rc == AT_ELIMIT) {
+        char text[32];
+        snprintf(text, sizeof(text), "%lld", (long long)retry);
+        http_set_header(req, "Retry-After", text);
+        http_reply_problem(req, 429, "rate-limited", "Too many attempts from your network; wait and try again.", NULL);
+        return AT_ELIMIT;
+    }
+    if (rc != AT_OK)
+        http_reply_status(req, rc);
+    return rc;
+}
+
+int64_t api_offset_cursor(http_req *req, field_errors *errs)
+{
+    const char *cursor = http_query(req, "cursor");
+    char *end = NULL;
+    if (!cursor)
+        return 0;
+    long long off = cursor[0] == 'o' ? strtoll(cursor + 1, &end, 10) : -1;
+    if (off < 0 || !end || *end || end == cursor + 1) {
+        fe_add(errs, "cursor", "format", "Must be a cursor from a previous page.");
+        return 0;
+    }
+    return off;
 }

@@ -11,29 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Counts one attempt of `what` from the caller's IP; replies 429 and returns non-OK past the limit. */
-static int invitations_rate_or_reply(http_req *req, const char *what)
-{
-    char bucket[128];
-    int64_t retry = 0;
-    snprintf(bucket, sizeof(bucket), "%s:%s", what, req->client_ip);
-    int rc = login_rate_hit(api_app_of(req)->store, bucket, api_app_of(req)->cfg->login_ip_per_minute, &retry);
-    if (rc == AT_ELIMIT) {
-        char text[32];
-        snprintf(text, sizeof(text), "%lld", (long long)retry);
-        http_set_header(req, "Retry-After", text);
-        http_reply_problem(req, 429, "rate-limited", "Too many attempts from your network; wait and try again.", NULL);
-        return AT_ELIMIT;
-    }
-    if (rc != AT_OK)
-        http_reply_status(req, rc);
-    return rc;
-}
 
 static int invitations_lookup(http_req *req)
 {
     json_t *out = NULL;
-    if (invitations_rate_or_reply(req, "invitation") != AT_OK)
+    if (api_rate_or_reply(req, "invitation") != AT_OK)
         return AT_OK;
     int rc = inv_lookup(api_app_of(req)->store, http_param(req, "token"), &out);
     if (rc == AT_ENOTFOUND)
@@ -87,7 +69,7 @@ static int invitations_accept(http_req *req)
     }
     if (errs.count)
         return http_reply_invalid(req, &errs);
-    if (invitations_rate_or_reply(req, "accept") != AT_OK)
+    if (api_rate_or_reply(req, "accept") != AT_OK)
         return AT_OK;
     inv_accept_req r = {http_param(req, "token"),
                         p ? &p->user : NULL,
@@ -155,7 +137,7 @@ static int invitations_forgot(http_req *req)
         return http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.", NULL);
     if (http_body_or_reply(req, invitations_forgot_fields, 1, &body) != AT_OK)
         return AT_OK;
-    if (invitations_rate_or_reply(req, "forgot") != AT_OK)
+    if (api_rate_or_reply(req, "forgot") != AT_OK)
         return AT_OK;
     json_t *email = json_object_get(body, "email");
     int rc = reset_request(api_app_of(req)->store, json_string_value(email), json_string_length(email));
@@ -180,7 +162,7 @@ static int invitations_reset(http_req *req)
         return http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.", NULL);
     if (http_body_fields_or_reply(req, invitations_reset_fields, 2, &body, &errs) != AT_OK)
         return AT_OK;
-    if (invitations_rate_or_reply(req, "reset") != AT_OK)
+    if (api_rate_or_reply(req, "reset") != AT_OK)
         return AT_OK;
     json_t *tok = json_object_get(body, "token"), *pw = json_object_get(body, "password");
     bool live = json_is_string(tok) &&

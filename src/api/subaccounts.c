@@ -29,15 +29,7 @@ static int subaccounts_list(http_req *req)
         strcmp(q.status, "pending_deletion") != 0)
         fe_add(&errs, "status", "format", "Must be active, suspended or pending_deletion.");
     q.limit = (int)api_query_int(req, "limit", 25, 1, 100, &errs);
-    const char *cursor = http_query(req, "cursor");
-    if (cursor) {
-        char *end = NULL;
-        long long off = cursor[0] == 'o' ? strtoll(cursor + 1, &end, 10) : -1;
-        if (off < 0 || !end || *end || end == cursor + 1)
-            fe_add(&errs, "cursor", "format", "Must be a cursor from a previous page.");
-        else
-            q.offset = off;
-    }
+    q.offset = api_offset_cursor(req, &errs);
     if (errs.count)
         return http_reply_invalid(req, &errs);
     int rc = sub_list(api_app_of(req)->store, p->ws.id, &q, &items, &total, &next);

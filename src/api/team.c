@@ -66,15 +66,7 @@ static int team_members(http_req *req)
         fe_add(&errs, "sort", "format", "Must be name, -name, role, joined_at, -joined_at, last_active_at or "
                                         "-last_active_at.");
     q.limit = (int)api_query_int(req, "limit", 50, 1, 100, &errs);
-    const char *cursor = http_query(req, "cursor");
-    if (cursor) {
-        char *end = NULL;
-        long long off = cursor[0] == 'o' ? strtoll(cursor + 1, &end, 10) : -1;
-        if (off < 0 || !end || *end || end == cursor + 1)
-            fe_add(&errs, "cursor", "format", "Must be a cursor from a previous page.");
-        else
-            q.offset = off;
-    }
+    q.offset = api_offset_cursor(req, &errs);
     if (errs.count)
         return http_reply_invalid(req, &errs);
     const char *ws = api_principal_of(req)->ws.id;

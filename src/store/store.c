@@ -574,3 +574,38 @@ bool store_sql_word_at(const char *p, const char *w)
             return false;
     return !store_sql_ident_char(p[n]);
 }
+
+int store_query_one(store_conn *c, const char *sql, const store_arg *args, size_t nargs, store_row_fn read, void *ctx)
+{
+    store_rows *r = NULL;
+    int rc = store_query(c, sql, args, nargs, &r);
+    if (rc != AT_OK)
+        return rc;
+    rc = store_rows_next(r);
+    if (rc == 1) {
+        read(r, ctx);
+        rc = AT_OK;
+    } else if (rc == 0) {
+        rc = AT_ENOTFOUND;
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+void store_like_contains(const char *q, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (cap < 3) {
+        if (cap)
+            out[0] = '\0';
+        return;
+    }
+    out[n++] = '%';
+    for (const char *p = q; *p && n + 3 < cap; p++) {
+        if (*p == '%' || *p == '_' || *p == '!')
+            out[n++] = '!';
+        out[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
+    }
+    out[n++] = '%';
+    out[n] = '\0';
+}

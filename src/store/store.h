@@ -111,6 +111,16 @@ void store_rows_free(store_rows *r);
  * AT_ENOTFOUND when there is no row. */
 int store_query_int(store_conn *c, const char *sql, const store_arg *args, size_t nargs, int64_t *out);
 
+/* store_query_one runs a query that returns at most one row and hands that row to `read`, which
+ * builds the caller's result from it (ctx is the caller's). Returns AT_OK, AT_ENOTFOUND when there is
+ * no row, or a store error. */
+typedef void (*store_row_fn)(store_rows *r, void *ctx);
+int store_query_one(store_conn *c, const char *sql, const store_arg *args, size_t nargs, store_row_fn read, void *ctx);
+
+/* store_like_contains writes into out (cap bytes) a LIKE pattern that matches text containing q
+ * literally, for SQL that says `LIKE $n ESCAPE '!'`: ASCII is lower-cased, and %, _ and ! escaped. */
+void store_like_contains(const char *q, char *out, size_t cap);
+
 /* store_tx acquires a connection, begins, runs fn, and commits when fn returns AT_OK (rolls back
  * otherwise). When fn or the commit returns AT_EBUSY the whole transaction is retried, up to 20 times
  * with a short growing sleep. fn must therefore have no effect outside the transaction. Returns fn's

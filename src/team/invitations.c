@@ -37,29 +37,22 @@ static json_t *inv_row_json(store_rows *r, int64_t now)
                      "name", store_rows_text(r, 10), "email", store_rows_text(r, 11));
 }
 
+static void inv_read_row(store_rows *r, void *ctx)
+{
+    *(json_t **)ctx = inv_row_json(r, clock_now_us());
+}
+
 static int inv_load(store_conn *c, const char *ws_id, const char *inv_id, bool for_update, json_t **out)
 {
-    store_rows *r = NULL;
     if (!inv_id || !id_valid("inv", inv_id, strlen(inv_id)))
         return AT_ENOTFOUND;
     store_arg args[] = {sa_text(ws_id), sa_text(inv_id)};
-    int rc = store_query(c,
-                         for_update ? "SELECT " INV_COLS " FROM invitations i JOIN users u ON u.id = i.inviter_id "
-                                      "WHERE i.workspace_id = $1 AND i.id = $2 FOR UPDATE"
-                                    : "SELECT " INV_COLS " FROM invitations i JOIN users u ON u.id = i.inviter_id "
-                                      "WHERE i.workspace_id = $1 AND i.id = $2",
-                         args, 2, &r);
-    if (rc != AT_OK)
-        return rc;
-    rc = store_rows_next(r);
-    if (rc == 1) {
-        *out = inv_row_json(r, clock_now_us());
-        rc = AT_OK;
-    } else if (rc == 0) {
-        rc = AT_ENOTFOUND;
-    }
-    store_rows_free(r);
-    return rc;
+    return store_query_one(c,
+                           for_update ? "SELECT " INV_COLS " FROM invitations i JOIN users u ON u.id = i.inviter_id "
+                                        "WHERE i.workspace_id = $1 AND i.id = $2 FOR UPDATE"
+                                      : "SELECT " INV_COLS " FROM invitations i JOIN users u ON u.id = i.inviter_id "
+                                        "WHERE i.workspace_id = $1 AND i.id = $2",
+                           args, 2, inv_read_row, out);
 }
 
 /* The associated data that binds a sealed token to its invitation. */

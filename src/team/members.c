@@ -98,15 +98,7 @@ int members_list(store *s, const char *ws_id, const member_query *q, json_t **it
     char pattern[260];
     const char *like = NULL;
     if (q->q && *q->q) {
-        size_t n = 0;
-        pattern[n++] = '%';
-        for (const char *p = q->q; *p && n < sizeof(pattern) - 3; p++) {
-            if (*p == '%' || *p == '_' || *p == '!')
-                pattern[n++] = '!';
-            pattern[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
-        }
-        pattern[n++] = '%';
-        pattern[n] = '\0';
+        store_like_contains(q->q, pattern, sizeof(pattern));
         like = pattern;
     }
     store_conn *c = NULL;
@@ -151,31 +143,24 @@ out:
     return AT_OK;
 }
 
+static void members_read_row(store_rows *r, void *ctx)
+{
+    *(json_t **)ctx = members_row_json(r);
+}
+
 /* Loads one member of ws_id on c (optionally locked) with the user id and role. */
 static int members_load(store_conn *c, const char *ws_id, const char *member_id, bool for_update, json_t **out)
 {
-    store_rows *r = NULL;
     int64_t now = clock_now_us();
     if (!member_id || !id_valid("mem", member_id, strlen(member_id)))
         return AT_ENOTFOUND;
     store_arg args[] = {sa_text(ws_id), sa_int(now - 30LL * 86400 * 1000000), sa_int(now), sa_text(member_id)};
-    int rc = store_query(c,
-                         for_update ? "SELECT " MEMBER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
-                                      "WHERE m.workspace_id = $1 AND m.id = $4 FOR UPDATE"
-                                    : "SELECT " MEMBER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
-                                      "WHERE m.workspace_id = $1 AND m.id = $4",
-                         args, 4, &r);
-    if (rc != AT_OK)
-        return rc;
-    rc = store_rows_next(r);
-    if (rc == 1) {
-        *out = members_row_json(r);
-        rc = AT_OK;
-    } else if (rc == 0) {
-        rc = AT_ENOTFOUND;
-    }
-    store_rows_free(r);
-    return rc;
+    return store_query_one(c,
+                           for_update ? "SELECT " MEMBER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
+                                        "WHERE m.workspace_id = $1 AND m.id = $4 FOR UPDATE"
+                                      : "SELECT " MEMBER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id "
+                                        "WHERE m.workspace_id = $1 AND m.id = $4",
+                           args, 4, members_read_row, out);
 }
 
 int members_get_on(store_conn *c, const char *ws_id, const char *member_id, json_t **out)

@@ -70,20 +70,9 @@ int sub_list(store *s, const char *root_id, const sub_query *q, json_t **items, 
         if (q->sort && strcmp(q->sort, sorts[i].key) == 0)
             sql = sorts[i].sql;
     char pattern[260];
-    char *like = NULL;
+    const char *like = NULL;
     if (q->q && *q->q) {
-        /* The search text is matched literally: LIKE's wildcards and the escape character itself are
-         * escaped with '!', which neither backend treats specially in string literals (PostgreSQL's
-         * default LIKE escape is the backslash, SQLite has none). */
-        size_t n = 0;
-        pattern[n++] = '%';
-        for (const char *p = q->q; *p && n < sizeof(pattern) - 3; p++) {
-            if (*p == '%' || *p == '_' || *p == '!')
-                pattern[n++] = '!';
-            pattern[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
-        }
-        pattern[n++] = '%';
-        pattern[n] = '\0';
+        store_like_contains(q->q, pattern, sizeof(pattern));
         like = pattern;
     }
     store_conn *c = NULL;
@@ -122,31 +111,25 @@ out:
     return AT_OK;
 }
 
+static void sub_read_row(store_rows *r, void *ctx)
+{
+    *(json_t **)ctx = sub_row_json(r, true);
+}
+
 /* Loads one child of root_id on c, optionally locking it. */
 static int sub_load(store_conn *c, const char *root_id, const char *sub_id, bool for_update, json_t **out)
 {
-    store_rows *r = NULL;
     if (!sub_id || !id_valid("ws", sub_id, strlen(sub_id)))
         return AT_ENOTFOUND;
     store_arg args[] = {sa_text(sub_id), sa_text(root_id)};
-    int rc = store_query(c,
-                         for_update ? "SELECT " SUB_COLS ", (SELECT COUNT(*) FROM memberships m WHERE m.workspace_id = "
-                                      "w.id) FROM workspaces w WHERE id = $1 AND parent_id = $2 AND status <> 'deleted' "
-                                      "FOR UPDATE"
-                                    : "SELECT " SUB_COLS ", (SELECT COUNT(*) FROM memberships m WHERE m.workspace_id = "
-                                      "w.id) FROM workspaces w WHERE id = $1 AND parent_id = $2 AND status <> 'deleted'",
-                         args, 2, &r);
-    if (rc != AT_OK)
-        return rc;
-    rc = store_rows_next(r);
-    if (rc == 1) {
-        *out = sub_row_json(r, true);
-        rc = AT_OK;
-    } else if (rc == 0) {
-        rc = AT_ENOTFOUND;
-    }
-    store_rows_free(r);
-    return rc;
+    return store_query_one(c,
+                           for_update ? "SELECT " SUB_COLS ", (SELECT COUNT(*) FROM memberships m WHERE m.workspace_id "
+                                        "= w.id) FROM workspaces w WHERE id = $1 AND parent_id = $2 AND status <> "
+                                        "'deleted' FOR UPDATE"
+                                      : "SELECT " SUB_COLS ", (SELECT COUNT(*) FROM memberships m WHERE m.workspace_id "
+                                        "= w.id) FROM workspaces w WHERE id = $1 AND parent_id = $2 AND status <> "
+                                        "'deleted'",
+                           args, 2, sub_read_row, out);
 }
 
 int sub_get(store *s, const char *root_id, const char *sub_id, json_t **out)
