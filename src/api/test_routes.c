@@ -31,15 +31,21 @@ static const char *test_check_rfc3339(const char *s, size_t len)
 static const jv_field test_clock_fields[] = {
     {"set", JV_STRING, 0, 1, 64, test_check_rfc3339},
     {"advance_seconds", JV_INT, 0, -315360000, 315360000, NULL},
+    {"freeze", JV_BOOL, 0, 0, 0, NULL},
 };
 
 static int test_clock_post(http_req *req)
 {
     json_t *body;
     field_errors errs;
-    if (http_body_or_reply(req, test_clock_fields, 2, &body) != AT_OK)
+    if (http_body_or_reply(req, test_clock_fields, 3, &body) != AT_OK)
         return AT_OK;
     json_t *set = json_object_get(body, "set"), *adv = json_object_get(body, "advance_seconds");
+    json_t *freeze = json_object_get(body, "freeze");
+    if (freeze && !set && !adv) {
+        clock_freeze(json_is_true(freeze));
+        return http_reply_json(req, 200, test_clock_body());
+    }
     if ((set != NULL) == (adv != NULL)) {
         fe_init(&errs, &req->arena);
         fe_add(&errs, "set", "exclusive", "Give exactly one of set and advance_seconds.");
@@ -53,6 +59,8 @@ static int test_clock_post(http_req *req)
     } else {
         clock_advance_us((int64_t)json_integer_value(adv) * 1000000);
     }
+    if (freeze)
+        clock_freeze(json_is_true(freeze));
     jobs_wake();
     return http_reply_json(req, 200, test_clock_body());
 }

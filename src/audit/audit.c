@@ -96,10 +96,10 @@ static json_t *audit_row_json(store_rows *r)
     const char *ct = store_rows_text(r, 9);
     if (ct)
         changes = json_loads(ct, 0, NULL);
-    return json_pack("{s:s, s:I, s:s, s:{s:s, s:s?, s:s?}, s:s, s:{s:s?, s:s?}, s:o, s:s?, s:s?, s:s?, s:s}", "id",
-                     store_rows_text(r, 2), "seq", (json_int_t)store_rows_int(r, 1), "action", store_rows_text(r, 6),
-                     "actor", "type", store_rows_text(r, 3), "id", store_rows_text(r, 4), "label",
-                     store_rows_text(r, 5), "workspace_id", store_rows_text(r, 0), "target", "type",
+    return json_pack("{s:s, s:I, s:s, s:{s:s, s:s?, s:s?, s:s?}, s:s, s:{s:s?, s:s?}, s:o, s:s?, s:s?, s:s?, s:s}",
+                     "id", store_rows_text(r, 2), "seq", (json_int_t)store_rows_int(r, 1), "action",
+                     store_rows_text(r, 6), "actor", "type", store_rows_text(r, 3), "id", store_rows_text(r, 4), "label",
+                     store_rows_text(r, 5), "name", store_rows_text(r, 16), "workspace_id", store_rows_text(r, 0), "target", "type",
                      store_rows_text(r, 7), "id", store_rows_text(r, 8), "changes", changes ? changes : json_object(),
                      "ip", store_rows_text(r, 10), "user_agent", store_rows_text(r, 11), "request_id",
                      store_rows_text(r, 12), "created_at", at);
@@ -137,7 +137,8 @@ int audit_list(store *s, const char *workspace_id, const audit_filter *f, json_t
                         sa_int(f->before_seq ? f->before_seq : INT64_MAX),
                         sa_int(limit + 1)};
     rc = store_query(c,
-                     "SELECT " AUDIT_COLS " FROM audit_events WHERE workspace_id = $1 "
+                     "SELECT " AUDIT_COLS ", (SELECT u.name FROM users u WHERE u.id = actor_id) "
+                     "FROM audit_events WHERE workspace_id = $1 "
                      "AND (CAST($2 AS TEXT) IS NULL OR actor_id = $2) AND (CAST($3 AS TEXT) IS NULL OR action = $3) "
                      "AND (CAST($4 AS TEXT) IS NULL OR action LIKE $4) AND (CAST($5 AS TEXT) IS NULL OR target_id = $5) "
                      "AND created_at >= $6 AND created_at <= $7 AND seq < $8 ORDER BY seq DESC LIMIT $9",

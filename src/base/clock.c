@@ -10,6 +10,8 @@
 
 static atomic_llong clock_offset_us;
 static atomic_int clock_test_mode;
+static atomic_int clock_frozen;
+static atomic_llong clock_frozen_at_us;
 
 static int64_t clock_real_us(void)
 {
@@ -20,6 +22,8 @@ static int64_t clock_real_us(void)
 
 int64_t clock_now_us(void)
 {
+    if (atomic_load(&clock_frozen))
+        return atomic_load(&clock_frozen_at_us);
     return clock_real_us() + atomic_load(&clock_offset_us);
 }
 
@@ -45,6 +49,7 @@ int clock_set_us(int64_t now_us)
     if (!clock_is_test())
         return AT_EFORBIDDEN;
     atomic_store(&clock_offset_us, now_us - clock_real_us());
+    atomic_store(&clock_frozen_at_us, now_us);
     return AT_OK;
 }
 
@@ -53,6 +58,22 @@ int clock_advance_us(int64_t delta_us)
     if (!clock_is_test())
         return AT_EFORBIDDEN;
     atomic_fetch_add(&clock_offset_us, delta_us);
+    atomic_fetch_add(&clock_frozen_at_us, delta_us);
+    return AT_OK;
+}
+
+int clock_freeze(bool frozen)
+{
+    if (!clock_is_test())
+        return AT_EFORBIDDEN;
+    if (frozen && !atomic_load(&clock_frozen)) {
+        atomic_store(&clock_frozen_at_us, clock_now_us());
+        atomic_store(&clock_frozen, 1);
+    } else if (!frozen && atomic_load(&clock_frozen)) {
+        /* Resume from the frozen reading: real time runs on from here. */
+        atomic_store(&clock_offset_us, atomic_load(&clock_frozen_at_us) - clock_real_us());
+        atomic_store(&clock_frozen, 0);
+    }
     return AT_OK;
 }
 

@@ -4,6 +4,7 @@
 #ifndef AT_CLOCK_H
 #define AT_CLOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ int clock_is_test(void);
 /* Both return AT_OK, or AT_EFORBIDDEN outside test mode. */
 int clock_set_us(int64_t now_us);
 int clock_advance_us(int64_t delta_us);
+/* clock_freeze stops (true) or restarts (false) the test clock at its current reading, so a test's
+ * time moves only when it advances it; AT_EFORBIDDEN outside test mode. */
+int clock_freeze(bool frozen);
 
 /* clock_format_rfc3339 writes "2026-11-28T00:35:56.123456Z" (or without fraction when it is zero)
  * into out, which must hold at least 32 bytes. */

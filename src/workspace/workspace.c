@@ -178,11 +178,11 @@ int ws_list_for_user(store *s, const char *user_id, json_t **out)
     store_arg args[] = {sa_text(user_id)};
     /* Direct memberships, then sub-accounts reached through an owner/admin role in their root. */
     rc = store_query(c,
-                     "SELECT w.id, w.kind, w.parent_id, w.name, w.display_name, w.slug, w.status, m.role, 0 "
+                     "SELECT w.id, w.kind, w.parent_id, w.name, w.display_name, w.slug, w.status, m.role, 0, w.deletion_due_at "
                      "FROM memberships m JOIN workspaces w ON w.id = m.workspace_id "
                      "WHERE m.user_id = $1 AND m.status = 'active' AND w.status <> 'deleted' "
                      "UNION ALL "
-                     "SELECT w.id, w.kind, w.parent_id, w.name, w.display_name, w.slug, w.status, 'admin', 1 "
+                     "SELECT w.id, w.kind, w.parent_id, w.name, w.display_name, w.slug, w.status, 'admin', 1, w.deletion_due_at "
                      "FROM memberships m JOIN workspaces w ON w.parent_id = m.workspace_id "
                      "WHERE m.user_id = $1 AND m.status = 'active' AND m.role IN ('owner', 'admin') "
                      "AND w.status <> 'deleted' "
@@ -206,11 +206,15 @@ int ws_list_for_user(store *s, const char *user_id, json_t **out)
             }
             continue;
         }
+        char due[32];
+        if (!store_rows_is_null(r, 9))
+            clock_format_rfc3339(store_rows_int(r, 9), due);
         json_array_append_new(
-            target, json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s, s:s, s:s, s:b}", "id", id, "kind", store_rows_text(r, 1),
-                              "parent_id", store_rows_text(r, 2), "name", store_rows_text(r, 3), "display_name",
-                              store_rows_text(r, 4), "slug", store_rows_text(r, 5), "status", store_rows_text(r, 6),
-                              "role", store_rows_text(r, 7), "agency", agency));
+            target, json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s, s:s, s:s, s:b, s:s?}", "id", id, "kind",
+                              store_rows_text(r, 1), "parent_id", store_rows_text(r, 2), "name", store_rows_text(r, 3),
+                              "display_name", store_rows_text(r, 4), "slug", store_rows_text(r, 5), "status",
+                              store_rows_text(r, 6), "role", store_rows_text(r, 7), "agency", agency, "deletion_due_at",
+                              store_rows_is_null(r, 9) ? NULL : due));
     }
     if (rc < 0)
         goto out;

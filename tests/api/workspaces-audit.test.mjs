@@ -51,7 +51,7 @@ test('workspace.updated: one event with the changed fields only; actor, ip, user
       'workspace.updated',
       s0 + 1,
       ws.A,
-      { type: 'user', id: p.owner.userId, label: 'owner@acme.test' },
+      { type: 'user', id: p.owner.userId, label: 'owner@acme.test', name: 'Olivia Owner' },
       { type: 'workspace', id: ws.A },
       { country: { before: null, after: 'US' }, industry: { before: null, after: 'Marketing' } },
       '127.0.0.1',
@@ -80,12 +80,12 @@ test('an agency admin’s change in a sub-account is recorded as agency in that 
   const { etag } = await getDoc(p.admin, ws.A1);
   assert.equal((await p.admin.patch(`/api/v1/workspaces/${ws.A1}`, { legal_name: 'Acme Dental LLC' }, { ifMatch: etag })).status, 200);
   const [e] = await since('A1', s1);
-  assert.deepEqual([e.action, e.actor, e.changes], ['workspace.updated', { type: 'agency', id: p.admin.userId, label: 'admin@acme.test' }, { legal_name: { before: null, after: 'Acme Dental LLC' } }]);
+  assert.deepEqual([e.action, e.actor, e.changes], ['workspace.updated', { type: 'agency', id: p.admin.userId, label: 'admin@acme.test', name: 'Adam Admin' }, { legal_name: { before: null, after: 'Acme Dental LLC' } }]);
   // The sub-account's own admin is a plain user there; the root's chain has neither.
   const { etag: e2 } = await getDoc(p.subadmin, ws.A1);
   assert.equal((await p.subadmin.patch(`/api/v1/workspaces/${ws.A1}`, { legal_name: null }, { ifMatch: e2 })).status, 200);
   const [, e3] = await since('A1', s1);
-  assert.deepEqual(e3.actor, { type: 'user', id: p.subadmin.userId, label: 'subadmin@acme.test' });
+  assert.deepEqual(e3.actor, { type: 'user', id: p.subadmin.userId, label: 'subadmin@acme.test', name: 'Sam Subadmin' });
   assert.equal(await seqOf('A'), sA);
   // The sub-account's admin reads the sub-account's log, never the root's.
   assert.ok((await events('A1', '', p.subadmin)).length >= 3);

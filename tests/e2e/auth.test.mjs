@@ -1,7 +1,7 @@
 // Sign up, sign in, a wrong password, sign out, and the 404 page, in a real browser against ./atrium.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { check, createAccount, openBrowser, PASSWORD, signInViaUI, startServer, uniqueEmail } from './support.mjs';
+import { check, createAccount, openBrowser, PASSWORD, signInViaUI, startServer, uniqueEmail, WS_PAGE } from './support.mjs';
 
 describe('accounts in the browser', () => {
   let srv;
@@ -48,16 +48,19 @@ describe('accounts in the browser', () => {
     await page.locator('.field-error', { hasText: /already/i }).waitFor();
     assert.equal(await page.getByLabel('Work email').getAttribute('aria-invalid'), 'true');
 
-    // A fresh email: signed up and signed in, in the Settings shell.
+    // A fresh email: signed up and signed in, in the Settings of the workspace sign-up created for
+    // them, where the checklist says what to set up before inviting the team.
     const email = uniqueEmail('grace');
     await page.getByLabel('Work email').fill(email);
     await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(/\/settings\/security$/);
-    await page.getByRole('heading', { level: 1, name: 'Security' }).waitFor();
+    await page.waitForURL(/\/w\/ws_[0-9A-Za-z]+\/settings\/workspace$/);
+    await page.getByRole('heading', { level: 1, name: 'Workspace Settings' }).waitFor();
     await page.getByRole('status').getByText(/Welcome to Atrium/).waitFor();
     assert.equal(await page.locator('.brand-name').innerText(), 'Atrium');
-    await page.getByRole('button', { name: /Grace Hopper/ }).waitFor();
-    await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Security' }).waitFor();
+    await page.getByRole('button', { name: /Grace Hopper\s*, account menu/ }).waitFor();
+    await page.getByRole('region', { name: 'Before you invite the team' }).waitFor();
+    await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Security' }).click();
+    await page.waitForURL(/\/settings\/security$/);
     await page.getByText('This device').waitFor();
     await check(page, 'sign-up-done');
     w.assertClean();
@@ -85,15 +88,17 @@ describe('accounts in the browser', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL(/\/settings\/security$/);
     await page.getByRole('heading', { level: 1, name: 'Security' }).waitFor();
-    await page.getByRole('button', { name: /Katherine Johnson/ }).waitFor();
+    await page.getByRole('button', { name: /Katherine Johnson\s*, account menu/ }).waitFor();
 
-    // A reload keeps the session (cookie), and /sign-in forwards a signed-in user to Settings.
+    // A reload keeps the session (cookie), and /sign-in forwards a signed-in user to Settings (their
+    // workspace).
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Security' }).waitFor();
-    await w.goto('/sign-in');
-    await page.waitForURL(/\/settings\/security$/);
     await page.getByText('This device').waitFor();
     await check(page, 'security');
+    await w.goto('/sign-in');
+    await page.waitForURL(WS_PAGE);
+    await page.getByRole('heading', { level: 1, name: 'Workspace Settings' }).waitFor();
     w.assertClean();
     await w.context.close();
   });
@@ -124,7 +129,7 @@ describe('accounts in the browser', () => {
     const { page } = w;
     await signInViaUI(w, account);
 
-    const menuButton = page.getByRole('button', { name: /Mary Jackson/ });
+    const menuButton = page.getByRole('button', { name: /Mary Jackson\s*, account menu/ });
     await menuButton.click();
     assert.equal(await menuButton.getAttribute('aria-expanded'), 'true');
     await page.getByText(account.email).waitFor();
@@ -161,7 +166,8 @@ describe('accounts in the browser', () => {
     await page.getByRole('navigation', { name: 'Settings' }).waitFor();
     await check(page, 'not-found');
     await page.getByRole('link', { name: 'Back to Settings' }).click();
-    await page.waitForURL(/\/settings\/security$/);
+    await page.waitForURL(WS_PAGE);
+    await page.getByRole('heading', { level: 1, name: 'Workspace Settings' }).waitFor();
     w.assertClean();
     await w.context.close();
   });

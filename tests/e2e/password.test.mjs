@@ -61,7 +61,7 @@ describe('password in the browser', () => {
     await signInViaUI(other, { email: account.email, password: newPassword });
 
     // This tab's in-memory CSRF token still works after the change: signing out succeeds.
-    await page.getByRole('button', { name: /Margaret Hamilton/ }).click();
+    await page.getByRole('button', { name: /Margaret Hamilton\s*, account menu/ }).click();
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.waitForURL(/\/sign-in$/);
     await page.getByText("You've been signed out.").waitFor();

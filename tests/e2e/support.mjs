@@ -190,12 +190,108 @@ export async function createAccount(srv, { name = 'Ada Lovelace', email = unique
   return { name, email, password };
 }
 
-/** Signs in through the sign-in page and waits for the Settings shell. */
+/** Signs in through the sign-in page (with ?next= the Security page) and waits for that page. */
 export async function signInViaUI(w, { email, password }) {
-  await w.goto('/sign-in');
+  await w.goto('/sign-in?next=%2Fsettings%2Fsecurity');
   await w.page.getByLabel('Email').fill(email);
   await w.page.getByLabel('Password', { exact: true }).fill(password);
   await w.page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await w.page.waitForURL(/\/settings\/security$/);
   await w.page.getByRole('heading', { level: 1, name: 'Security' }).waitFor();
+}
+
+// ---- Workspaces: the demo, its logins, and helpers for the Settings map -----------------------------
+
+/** The logins `atrium demo` seeds (DESIGN.md §1 roles; subadmin is an admin of Acme Dental only). */
+export const DEMO = {
+  owner: { email: 'owner@acme.test', password: 'acme-owner-demo-2026', name: 'Olivia Owner' },
+  admin: { email: 'admin@acme.test', password: 'acme-admin-demo-2026', name: 'Adam Admin' },
+  member: { email: 'member@acme.test', password: 'acme-member-demo-2026', name: 'Mia Member' },
+  subadmin: { email: 'subadmin@acme.test', password: 'acme-subadmin-demo-2026', name: 'Sam Subadmin' },
+  dev: { email: 'dev@acme.test', password: 'acme-dev-demo-2026', name: 'Dev Developer' },
+};
+
+/** A URL path inside a workspace: /w/{id}/settings/{section}. */
+export const WS_PAGE = /\/w\/ws_[0-9A-Za-z]+\/settings\/[a-z_]+$/;
+
+/**
+ * Signs in through the sign-in page with no ?next=, so the app picks the landing page (the
+ * remembered or first workspace, its first section), and waits for that page's heading.
+ */
+export async function signIn(w, { email, password }) {
+  await w.goto('/sign-in');
+  await w.page.getByLabel('Email').fill(email);
+  await w.page.getByLabel('Password', { exact: true }).fill(password);
+  await w.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await w.page.waitForURL((u) => !u.pathname.startsWith('/sign-in'));
+  await w.page.locator('main h1').first().waitFor();
+}
+
+/** The section ids the Settings navigation shows, in order (data-section of each link). */
+export async function navSections(page) {
+  const nav = page.getByRole('navigation', { name: 'Settings' });
+  await nav.locator('a[data-section]').first().waitFor();
+  // The workspace part appears once its sections load: wait for the skeleton to go.
+  await page.waitForFunction(() => !document.querySelector('.sidenav-skeleton'));
+  return nav.locator('a[data-section]').evaluateAll((els) => els.map((e) => e.getAttribute('data-section')));
+}
+
+/** The titles of the navigation links, in order. */
+export async function navTitles(page) {
+  const nav = page.getByRole('navigation', { name: 'Settings' });
+  return nav.locator('a[data-section]').evaluateAll((els) => els.map((e) => e.textContent.trim()));
+}
+
+/**
+ * An API client signed in as one user (cookie session + CSRF token + Origin, like the UI), for
+ * arranging state and for the "someone else" in concurrency tests:
+ *   const api = await apiAs(srv, DEMO.owner); const r = await api('GET', '/workspaces');
+ * Resolves each call to { status, headers, body }.
+ */
+export async function apiAs(srv, { email, password }) {
+  const base = srv.url.replace(/\/$/, '');
+  const res = await fetch(`${base}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  const text = await res.text();
+  assert.ok(res.status === 200 || res.status === 201, `signing in ${email} through the API answered ${res.status}: ${text}`);
+  const cookie = (res.headers.getSetCookie?.() ?? [res.headers.get('set-cookie') ?? ''])
+    .map((c) => c.split(';')[0])
+    .filter(Boolean)
+    .join('; ');
+  const csrf = JSON.parse(text).csrf_token;
+  return async (method, p, body, headers = {}) => {
+    const r = await fetch(`${base}/api/v1${p}`, {
+      method,
+      headers: {
+        cookie,
+        'x-csrf-token': csrf,
+        origin: new URL(base).origin,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const t = await r.text();
+    let parsed = null;
+    try {
+      parsed = t ? JSON.parse(t) : null;
+    } catch {
+      parsed = t;
+    }
+    return { status: r.status, headers: r.headers, body: parsed };
+  };
+}
+
+/** Starts a server with the demo seeded; returns { srv, ids: {root, dental, fitness} }. */
+export async function startDemo(env = {}) {
+  const srv = await startServer({ env: { ATRIUM_LOGIN_IP_PER_MINUTE: '100000', ...env } });
+  const seeded = await srv.cli(['demo']);
+  assert.equal(seeded.code, 0, `atrium demo failed: ${seeded.stderr}`);
+  const api = await apiAs(srv, DEMO.owner);
+  const list = await api('GET', '/workspaces');
+  const byName = Object.fromEntries(list.body.items.map((w) => [w.name, w.id]));
+  return { srv, api, ids: { root: byName['Acme Agency'], dental: byName['Acme Dental'], fitness: byName['Acme Fitness'] } };
 }

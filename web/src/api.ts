@@ -120,6 +120,15 @@ export function onUnauthorized(listener: UnauthorizedListener): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
+type ProblemListener = (path: string, error: ApiError) => void;
+const problemListeners = new Set<ProblemListener>();
+
+/** Called with every failed API answer (e.g. to notice a workspace that was just suspended). */
+export function onProblem(listener: ProblemListener): () => void {
+  problemListeners.add(listener);
+  return () => problemListeners.delete(listener);
+}
+
 // ---- The request primitive -----------------------------------------------------------------------
 
 export interface RequestOptions {
@@ -128,6 +137,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Don't broadcast a 401 (sign-in and the initial /me probe answer 401 by design). */
   quiet401?: boolean;
+  /** Sees the successful response before its body is read (e.g. to read the ETag header). */
+  onResponse?: (res: Response) => void;
 }
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -158,6 +169,7 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   }
 
   if (res.ok) {
+    opts.onResponse?.(res);
     if (res.status === 204) return undefined as T;
     const text = await res.text();
     return (text ? JSON.parse(text) : undefined) as T;
@@ -177,6 +189,7 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
     csrfToken = null;
     unauthorizedListeners.forEach((l) => l());
   }
+  problemListeners.forEach((l) => l(path, error));
   throw error;
 }
 
@@ -214,4 +227,221 @@ export const api = {
 
   changePassword: (current_password: string, new_password: string) =>
     request<void>('POST', '/me/password', { body: { current_password, new_password } }),
+};
+
+// ---- Workspaces, sections, settings, sub-accounts, profile, notifications, activity ---------------
+
+export type WorkspaceKind = 'root' | 'sub_account';
+export type WorkspaceStatus = 'active' | 'suspended' | 'pending_deletion';
+export type Role = 'owner' | 'admin' | 'member';
+
+/** One row of the switcher (GET /workspaces). */
+export interface WorkspaceSummary {
+  id: string;
+  kind: WorkspaceKind;
+  parent_id: string | null;
+  name: string;
+  display_name: string | null;
+  slug: string;
+  status: WorkspaceStatus;
+  role: Role;
+  /** True when the caller reaches this sub-account as an owner/admin of its root (not as a member). */
+  agency: boolean;
+}
+
+export interface Section {
+  id: string;
+  title: string;
+  access: 'read' | 'write';
+}
+
+export interface Sections {
+  items: Section[];
+  role: Role;
+  kind: WorkspaceKind;
+  agency: boolean;
+}
+
+export interface ChecklistItem {
+  id: string;
+  label: string;
+  field: string;
+  done: boolean;
+}
+
+export interface WorkspaceContext {
+  kind: WorkspaceKind;
+  member_count: number;
+  agency_access: boolean;
+  subaccount_count?: number;
+  parent?: { id: string; name: string; display_name: string | null };
+  managed_by?: { name: string; email: string; role: Role }[];
+}
+
+/** The fields Workspace Settings edits (PATCH merge: null clears). */
+export interface WorkspaceFields {
+  name: string;
+  display_name: string | null;
+  slug: string;
+  logo_url: string | null;
+  timezone: string | null;
+  locale: string | null;
+  currency: string | null;
+  legal_name: string | null;
+  business_type: string | null;
+  industry: string | null;
+  country: string | null;
+  address: string | null;
+  phone: string | null;
+  website: string | null;
+  tax_id: string | null;
+}
+
+export interface WorkspaceDoc extends WorkspaceFields {
+  id: string;
+  kind: WorkspaceKind;
+  parent_id: string | null;
+  status: WorkspaceStatus;
+  status_reason: string | null;
+  deletion_due_at: string | null;
+  created_at: string;
+  updated_at: string;
+  context: WorkspaceContext;
+  checklist: ChecklistItem[];
+}
+
+export interface SubAccount {
+  id: string;
+  name: string;
+  display_name: string | null;
+  slug: string;
+  status: WorkspaceStatus;
+  status_reason: string | null;
+  deletion_due_at: string | null;
+  created_at: string;
+  updated_at: string;
+  member_count: number;
+  timezone: string | null;
+}
+
+export interface SubAccountQuery {
+  q?: string;
+  sort?: string;
+  status?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total?: number;
+  next_cursor: string | null;
+}
+
+export interface Profile {
+  id: string;
+  email: string;
+  name: string;
+  avatar_url: string | null;
+  timezone: string | null;
+  locale: string | null;
+  developer: boolean;
+  created_at: string;
+}
+
+export interface NotificationGroup {
+  id: string;
+  title: string;
+  description: string;
+  locked: boolean;
+  email: boolean;
+  in_app: boolean;
+}
+
+export interface AuditEvent {
+  id: string;
+  seq: number;
+  action: string;
+  actor: { type: string; id: string | null; label: string | null };
+  workspace_id?: string;
+  target: { type: string | null; id: string | null };
+  changes: Record<string, { before: unknown; after: unknown }>;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  created_at: string;
+}
+
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  target?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** A settings document with its ETag. */
+export interface Versioned<T> {
+  doc: T;
+  etag: string;
+}
+
+/** Problem types the UI reacts to. */
+export const PROBLEM_SUSPENDED = 'urn:atrium:problem:workspace-suspended';
+
+function qs(params: object): string {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') s.set(k, String(v));
+  const text = s.toString();
+  return text ? `?${text}` : '';
+}
+
+const ws = (id: string) => `/workspaces/${encodeURIComponent(id)}`;
+
+/** GET/PATCH of a document that carries an ETag (the ETag header is read alongside the body). */
+async function versioned<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Versioned<T>> {
+  let etag = '';
+  const doc = await request<T>(method, path, { ...opts, onResponse: (res) => (etag = res.headers.get('ETag') ?? '') });
+  return { doc, etag };
+}
+
+export const workspacesApi = {
+  list: () => request<{ items: WorkspaceSummary[] }>('GET', '/workspaces'),
+  sections: (id: string, signal?: AbortSignal) => request<Sections>('GET', `${ws(id)}/sections`, { signal }),
+  get: (id: string) => versioned<WorkspaceDoc>('GET', ws(id)),
+  patch: (id: string, etag: string, patch: Partial<WorkspaceFields>) =>
+    versioned<WorkspaceDoc>('PATCH', ws(id), { body: patch, headers: { 'If-Match': etag } }),
+
+  subaccounts: (root: string, q: SubAccountQuery, signal?: AbortSignal) =>
+    request<Page<SubAccount> & { total: number }>('GET', `${ws(root)}/subaccounts${qs(q)}`, { signal }),
+  createSubaccount: (
+    root: string,
+    body: { name: string; display_name?: string; slug?: string; timezone?: string; locale?: string; currency?: string },
+  ) => request<SubAccount>('POST', `${ws(root)}/subaccounts`, { body }),
+  renameSubaccount: (root: string, sub: string, body: { name?: string; display_name?: string | null }) =>
+    request<SubAccount>('PATCH', `${ws(root)}/subaccounts/${encodeURIComponent(sub)}`, { body }),
+  suspend: (root: string, sub: string, reason: string) =>
+    request<SubAccount>('POST', `${ws(root)}/subaccounts/${encodeURIComponent(sub)}/suspend`, { body: { reason } }),
+  reactivate: (root: string, sub: string) =>
+    request<SubAccount>('POST', `${ws(root)}/subaccounts/${encodeURIComponent(sub)}/reactivate`),
+  scheduleDeletion: (root: string, sub: string) =>
+    request<SubAccount>('POST', `${ws(root)}/subaccounts/${encodeURIComponent(sub)}/schedule-deletion`),
+  restore: (root: string, sub: string) =>
+    request<SubAccount>('POST', `${ws(root)}/subaccounts/${encodeURIComponent(sub)}/restore`),
+
+  notifications: (id: string) => request<{ groups: NotificationGroup[] }>('GET', `${ws(id)}/notifications`),
+  patchNotifications: (id: string, groups: Record<string, { email?: boolean; in_app?: boolean }>) =>
+    request<{ groups: NotificationGroup[] }>('PATCH', `${ws(id)}/notifications`, { body: { groups } }),
+  resetNotifications: (id: string) => request<{ groups: NotificationGroup[] }>('POST', `${ws(id)}/notifications/reset`),
+
+  activity: (id: string, q: AuditQuery, signal?: AbortSignal) =>
+    request<Page<AuditEvent>>('GET', `${ws(id)}/audit-events${qs(q)}`, { signal }),
+};
+
+export const profileApi = {
+  get: () => request<Profile>('GET', '/me/profile'),
+  patch: (patch: Partial<Pick<Profile, 'name' | 'email' | 'avatar_url' | 'timezone' | 'locale'>> & { current_password?: string }) =>
+    request<Profile>('PATCH', '/me/profile', { body: patch }),
 };

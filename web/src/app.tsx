@@ -1,14 +1,16 @@
 import type { ComponentChildren } from 'preact';
+import { Home, WorkspaceHome, WorkspaceSection } from './pages/WorkspaceRoutes';
 import { NotFound } from './pages/NotFound';
+import { Profile } from './pages/Profile';
 import { Security } from './pages/Security';
 import { SignIn } from './pages/SignIn';
 import { SignUp } from './pages/SignUp';
 import { Redirect, useLocation } from './router';
 import { SessionProvider, useSession } from './session';
 import { AuthLayout, PageLoading } from './shell/AuthLayout';
-import { accountNav } from './shell/nav';
 import { Shell } from './shell/Shell';
 import { ErrorState, ToastProvider } from './ui';
+import { parseWorkspacePath, WorkspaceProvider } from './workspace';
 
 interface Route {
   path: string;
@@ -20,15 +22,27 @@ interface Route {
 const routes: Route[] = [
   { path: '/sign-in', public: true, render: () => <SignIn /> },
   { path: '/sign-up', public: true, render: () => <SignUp /> },
-  { path: '/', render: () => <Redirect to="/settings" /> },
-  { path: '/settings', render: () => <Redirect to={accountNav[0].path} /> },
+  { path: '/', render: () => <Home /> },
+  { path: '/settings', render: () => <Home /> },
+  { path: '/settings/profile', render: () => <Profile /> },
   { path: '/settings/security', render: () => <Security /> },
 ];
+
+/** The route for a path: a fixed one, or a workspace page (/w/{id}[/settings[/{section}]]). */
+function resolve(path: string): Route | undefined {
+  const fixed = routes.find((r) => r.path === path);
+  if (fixed) return fixed;
+  const { wsId, section } = parseWorkspacePath(path);
+  if (!wsId) return undefined;
+  if (!section) return { path, render: () => <WorkspaceHome wsId={wsId} /> };
+  if (section === 'profile') return { path, render: () => <Redirect to="/settings/profile" /> };
+  return { path, render: () => <WorkspaceSection key={`${wsId}/${section}`} wsId={wsId} section={section} /> };
+}
 
 function Router() {
   const { path, search } = useLocation();
   const { state, reload } = useSession();
-  const route = routes.find((r) => r.path === path);
+  const route = resolve(path);
 
   if (route?.public) return <>{route.render()}</>;
 
@@ -48,7 +62,11 @@ function Router() {
         : `/sign-in?next=${encodeURIComponent(here)}`;
     return <Redirect to={target} />;
   }
-  return <Shell me={state.me}>{route ? route.render() : <NotFound signedIn />}</Shell>;
+  return (
+    <WorkspaceProvider>
+      <Shell me={state.me}>{route ? route.render() : <NotFound signedIn />}</Shell>
+    </WorkspaceProvider>
+  );
 }
 
 export function App() {

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type UserSession } from '../api';
 import { formatDateTime, formatFull, formatRelative, tooShort } from '../lib/format';
 import { summariseUserAgent, type DeviceKind } from '../lib/ua';
+import { Link } from '../router';
 import { useAuthOptions, useSession } from '../session';
 import {
   Alert,
@@ -10,10 +11,12 @@ import {
   Card,
   ConfirmDialog,
   ErrorState,
+  IconArrowRight,
   IconMonitor,
   IconPhone,
   IconTablet,
   IconTerminal,
+  IconUser,
   PageHeader,
   Spinner,
   Table,
@@ -35,6 +38,18 @@ export function Security() {
       />
       <SessionsCard version={sessionsVersion} />
       <PasswordCard onChanged={() => setSessionsVersion((v) => v + 1)} />
+      <Card class="link-card">
+        <Link href="/settings/profile" class="link-row">
+          <span class="link-row-icon" aria-hidden="true">
+            <IconUser size={18} />
+          </span>
+          <span class="link-row-text">
+            <span class="link-row-title">Your profile</span>
+            <span class="link-row-sub">Your name, sign-in email, time zone and language, on the Profile page.</span>
+          </span>
+          <IconArrowRight size={16} />
+        </Link>
+      </Card>
     </>
   );
 }

@@ -39,7 +39,7 @@ export function SignUp() {
       const me = await api.signUp(v.name.trim(), v.email.trim(), v.password);
       signedIn(me);
       navigate('/settings', { replace: true });
-      toast({ title: `Welcome to Atrium, ${me.user.name.split(' ')[0] || me.user.name}`, description: 'Your account is ready.' });
+      toast({ title: `Welcome to Atrium, ${me.user.name.split(' ')[0] || me.user.name}`, description: 'Your workspace is ready. Start with the setup checklist.' });
     },
   });
 

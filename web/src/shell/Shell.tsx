@@ -3,17 +3,28 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Me } from '../api';
 import { Link, navigate, useLocation } from '../router';
 import { useSession } from '../session';
-import { IconMenu, IconX, useToast } from '../ui';
+import { Banner, IconLayers, IconMenu, IconX, useToast } from '../ui';
+import { findWorkspace, useCurrentWorkspaceId, useSections, useWorkspaces, workspaceName, workspacePath } from '../workspace';
 import { LogoMark } from './Logo';
 import { accountNav, activeItem, groupNav, type NavItem } from './nav';
 import { UserMenu } from './UserMenu';
+import { WorkspaceSwitcher } from './WorkspaceSwitcher';
 
 /**
- * The signed-in frame: top bar (product, user menu), the Settings navigation on the left (behind a
- * menu button on a phone) and the page in <main>.
+ * The signed-in frame: top bar (product, workspace switcher, user menu), the Settings navigation on
+ * the left (behind a menu button on a phone) and the page in <main>. The navigation is the current
+ * workspace's sections (GET .../sections: exactly what the caller may see, titled by the API) plus
+ * the account pages every user has (Profile, Security).
  */
-export function Shell({ me, nav = accountNav, children }: { me: Me; nav?: NavItem[]; children: ComponentChildren }) {
+export function Shell({ me, children }: { me: Me; children: ComponentChildren }) {
   const { path } = useLocation();
+  const { workspaces } = useWorkspaces();
+  const wsId = useCurrentWorkspaceId();
+  const sections = useSections(wsId);
+  const ws = findWorkspace(workspaces, wsId);
+  const parent = ws?.parent_id ? findWorkspace(workspaces, ws.parent_id) : undefined;
+  const nav = buildNav(wsId, ws ? workspaceName(ws) : '', sections.status === 'ready' ? sections.data.items : []);
+  const navLoading = !!wsId && sections.status === 'loading';
   const { signOut } = useSession();
   const toast = useToast();
   const [navOpen, setNavOpen] = useState(false);
@@ -79,13 +90,31 @@ export function Shell({ me, nav = accountNav, children }: { me: Me; nav?: NavIte
             {navOpen ? <IconX size={20} /> : <IconMenu size={20} />}
             <span class="visually-hidden">{navOpen ? 'Close navigation' : 'Open navigation'}</span>
           </button>
-          <Link href="/settings" class="brand">
+          <Link href="/" class="brand">
             <LogoMark />
             <span class="brand-name">Atrium</span>
           </Link>
+          <span class="topbar-divider" aria-hidden="true" />
+          <WorkspaceSwitcher currentId={wsId} />
         </div>
         <UserMenu user={me.user} onSignOut={doSignOut} signingOut={signingOut} />
       </header>
+      {sections.status === 'ready' && sections.data.agency && ws && (
+        <Banner
+          label="Agency access"
+          icon={<IconLayers size={16} />}
+          actions={
+            parent && (
+              <Link href={workspacePath(parent.id, 'subaccounts')} class="banner-link">
+                Back to {workspaceName(parent)}
+              </Link>
+            )
+          }
+        >
+          You are managing <strong>{workspaceName(ws)}</strong> as an admin of{' '}
+          <strong>{parent ? workspaceName(parent) : 'its agency'}</strong>.
+        </Banner>
+      )}
       <div class="shell-body">
         {navOpen && <div class="nav-scrim" onClick={() => setNavOpen(false)} aria-hidden="true" />}
         <nav
@@ -95,9 +124,21 @@ export function Shell({ me, nav = accountNav, children }: { me: Me; nav?: NavIte
           aria-label="Settings"
         >
           <p class="sidenav-title">Settings</p>
+          {navLoading && (
+            <div class="sidenav-group sidenav-skeleton" aria-hidden="true">
+              <span class="skeleton skeleton-label" />
+              <span class="skeleton skeleton-link" />
+              <span class="skeleton skeleton-link" />
+              <span class="skeleton skeleton-link" />
+            </div>
+          )}
           {groupNav(nav).map((g) => (
             <div class="sidenav-group" key={g.label ?? g.items[0].id}>
-              {g.label && <p class="sidenav-group-label">{g.label}</p>}
+              {g.label && (
+                <p class="sidenav-group-label" title={g.label}>
+                  {g.label}
+                </p>
+              )}
               <ul role="list">
                 {g.items.map((item) => (
                   <li key={item.id}>
@@ -121,4 +162,18 @@ export function Shell({ me, nav = accountNav, children }: { me: Me; nav?: NavIte
       </div>
     </div>
   );
+}
+
+/** The navigation: the workspace's sections (except Profile, an account page), then the account pages. */
+export function buildNav(wsId: string | null, wsName: string, sections: { id: string; title: string }[]): NavItem[] {
+  const items: NavItem[] = [];
+  if (wsId)
+    for (const s of sections)
+      if (s.id !== 'profile')
+        items.push({ id: s.id, title: s.title, path: workspacePath(wsId, s.id), group: wsName || 'Workspace' });
+  const profile = sections.find((s) => s.id === 'profile');
+  return [
+    ...items,
+    ...accountNav.map((i) => (i.id === 'profile' && profile ? { ...i, title: profile.title } : i)),
+  ];
 }

@@ -1,6 +1,6 @@
-// The Settings navigation is data: a list of {id, title, path}. Today it holds the account's own
-// pages; later issues add the workspace sections from GET /api/v1/workspaces/{id}/sections (their
-// `id` is the section id of DESIGN.md §1) by passing more items to <Shell nav=...>.
+// The Settings navigation is data: a list of {id, title, path}. The workspace's sections come from
+// GET /api/v1/workspaces/{id}/sections (their `id` is the section id of DESIGN.md §1; see
+// buildNav in Shell.tsx); the account pages below are there for every signed-in user.
 
 export interface NavItem {
   id: string;
@@ -10,7 +10,12 @@ export interface NavItem {
   group?: string;
 }
 
-export const accountNav: NavItem[] = [{ id: 'security', title: 'Security', path: '/settings/security', group: 'Account' }];
+export const ACCOUNT_GROUP = 'Your account';
+
+export const accountNav: NavItem[] = [
+  { id: 'profile', title: 'Profile', path: '/settings/profile', group: ACCOUNT_GROUP },
+  { id: 'security', title: 'Security', path: '/settings/security', group: ACCOUNT_GROUP },
+];
 
 /** The nav item a path belongs to (the longest matching path prefix). */
 export function activeItem(items: NavItem[], path: string): NavItem | undefined {

@@ -5,7 +5,7 @@ import { Spinner } from './Spinner';
 export type ButtonVariant = 'primary' | 'secondary' | 'danger' | 'ghost';
 export type ButtonSize = 'sm' | 'md' | 'lg';
 
-export type ButtonProps = Omit<JSX.HTMLAttributes<HTMLButtonElement>, 'size' | 'loading'> & {
+export type ButtonProps = Omit<JSX.ButtonHTMLAttributes<HTMLButtonElement>, 'size' | 'loading'> & {
   variant?: ButtonVariant;
   size?: ButtonSize;
   /** Shows a spinner, keeps the width, and blocks clicks (the button stays focusable). */

@@ -3,7 +3,7 @@ import { forwardRef } from 'preact/compat';
 import { useId, useState } from 'preact/hooks';
 import { IconAlert, IconEye, IconEyeOff } from './icons';
 
-export type TextFieldProps = Omit<JSX.HTMLAttributes<HTMLInputElement>, 'label' | 'onInput' | 'value'> & {
+export type TextFieldProps = Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'label' | 'onInput' | 'value'> & {
   /** The visible label; every input has one. */
   label: ComponentChildren;
   /** The form field name; problem+json errors[] for this `field` are shown here (see useForm). */
@@ -16,7 +16,7 @@ export type TextFieldProps = Omit<JSX.HTMLAttributes<HTMLInputElement>, 'label' 
   error?: string;
   /** Right-aligned extra in the label row (e.g. a "Forgot password?" link). */
   labelAside?: ComponentChildren;
-  type?: 'text' | 'email' | 'password' | 'search' | 'url' | 'tel' | 'number';
+  type?: 'text' | 'email' | 'password' | 'search' | 'url' | 'tel' | 'number' | 'date';
   /** For type=password: a show/hide toggle button. */
   revealable?: boolean;
   required?: boolean;
