@@ -108,8 +108,6 @@ static int guard_workspace(http_req *req, api_principal *p)
         return rc;
     }
     p->has_ws = true;
-    if (!p->ws.agency && p->ws.last_active_at < clock_now_us() - 60 * 1000000LL)
-        members_touch(api_app_of(req)->store, p->ws.id, p->user.id);
     if (ws_locked(&p->ws)) {
         http_reply_problem(req, 403, "workspace-suspended",
                            strcmp(p->ws.status, "pending_deletion") == 0 ? "This workspace is scheduled for deletion."
@@ -126,6 +124,9 @@ static int guard_workspace(http_req *req, api_principal *p)
             return AT_EFORBIDDEN;
         }
     }
+    /* Only requests that got through count as activity in the workspace. */
+    if (!p->ws.agency && p->ws.last_active_at < clock_now_us() - 60 * 1000000LL)
+        members_touch(api_app_of(req)->store, p->ws.id, p->user.id);
     return AT_OK;
 }
 

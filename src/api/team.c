@@ -15,7 +15,7 @@ static team_actor team_who(http_req *req)
     api_principal *p = api_principal_of(req);
     audit_actor *a = arena_alloc(&req->arena, sizeof(*a));
     *a = api_actor(req);
-    team_actor t = {p->user.id, p->ws.role, a};
+    team_actor t = {p->user.id, p->user.name, p->ws.role, a};
     return t;
 }
 
@@ -143,6 +143,11 @@ static int team_member_end_sessions(http_req *req)
     team_actor who = team_who(req);
     int rc = members_end_sessions(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "member_id"),
                                   &who, &ended);
+    if (rc == AT_EFORBIDDEN)
+        return http_reply_problem(req, 403, "role-rules",
+                                  "You cannot end this person's sessions: they would be signed out of workspaces you do "
+                                  "not manage, or their role is above yours.",
+                                  NULL);
     return team_reply(req, rc, rc == AT_OK ? json_pack("{s:I}", "ended", (json_int_t)ended) : NULL, 200);
 }
 
@@ -205,14 +210,21 @@ static int team_invite(http_req *req)
     if (json_array_size(results) == 1 &&
         strcmp(json_string_value(json_object_get(json_array_get(results, 0), "status")), "error") == 0) {
         json_t *e = json_object_get(json_array_get(results, 0), "error");
-        const char *code = json_string_value(json_object_get(e, "code"));
+        /* Copy out of the results before they go: the error list only borrows its strings. */
+        const char *code = arena_strdup(&req->arena, json_string_value(json_object_get(e, "code")));
         fe_init(&errs, &req->arena);
         fe_add(&errs, "emails[0]", code, "%s", json_string_value(json_object_get(e, "message")));
-        int status = strcmp(code, "invalid_email") == 0 ? 400 : 409;
         json_decref(results);
-        return http_reply_problem_errors(req, status, status == 400 ? "validation" : code,
-                                         status == 400 ? "The request is not valid." : "The invitation was refused.",
-                                         &errs);
+        if (strcmp(code, "invalid_email") == 0)
+            return http_reply_problem_errors(req, 400, "validation", "The request is not valid.", &errs);
+        if (strcmp(code, "seats_full") == 0)
+            return http_reply_problem_errors(req, 409, "seats-full", errs.items[0].message, &errs);
+        char slug[48];
+        snprintf(slug, sizeof(slug), "%s", code);
+        for (char *c = slug; *c; c++)
+            if (*c == '_')
+                *c = '-';
+        return http_reply_problem_errors(req, 409, slug, "The invitation was refused.", &errs);
     }
     return http_reply_json(req, 200, json_pack("{s:o}", "results", results));
 }
@@ -282,11 +294,10 @@ static int team_transfer_cancel(http_req *req)
 static int team_leave(http_req *req)
 {
     team_actor who = team_who(req);
-    if (api_principal_of(req)->ws.agency)
-        return http_reply_problem(req, 409, "not-a-member", "You manage this workspace from its parent; there is no "
-                                                            "membership to leave.",
-                                  NULL);
     int rc = members_leave(api_app_of(req)->store, api_principal_of(req)->ws.id, &who);
+    if (rc == AT_ENOTFOUND)
+        return http_reply_problem(req, 409, "not-a-member",
+                                  "You manage this workspace from its parent; there is no membership to leave.", NULL);
     return team_reply(req, rc, NULL, 204);
 }
 

@@ -18,7 +18,8 @@ int users_normalize_email(const char *s, size_t len, char out[USER_EMAIL_MAX + 1
         return AT_EINVAL;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';' || c == '\\')
+        /* ASCII only: mail to internationalised addresses needs SMTPUTF8, which we do not send. */
+        if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';' || c == '\\')
             return AT_EINVAL;
         if (c == '@') {
             if (at)

@@ -232,6 +232,8 @@ int inv_create(store *s, const char *ws_id, json_t *emails, const char *role, co
             continue;
         }
         json_decref(x.out);
+        if (!x.code && rc == AT_EINVAL)
+            x.code = "invalid_email"; /* the mail layer refused the address */
         if (!x.code) {
             json_decref(list);
             json_decref(seen);
@@ -239,6 +241,7 @@ int inv_create(store *s, const char *ws_id, json_t *emails, const char *role, co
         }
         const char *msg = strcmp(x.code, "already_member") == 0    ? "This person is already a member."
                           : strcmp(x.code, "already_invited") == 0 ? "This address already has a pending invitation."
+                          : strcmp(x.code, "invalid_email") == 0   ? "This address cannot receive mail."
                                                                    : NULL;
         char seats_msg[160];
         if (!msg) {
@@ -364,9 +367,21 @@ int inv_resend(store *s, const char *ws_id, const char *inv_id, const team_actor
     inv_ctx x = {ws_id, inv_id, who, NULL};
     char bucket[128];
     int64_t retry = 0;
+    store_conn *c = NULL;
+    json_t *cur = NULL;
+    /* The invitation must be this workspace's before anything is counted, so another tenant cannot
+     * spend its resend allowance. */
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        return rc;
+    rc = inv_load(c, ws_id, inv_id, false, &cur);
+    store_release(c);
+    json_decref(cur);
+    if (rc != AT_OK)
+        return rc;
     /* At most 2 resends of one invitation and 30 in one workspace per minute. */
-    snprintf(bucket, sizeof(bucket), "resend:%s", inv_id ? inv_id : "");
-    int rc = login_rate_hit(s, bucket, 2, &retry);
+    snprintf(bucket, sizeof(bucket), "resend:%s:%s", ws_id, inv_id);
+    rc = login_rate_hit(s, bucket, 2, &retry);
     if (rc == AT_OK) {
         snprintf(bucket, sizeof(bucket), "resend-ws:%s", ws_id);
         rc = login_rate_hit(s, bucket, 30, &retry);
@@ -389,8 +404,9 @@ static int inv_revoke_tx(store_conn *c, void *ctx)
     if (rc != AT_OK)
         return rc;
     const char *status = json_string_value(json_object_get(cur, "status"));
+    bool revocable = strcmp(status, "pending") == 0 || strcmp(status, "expired") == 0;
     json_decref(cur);
-    if (strcmp(status, "pending") != 0 && strcmp(status, "expired") != 0)
+    if (!revocable)
         return AT_ECONFLICT;
     store_arg args[] = {sa_int(clock_now_us()), sa_text(x->ws_id), sa_text(x->inv_id)};
     rc = store_exec(c,

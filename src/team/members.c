@@ -24,6 +24,8 @@
     "SELECT " MEMBER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id WHERE " MEMBER_MATCH               \
     " ORDER BY " order " LIMIT $7 OFFSET $8"
 
+static int members_cancel_transfers(store_conn *c, const char *ws_id, const char *user_id);
+
 static int team_role_rank(const char *role)
 {
     return policy_role_from_name(role);
@@ -257,16 +259,8 @@ static int members_role_tx(store_conn *c, void *ctx)
     rc = store_exec(c, "UPDATE memberships SET role = $1 WHERE workspace_id = $2 AND id = $3", args, 3, NULL);
     if (rc == AT_OK)
         rc = ws_owner_invariant(c, x->ws_id, NULL, NULL);
-    if (rc == AT_OK && team_role_rank(x->role) < team_role_rank(current)) {
-        /* A demoted inviter's invitations above their new role (all of them, for a member) end. */
-        store_arg inv[] = {sa_int(clock_now_us()), sa_text(x->ws_id), sa_text(user_id),
-                           sa_int(team_role_rank(x->role))};
-        rc = store_exec(c,
-                        "UPDATE invitations SET status = 'revoked', revoked_at = $1, revoked_reason = 'inviter demoted' "
-                        "WHERE workspace_id = $2 AND inviter_id = $3 AND status = 'pending' AND ($4 < 2 OR "
-                        "CASE role WHEN 'owner' THEN 3 WHEN 'admin' THEN 2 ELSE 1 END > $4)",
-                        inv, 4, NULL);
-    }
+    if (rc == AT_OK && team_role_rank(x->role) < team_role_rank(current))
+        rc = members_revoke_invitations_by(c, x->ws_id, user_id, "inviter demoted");
     json_t *changes = json_pack("{s:{s:s, s:s}}", "role", "before", current, "after", x->role);
     if (rc == AT_OK)
         rc = audit_append(c, x->ws_id, x->who->audit, "member.role_changed", "member", x->member_id, changes);
@@ -277,7 +271,7 @@ static int members_role_tx(store_conn *c, void *ctx)
                           json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
                                     json_string_value(json_object_get(json_object_get(before, "user"), "name")),
                                     "workspace", ws_name, "old_role", current, "new_role", x->role, "by",
-                                    x->who->audit->label ? x->who->audit->label : "an administrator"));
+                                    x->who->name ? x->who->name : "an administrator"));
     }
     json_decref(before);
     if (rc == AT_OK)
@@ -317,9 +311,11 @@ static int members_active_tx(store_conn *c, void *ctx)
         return AT_EFORBIDDEN;
     }
     if (x->active) {
-        /* Coming back takes a seat again. */
+        /* Coming back takes a seat again; the workspace row lock orders concurrent reactivations. */
         team_seats seats;
-        rc = team_seats_get(c, x->ws_id, &seats);
+        rc = ws_lock(c, x->ws_id);
+        if (rc == AT_OK)
+            rc = team_seats_get(c, x->ws_id, &seats);
         if (rc == AT_OK && seats.active_members + seats.pending_invitations >= seats.limit)
             rc = AT_ELIMIT;
     }
@@ -332,6 +328,8 @@ static int members_active_tx(store_conn *c, void *ctx)
         rc = ws_owner_invariant(c, x->ws_id, NULL, NULL);
     if (rc == AT_OK && !x->active)
         rc = members_revoke_invitations_by(c, x->ws_id, user_id, "inviter deactivated");
+    if (rc == AT_OK && !x->active)
+        rc = members_cancel_transfers(c, x->ws_id, user_id);
     json_t *changes = json_pack("{s:{s:s, s:s}}", "status", "before", status, "after", next);
     if (rc == AT_OK)
         rc = audit_append(c, x->ws_id, x->who->audit, x->active ? "member.reactivated" : "member.deactivated",
@@ -355,6 +353,17 @@ int members_set_active(store *s, const char *ws_id, const char *member_id, bool 
     return rc;
 }
 
+/* Cancels a pending ownership transfer offered to or by the user: it must not outlive their
+ * membership (a re-invited member could otherwise accept an old offer). */
+static int members_cancel_transfers(store_conn *c, const char *ws_id, const char *user_id)
+{
+    store_arg args[] = {sa_int(clock_now_us()), sa_text(ws_id), sa_text(user_id)};
+    return store_exec(c,
+                      "UPDATE ownership_transfers SET status = 'cancelled', decided_at = $1 WHERE workspace_id = $2 "
+                      "AND status = 'pending' AND (to_user = $3 OR from_user = $3)",
+                      args, 3, NULL);
+}
+
 /* Deletes a membership row and everything that hangs on it; shared by removal and leaving. */
 static int members_delete(store_conn *c, const char *ws_id, json_t *member, const audit_actor *actor,
                           const char *action)
@@ -367,6 +376,8 @@ static int members_delete(store_conn *c, const char *ws_id, json_t *member, cons
         rc = ws_owner_invariant(c, ws_id, NULL, NULL);
     if (rc == AT_OK)
         rc = members_revoke_invitations_by(c, ws_id, user_id, "inviter removed");
+    if (rc == AT_OK)
+        rc = members_cancel_transfers(c, ws_id, user_id);
     store_arg prefs[] = {sa_text(ws_id), sa_text(user_id)};
     if (rc == AT_OK)
         rc = store_exec(c, "DELETE FROM notification_prefs WHERE workspace_id = $1 AND user_id = $2", prefs, 2, NULL);
@@ -391,15 +402,14 @@ static int members_remove_tx(store_conn *c, void *ctx)
         json_decref(before);
         return AT_EFORBIDDEN;
     }
-    rc = members_delete(c, x->ws_id, before, x->who->audit, "member.removed");
-    if (rc == AT_OK) {
-        members_ws_name(c, x->ws_id, ws_name);
-        rc = members_mail(c, x->ws_id, before, "member_removed",
-                          json_pack("{s:s, s:s, s:s}", "name",
-                                    json_string_value(json_object_get(json_object_get(before, "user"), "name")),
-                                    "workspace", ws_name, "by",
-                                    x->who->audit->label ? x->who->audit->label : "an administrator"));
-    }
+    /* The mail first: its preference check reads the preferences the removal deletes. */
+    members_ws_name(c, x->ws_id, ws_name);
+    rc = members_mail(c, x->ws_id, before, "member_removed",
+                      json_pack("{s:s, s:s, s:s}", "name",
+                                json_string_value(json_object_get(json_object_get(before, "user"), "name")),
+                                "workspace", ws_name, "by", x->who->name ? x->who->name : "an administrator"));
+    if (rc == AT_OK)
+        rc = members_delete(c, x->ws_id, before, x->who->audit, "member.removed");
     json_decref(before);
     return rc;
 }
@@ -450,6 +460,22 @@ static int members_sessions_tx(store_conn *c, void *ctx)
     if (!members_may(x->who, role, role) || strcmp(user_id, x->who->user_id) == 0) {
         json_decref(before);
         return AT_EFORBIDDEN;
+    }
+    /* Sessions are not per workspace: ending them signs the person out everywhere. That is only for
+     * people who belong to nothing outside this workspace's family (its root and sub-accounts). */
+    int64_t elsewhere = 0;
+    store_arg fam[] = {sa_text(user_id), sa_text(x->ws_id)};
+    rc = store_query_int(c,
+                         "SELECT COUNT(*) FROM memberships m JOIN workspaces w ON w.id = m.workspace_id "
+                         "WHERE m.user_id = $1 AND w.status <> 'deleted' AND w.id <> "
+                         "(SELECT COALESCE(parent_id, id) FROM workspaces WHERE id = $2) AND COALESCE(w.parent_id, '') <> "
+                         "(SELECT COALESCE(parent_id, id) FROM workspaces WHERE id = $2)",
+                         fam, 2, &elsewhere);
+    if (rc == AT_OK && elsewhere > 0)
+        rc = AT_EFORBIDDEN;
+    if (rc != AT_OK) {
+        json_decref(before);
+        return rc;
     }
     store_arg args[] = {sa_int(clock_now_us()), sa_text(user_id)};
     rc = store_exec(c, "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL", args, 2, &x->ended);

@@ -14,6 +14,7 @@
 /* Who acts: their user id and effective role in the workspace (agency counts as admin). */
 typedef struct team_actor {
     const char *user_id;
+    const char *name; /* shown in mail ("Olivia Owner changed your role") */
     int role;
     const audit_actor *audit;
 } team_actor;

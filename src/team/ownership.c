@@ -96,7 +96,7 @@ static int own_propose_tx(store_conn *c, void *ctx)
         snprintf(link, sizeof(link), "%s/w/%s/settings/team", config_public_url(), x->ws_id);
         json_t *vars = json_pack("{s:s, s:s, s:s, s:s}", "name",
                                  json_string_value(json_object_get(json_object_get(member, "user"), "name")),
-                                 "workspace", ws_name, "from", x->who->audit->label ? x->who->audit->label : "An owner",
+                                 "workspace", ws_name, "from", x->who->name ? x->who->name : "An owner",
                                  "link", link);
         /* A security notice: it always goes, whatever the preferences. */
         mail_request m = {x->ws_id, json_string_value(json_object_get(json_object_get(member, "user"), "email")),

@@ -225,8 +225,9 @@ static int sub_create_tx(store_conn *c, void *ctx)
                         sa_int(now)};
     rc = store_exec(c,
                     "INSERT INTO workspaces (id, kind, parent_id, name, display_name, slug, timezone, locale, currency, "
-                    "status, entitlements, created_by, created_at, updated_at) VALUES ($1, 'sub_account', $2, $3, $4, "
-                    "$5, $6, $7, $8, 'active', (SELECT entitlements FROM workspaces WHERE id = $2), $9, $10, $10)",
+                    "status, entitlements, created_by, created_at, updated_at, seat_limit) VALUES ($1, 'sub_account', "
+                    "$2, $3, $4, $5, $6, $7, $8, 'active', (SELECT entitlements FROM workspaces WHERE id = $2), $9, "
+                    "$10, $10, (SELECT seat_limit FROM workspaces WHERE id = $2))",
                     args, 10, NULL);
     if (rc != AT_OK)
         return rc;

@@ -2,6 +2,7 @@
 #include "workspace/workspace.h"
 
 #include "base/clock.h"
+#include "base/config.h"
 #include "base/crypto.h"
 #include "base/err.h"
 
@@ -110,12 +111,37 @@ static void ws_slug_from(const char *name, char out[49])
     snprintf(out + n, 49 - n, "-%02x%02x%02x", rnd[0], rnd[1], rnd[2]);
 }
 
+int ws_lock(store_conn *c, const char *ws_id)
+{
+    store_rows *r = NULL;
+    store_arg args[] = {sa_text(ws_id)};
+    int rc = store_query(c, "SELECT id FROM workspaces WHERE id = $1 FOR UPDATE", args, 1, &r);
+    if (rc == AT_OK)
+        rc = store_rows_next(r) == 1 ? AT_OK : AT_ENOTFOUND;
+    store_rows_free(r);
+    return rc;
+}
+
 int ws_owner_invariant(store_conn *c, const char *ws_id, const char *user_id, char ws_out[ID_MAX])
 {
     store_rows *r = NULL;
     store_arg args[] = {sa_text(ws_id), sa_text(user_id)};
-    /* Sub-accounts are exempt: their root's owners manage them through agency access. */
+    /* Lock the workspaces first. Under READ COMMITTED the count below then sees every change committed
+     * by a concurrent transaction that held the lock before us: two owners demoting each other at once
+     * cannot both pass. */
     int rc = store_query(c,
+                         "SELECT id FROM workspaces WHERE (CAST($1 AS TEXT) IS NOT NULL AND id = $1) OR "
+                         "(CAST($2 AS TEXT) IS NOT NULL AND id IN (SELECT workspace_id FROM memberships "
+                         "WHERE user_id = $2)) ORDER BY id FOR UPDATE",
+                         args, 2, &r);
+    while (rc == AT_OK && store_rows_next(r) == 1)
+        ;
+    store_rows_free(r);
+    r = NULL;
+    if (rc != AT_OK)
+        return rc;
+    /* Sub-accounts are exempt: their root's owners manage them through agency access. */
+    rc = store_query(c,
                          "SELECT w.id FROM workspaces w WHERE w.kind = 'root' AND w.status <> 'deleted' "
                          "AND (CAST($1 AS TEXT) IS NULL OR w.id = $1) "
                          "AND (CAST($2 AS TEXT) IS NULL OR w.id IN (SELECT workspace_id FROM memberships "
@@ -151,12 +177,13 @@ int ws_create_root(store_conn *c, const char *user_id, const char *name, const a
     int64_t now = clock_now_us();
     id_new("ws", id_out);
     ws_slug_from(name, slug);
-    store_arg args[] = {sa_text(id_out), sa_text(name), sa_text(slug), sa_text(user_id), sa_int(now)};
+    store_arg args[] = {sa_text(id_out), sa_text(name), sa_text(slug), sa_text(user_id), sa_int(now),
+                        sa_int(config_get()->default_seat_limit)};
     int rc = store_exec(c,
                         "INSERT INTO workspaces (id, kind, name, slug, timezone, locale, currency, status, entitlements, "
-                        "created_by, created_at, updated_at) VALUES ($1, 'root', $2, $3, 'UTC', 'en-US', 'USD', "
-                        "'active', '[\"api_access\",\"voice\"]', $4, $5, $5)",
-                        args, 5, NULL);
+                        "created_by, created_at, updated_at, seat_limit) VALUES ($1, 'root', $2, $3, 'UTC', 'en-US', "
+                        "'USD', 'active', '[\"api_access\",\"voice\"]', $4, $5, $5, $6)",
+                        args, 6, NULL);
     if (rc == AT_OK)
         rc = ws_add_member(c, id_out, user_id, "owner", NULL);
     if (rc == AT_OK) {

@@ -54,6 +54,11 @@ int ws_create_root(store_conn *c, const char *user_id, const char *name, const a
  * a workspace that would be left without an owner in ws_out (optional). */
 int ws_owner_invariant(store_conn *c, const char *ws_id, const char *user_id, char ws_out[ID_MAX]);
 
+/* ws_lock takes the workspace row's lock for the rest of the transaction (FOR UPDATE; SQLite's write
+ * transaction already serialises): membership, seat and audit changes of one workspace then happen
+ * one after another on PostgreSQL too. */
+int ws_lock(store_conn *c, const char *ws_id);
+
 /* ws_add_member adds a membership on c (demo and later the team capability). */
 int ws_add_member(store_conn *c, const char *ws_id, const char *user_id, const char *role, const char *invited_by);
 

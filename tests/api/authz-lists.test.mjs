@@ -1,17 +1,22 @@
 // T1b (reliability.md §8.2): lists and counts never include another tenant's rows, also when a filter
 // names them, and every total/count equals the set the caller can see. Lists covered: the workspace
 // switcher, the sections, sub-accounts (q, status, sort, pages), the audit log (actor, action, target),
-// and the counts in a settings document's context.
+// the counts in a settings document's context, team members (q, role, status, sort, pages, seats), a
+// member's activity, and invitations (every status); and every member or invitation id of another
+// workspace answers 404 in every route that takes one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld } from './lib-world.mjs';
+import { startWorld, insertUser, addMembership, checksum, missingId } from './lib-world.mjs';
 
 let w;
 let ws;
 let p;
+const M = {}; // team rows of the world: M[W][email] = membership id; INV[W][email] = invitation id
+const INV = {};
 
 before(async () => {
-  w = await startWorld();
+  // No job workers: the mail of the invitations below stays queued, so fingerprints are stable.
+  w = await startWorld({ env: { ATRIUM_JOB_WORKERS: '0' } });
   ({ ws, p } = w);
   // B gets a sub-account whose name and slug look like A's, and one suspended sub-account, so
   // searches and status filters have foreign rows to leak.
@@ -22,6 +27,47 @@ before(async () => {
   assert.equal(s.status, 200, s.text);
   const n = await p.ownerB.patch(`/api/v1/workspaces/${ws.B}/notifications`, { groups: { team: { email: false } } });
   assert.equal(n.status, 200, n.text);
+
+  // Team: B's sub-accounts get members whose names and addresses look like A's (one deactivated), and
+  // every tenant has invitations, some to the same address, in every state, so filters have foreign
+  // rows to leak. (B itself keeps its one member: the context counts below are about B.)
+  const olivia = await insertUser(w.srv, 'owner@bravo-acme.test', 'Olivia Ownerlike');
+  const dora = await insertUser(w.srv, 'dora@bravo.test', 'Dora Acme-Dormant');
+  const look = await insertUser(w.srv, 'acme-admin@bravo.test', 'Acme Lookalike Admin');
+  await addMembership(w.srv, ws.B1, olivia, 'admin');
+  await addMembership(w.srv, ws.B1, dora, 'member', { status: 'deactivated' });
+  await addMembership(w.srv, ws.B2, look, 'admin');
+  await addMembership(w.srv, ws.B2, olivia, 'member');
+  const invite = async (pr, W, emails, role = 'member') => {
+    const r = await pr.post(`/api/v1/workspaces/${ws[W]}/invitations`, { emails, role });
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.body.results.every((x) => x.status === 'invited'), r.text);
+  };
+  await invite(p.owner, 'A', ['ann@shared.test', 'bob@partner.test']);
+  await invite(p.admin, 'A', ['cleo@partner.test'], 'admin');
+  await invite(p.subadmin, 'A1', ['carl@dental.test']);
+  await invite(p.ownerB, 'B', ['ann@shared.test', 'acme-lookalike@bravo.test', 'owner@acme.test', 'eve@bravo.test', 'fay@bravo.test']);
+  await invite(p.ownerB, 'B1', ['dina@bravo.test']);
+  // Other states by SQL (revoking through the API is broken: inv_revoke_tx reads freed memory).
+  const set = (email, W, sql) => w.srv.sql(`UPDATE invitations SET ${sql} WHERE workspace_id = '${ws[W]}' AND email = '${email}'`);
+  await set('bob@partner.test', 'A', `status = 'revoked', revoked_at = 1, revoked_reason = 'cancelled'`);
+  await set('acme-lookalike@bravo.test', 'B', `status = 'revoked', revoked_at = 1, revoked_reason = 'cancelled'`);
+  await set('eve@bravo.test', 'B', `status = 'accepted', accepted_at = 1`);
+  await set('fay@bravo.test', 'B', 'expires_at = 1');
+  // Activity in two workspaces by the same person (agency@: admin of A, member of A1).
+  for (const W of ['A', 'A1']) {
+    const r = await p.agency.patch(`/api/v1/workspaces/${ws[W]}/notifications`, { groups: { billing: { in_app: false } } });
+    assert.equal(r.status, 200, r.text);
+  }
+  const key = Object.fromEntries(Object.entries(ws).map(([k, v]) => [v, k]));
+  for (const line of (await w.srv.sql(`SELECT m.workspace_id || '|' || u.email || '|' || m.id FROM memberships m JOIN users u ON u.id = m.user_id`)).split('\n')) {
+    const [wsId, email, id] = line.split('|');
+    (M[key[wsId]] ??= {})[email] = id;
+  }
+  for (const line of (await w.srv.sql(`SELECT workspace_id || '|' || email || '|' || id FROM invitations`)).split('\n')) {
+    const [wsId, email, id] = line.split('|');
+    (INV[key[wsId]] ??= {})[email] = id;
+  }
 });
 
 after(async () => {
@@ -194,3 +240,175 @@ test('context counts are the workspace’s own: members and live sub-accounts of
   const b1 = await p.ownerB.get(`/api/v1/workspaces/${ws.B1}`);
   assert.deepEqual(b1.body.context.managed_by.map((m) => m.email), ['ownerb@bravo.test']);
 });
+
+// ---------------------------------------------------------------------------------------------------
+// Team lists.
+
+/** Every membership of a workspace as the store has it: [{id, userId, name, email, role, status}]. */
+async function membersOf(W) {
+  const text = await w.srv.sql(
+    `SELECT m.id || '|' || u.id || '|' || u.name || '|' || u.email || '|' || m.role || '|' || m.status FROM memberships m ` +
+      `JOIN users u ON u.id = m.user_id WHERE m.workspace_id = '${ws[W]}'`,
+  );
+  return text.split('\n').filter(Boolean).map((l) => {
+    const [id, userId, name, email, role, status] = l.split('|');
+    return { id, userId, name, email, role, status };
+  });
+}
+
+/** Every page of a members list (limit 2); asserts the same total on each page and that it counts the rows. */
+async function memberPages(pr, W, qs) {
+  const seen = [];
+  let cursor = null;
+  let total = null;
+  let seats = null;
+  for (let i = 0; i < 50; i++) {
+    const r = await pr.get(`/api/v1/workspaces/${ws[W]}/members?limit=2${qs ? `&${qs}` : ''}${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(r.status, 200, `${pr.key} ${W} ${qs}: ${r.text}`);
+    total ??= r.body.total;
+    seats ??= r.body.seats;
+    assert.equal(r.body.total, total, 'total changed between pages');
+    seen.push(...r.body.items.map((x) => x.id));
+    cursor = r.body.next_cursor;
+    if (!cursor) break;
+  }
+  assert.equal(cursor, null, 'more than 50 pages');
+  assert.equal(seen.length, total, `${pr.key} ${W} ${qs}: total ${total} but ${seen.length} rows`);
+  assert.equal(new Set(seen).size, seen.length, 'a member came twice');
+  return { ids: seen, seats };
+}
+
+// Who lists which workspace's team: direct admins, owners, and agency.
+const TEAM_CALLERS = [['owner', 'A'], ['admin', 'A'], ['agency', 'A'], ['owner', 'A1'], ['subadmin', 'A1'], ['agency', 'A1'], ['admin', 'A2'], ['ownerB', 'B'], ['ownerB', 'B1'], ['ownerB', 'B2']];
+
+test('members lists: only the workspace’s own members, whatever q, role, status and sort; total equals the visible rows', async () => {
+  const { ownerB } = p;
+  const filters = [
+    '', 'q=acme', 'q=Acme%20L', 'q=bravo', 'q=olivia', 'q=owner', 'q=dora', 'q=a',
+    `q=${encodeURIComponent('owner@bravo-acme.test')}`, `q=${encodeURIComponent(ownerB.email)}`, `q=${ownerB.userId}`, `q=${M.B1['owner@bravo-acme.test']}`,
+    'q=%25', 'q=_', 'role=owner', 'role=admin', 'role=member', 'status=active', 'status=deactivated', 'status=deactivated&q=acme',
+    'role=admin&q=acme', 'sort=-name', 'sort=role&role=admin', 'sort=-last_active_at&q=a', 'sort=joined_at&status=active',
+  ];
+  const match = (m, f) => {
+    const qp = new URLSearchParams(f);
+    const q = qp.get('q');
+    if (q && !m.name.toLowerCase().includes(q.toLowerCase()) && !m.email.includes(q.toLowerCase())) return false;
+    if (qp.get('role') && m.role !== qp.get('role')) return false;
+    if (qp.get('status') && m.status !== qp.get('status')) return false;
+    return true;
+  };
+  const truth = {};
+  for (const W of new Set(TEAM_CALLERS.map(([, W]) => W))) truth[W] = await membersOf(W);
+  const pending = async (W) => Number(await w.srv.sql(`SELECT COUNT(*) FROM invitations WHERE workspace_id = '${ws[W]}' AND status = 'pending' AND expires_at > 1000`));
+  for (const [k, W] of TEAM_CALLERS) {
+    for (const f of filters) {
+      const { ids, seats } = await memberPages(p[k], W, f);
+      const want = truth[W].filter((m) => match(m, f)).map((m) => m.id);
+      assert.deepEqual([...ids].sort(), [...want].sort(), `${k} in ${W} with '${f}'`);
+      if (f === '') {
+        assert.equal(seats.active_members, truth[W].filter((m) => m.status === 'active').length, `${k} ${W} seats`);
+        assert.equal(seats.pending_invitations, await pending(W), `${k} ${W} pending seats`);
+      }
+    }
+  }
+  // The filters do find B's look-alikes in B's own sub-accounts: the filters work, the wall holds.
+  assert.deepEqual((await memberPages(ownerB, 'B1', 'status=deactivated')).ids, [M.B1['dora@bravo.test']]);
+  assert.deepEqual((await memberPages(ownerB, 'B2', 'q=acme')).ids.sort(), [M.B2['acme-admin@bravo.test'], M.B2['owner@bravo-acme.test']].sort());
+  assert.deepEqual((await memberPages(p.owner, 'A', 'q=owner')).ids, [M.A['owner@acme.test']]);
+  // A cursor from B's list is an offset into A's list, never a way into B's rows.
+  const bPage = await ownerB.get(`/api/v1/workspaces/${ws.B1}/members?limit=1`);
+  assert.ok(bPage.body.next_cursor);
+  const mixed = await p.owner.get(`/api/v1/workspaces/${ws.A}/members?cursor=${bPage.body.next_cursor}`);
+  assert.equal(mixed.status, 200, mixed.text);
+  assert.ok(mixed.body.items.every((x) => Object.values(M.A).includes(x.id)), mixed.text);
+});
+
+test('a member’s activity shows only events of the workspace in the path', async () => {
+  for (const [pr, W] of [[p.owner, 'A'], [p.subadmin, 'A1'], [p.owner, 'A1']]) {
+    const r = await pr.get(`/api/v1/workspaces/${ws[W]}/members/${M[W]['agency@acme.test']}/activity`);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.body.items.length > 0, `${W}: agency@ changed notifications there`);
+    assert.ok(r.body.items.every((e) => e.workspace_id === ws[W]), `${W}: ${r.text}`);
+  }
+});
+
+test('invitation lists: only the workspace’s own invitations, in every status', async () => {
+  const truth = async (W) => {
+    const text = await w.srv.sql(`SELECT id || '|' || status || '|' || expires_at FROM invitations WHERE workspace_id = '${ws[W]}'`);
+    return text.split('\n').filter(Boolean).map((l) => {
+      const [id, st, exp] = l.split('|');
+      return { id, status: st === 'pending' && Number(exp) <= 1000 ? 'expired' : st };
+    });
+  };
+  for (const [k, W] of TEAM_CALLERS) {
+    const rows = await truth(W);
+    for (const st of [undefined, 'pending', 'expired', 'accepted', 'revoked', 'all']) {
+      const r = await p[k].get(`/api/v1/workspaces/${ws[W]}/invitations${st ? `?status=${st}` : ''}`);
+      assert.equal(r.status, 200, r.text);
+      const want = rows.filter((x) => st === 'all' || x.status === (st ?? 'pending')).map((x) => x.id).sort();
+      assert.deepEqual(r.body.items.map((x) => x.id).sort(), want, `${k} in ${W}, status ${st}`);
+    }
+  }
+  // The same address invited by A and by B: each list shows its own row only.
+  const a = await p.owner.get(`/api/v1/workspaces/${ws.A}/invitations?status=all`);
+  assert.deepEqual(a.body.items.filter((x) => x.email === 'ann@shared.test').map((x) => x.id), [INV.A['ann@shared.test']]);
+  // B's expired, accepted and revoked rows exist: the filters work in B.
+  for (const [st, email] of [['expired', 'fay@bravo.test'], ['accepted', 'eve@bravo.test'], ['revoked', 'acme-lookalike@bravo.test']]) {
+    const r = await p.ownerB.get(`/api/v1/workspaces/${ws.B}/invitations?status=${st}`);
+    assert.deepEqual(r.body.items.map((x) => x.email), [email], st);
+  }
+});
+
+test('member and invitation ids of another workspace answer 404 in every route that takes one, and change nothing', async () => {
+  const nf = (await p.owner.get(`/api/v1/workspaces/${missingId('ws')}`)).text;
+  const before = await checksum(w.srv);
+  // [caller, workspace in the path, foreign member ids, foreign invitation ids]: another tenant's, the
+  // parent's, a child's and a sibling's rows; a missing id; a user id where a member id belongs.
+  const cases = [
+    [p.owner, 'A', [M.B['ownerb@bravo.test'], M.B1['owner@bravo-acme.test'], M.A1['subadmin@acme.test'], M.A1['agency@acme.test'], p.member.userId, missingId('mem')],
+      [INV.B['ann@shared.test'], INV.B['acme-lookalike@bravo.test'], INV.A1['carl@dental.test'], INV.B1['dina@bravo.test'], missingId('inv')]],
+    [p.subadmin, 'A1', [M.A['owner@acme.test'], M.A['member@acme.test'], M.B['ownerb@bravo.test'], M.B2['acme-admin@bravo.test']],
+      [INV.A['ann@shared.test'], INV.A['bob@partner.test'], INV.B['owner@acme.test']]],
+    [p.ownerB, 'B', [M.A['owner@acme.test'], M.A1['agency@acme.test'], M.B1['owner@bravo-acme.test'], M.B2['acme-admin@bravo.test']],
+      [INV.A['ann@shared.test'], INV.A1['carl@dental.test'], INV.B1['dina@bravo.test']]],
+    [p.ownerB, 'B1', [M.B['ownerb@bravo.test'], M.B2['owner@bravo-acme.test'], M.A1['a1member@acme.test']], [INV.B['ann@shared.test'], INV.A['cleo@partner.test']]],
+    [p.owner, 'A2', [M.A1['agency@acme.test'], M.A['owner@acme.test'], M.B1['dora@bravo.test']], [INV.A1['carl@dental.test'], INV.A['ann@shared.test']]],
+  ];
+  const wrong = [];
+  for (const [pr, W, members, invitations] of cases) {
+    // Resending is limited per invitation id before the id is looked up: a fresh minute per caller.
+    assert.equal((await w.srv.post('/api/v1/test/clock', { advance_seconds: 61 })).status, 200);
+    const base = `/api/v1/workspaces/${ws[W]}`;
+    const calls = [];
+    for (const id of members) {
+      assert.ok(id, `${W}: a member id of the world is missing`);
+      calls.push(['GET', `${base}/members/${id}`], ['PATCH', `${base}/members/${id}`, { role: 'member' }], ['DELETE', `${base}/members/${id}`],
+        ['POST', `${base}/members/${id}/deactivate`], ['POST', `${base}/members/${id}/reactivate`], ['POST', `${base}/members/${id}/end-sessions`],
+        ['GET', `${base}/members/${id}/activity`]);
+      if (W === 'A' || W === 'B') calls.push(['POST', `${base}/ownership-transfer`, { member_id: id }]);
+    }
+    for (const id of invitations) {
+      assert.ok(id, `${W}: an invitation id of the world is missing`);
+      calls.push(['POST', `${base}/invitations/${id}/resend`], ['DELETE', `${base}/invitations/${id}`]);
+    }
+    for (const [m, path, body] of calls) {
+      const r = await pr.req(m, path, body ? { body } : {});
+      if (r.status !== 404 || r.text !== nf) wrong.push(`${pr.key} ${m} ${path} → ${r.status} ${r.text.slice(0, 160)}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+  assert.equal((await checksum(w.srv)).hash, before.hash, 'a request with a foreign id changed the store');
+});
+
+test(
+  'probing another tenant’s invitation id does not use up that invitation’s resend budget',
+  async () => {
+    assert.equal((await w.srv.post('/api/v1/test/clock', { advance_seconds: 61 })).status, 200);
+    const theirs = INV.B['owner@acme.test'];
+    const probes = [];
+    for (let i = 0; i < 3; i++) probes.push((await p.owner.post(`/api/v1/workspaces/${ws.A}/invitations/${theirs}/resend`)).status);
+    assert.deepEqual(probes, [404, 404, 404], 'a foreign id is not found, however often it is tried');
+    const own = await p.ownerB.post(`/api/v1/workspaces/${ws.B}/invitations/${theirs}/resend`);
+    assert.equal(own.status, 200, `B's owner resends B's invitation: ${own.text}`);
+  },
+);

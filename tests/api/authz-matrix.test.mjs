@@ -5,15 +5,22 @@
 //   a root member in a sub-account, non-existent) → 404 with the body of a missing id; reachable but
 //   locked (suspended / pending deletion, not agency) → 403 workspace-suspended; reachable without the
 //   role or outside the section's scope → 403; otherwise the route's own answer (2xx, or 400/409 for
-//   the deliberately invalid or status-bound requests).
+//   the deliberately invalid or status-bound requests). A deactivated membership → 403
+//   membership-deactivated in that workspace, and no agency from it in the sub-accounts below.
+// Routes that take an object id (member, invitation, link token) are called, past the guard, with ids of
+// every relation (own, foreign tenant, parent/child workspace, missing, a user id in a member id's place)
+// and with bodies the domain must refuse (role rules, last owner, invalid input), so the world stays the
+// same for every cell; the few real moves (leave, cancelling the pending transfer) are undone after.
 // A route without a row here fails the inventory test, so adding a route means adding its row.
 // Denied requests run first, as one pass, with a fingerprint of every business table taken before and
-// after each route's batch: a denial that still wrote something fails. Allowed requests run after.
+// after each route's batch: a denial that still wrote something fails. Allowed requests that must not
+// write (rows marked `pure`) run next, fingerprinted the same way; the rest run last.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { repoPath } from '../lib/server.mjs';
-import { startWorld, checksum, principal, signIn, addMembership, missingId, DEMO_PASSWORDS } from './lib-world.mjs';
+import { startWorld, checksum, principal, signIn, addMembership, insertUser, mailedToken, missingId, DEMO_PASSWORDS, EXTRA_PASSWORD } from './lib-world.mjs';
 
 // ---------------------------------------------------------------------------------------------------
 // The policy, as data (src/policy/policy.c restated; the docs test below keeps the two in step).
@@ -25,7 +32,7 @@ const SECTIONS = [
   ['workspace', 'Workspace Settings', 'Sub Account', ROLE.admin, ROLE.admin, null, 'built'],
   ['profile', 'Profile', null, ROLE.member, ROLE.member, null, 'built'],
   ['notifications', 'Notifications', null, ROLE.member, ROLE.member, null, 'built'],
-  ['team', 'Team', null, ROLE.admin, ROLE.admin, null, ''],
+  ['team', 'Team', null, ROLE.admin, ROLE.admin, null, 'built'],
   ['billing', 'Billing', null, ROLE.admin, ROLE.owner, null, ''],
   ['subaccounts', 'Sub-Accounts', null, ROLE.admin, ROLE.admin, null, 'built root'],
   ['integrations', 'Integrations', null, ROLE.admin, ROLE.admin, null, ''],
@@ -66,7 +73,10 @@ function accessOf(section, who) {
 
 // ---------------------------------------------------------------------------------------------------
 // The world: lib-world's, plus A3 (suspended) and A4 (pending deletion), where a1member is a member,
-// and an ended session of member@ (signedOut).
+// an ended session of member@ (signedOut), and for the team routes: inactive@ (a deactivated admin of
+// A, an active member of A2), heir@ (a member of A to whom owner@ has proposed the ownership; not a
+// caller), invitee@ (an account without a workspace, invited to A), one pending and one revoked
+// invitation in each of A, A1–A4, B, B1.
 
 const REASON_A3 = 'Unpaid invoice INV-7';
 const REASON_A4 = 'This workspace is scheduled for deletion.';
@@ -81,9 +91,12 @@ const MEMBERS = {
   subadmin: { A1: 'admin' },
   agency: { A: 'admin', A1: 'member' },
   a1member: { A1: 'member', A3: 'admin', A4: 'member' },
+  inactive: { A: 'admin', A2: 'member' },
   ownerB: { B: 'owner' },
   outsider: {},
 };
+const DEACTIVATED = { inactive: ['A'] }; // memberships with status 'deactivated'
+const isActive = (pk, W) => !(DEACTIVATED[pk] ?? []).includes(W);
 const DEVELOPER = new Set(['dev']);
 const PRINCIPALS = Object.keys(MEMBERS);
 const TARGETS = ['A', 'A1', 'A2', 'A3', 'A4', 'B', 'B1', 'NX'];
@@ -96,11 +109,23 @@ let P; // key → principal
 const status = { A1: 'active', A2: 'active', A3: 'suspended', A4: 'pending_deletion', B1: 'active' };
 const NAMES = {};
 let inventory = [];
-const results = []; // every matrix request: {row, method, pk, W, S, expected, status, text, headers}
+const results = []; // every matrix request: {row, method, pk, W, S, O, expected, status, text, headers}
 let NOT_FOUND_TEXT = null;
+// The team world, read back after the set-up: MEM[W][key] = {id, role, status, userId, email} (key: a
+// principal, or heir); INV[W] = {pending, revoked, pendingEmail}; TOK = mailed link tokens of A's
+// invitations; MEMBER_IDS[W] and PENDING_IDS[W] = sorted ids a list of W must show.
+const MEM = {};
+const INV = {};
+const TOK = {};
+const MEMBER_IDS = {};
+const ACTIVE_COUNT = {};
+const PENDING_IDS = {};
+let HEIR = null;
+const randomToken = () => randomBytes(32).toString('base64url');
 
 before(async () => {
-  w = await startWorld();
+  // No job workers: mail and reminder jobs stay put until a test runs them, so fingerprints are stable.
+  w = await startWorld({ env: { ATRIUM_JOB_WORKERS: '0' } });
   ws = { ...w.ws };
   P = { ...w.p, anonymous: w.p.anon };
   const { owner } = P;
@@ -113,6 +138,32 @@ before(async () => {
   const users = Object.fromEntries((await w.srv.sql(`SELECT email || '=' || id FROM users`)).split('\n').map((l) => l.split('=')));
   await addMembership(w.srv, ws.A3, users['a1member@acme.test'], 'admin');
   await addMembership(w.srv, ws.A4, users['a1member@acme.test'], 'member');
+  const inactiveId = await insertUser(w.srv, 'inactive@acme.test', 'Ivo Inactive');
+  await addMembership(w.srv, ws.A, inactiveId, 'admin', { status: 'deactivated' });
+  await addMembership(w.srv, ws.A2, inactiveId, 'member');
+  const heirId = await insertUser(w.srv, 'heir@acme.test', 'Hal Heir');
+  const heirMem = await addMembership(w.srv, ws.A, heirId, 'member');
+  await insertUser(w.srv, 'invitee@acme.test', 'Ina Invitee');
+  P.inactive = await signIn(w.srv, 'inactive', 'inactive@acme.test', DEMO_PASSWORDS.owner);
+  // One pending and one revoked invitation in every workspace the team rows reach past the guard.
+  for (const W of ['A', 'A1', 'A2', 'A3', 'A4', 'B', 'B1']) {
+    const by = W.startsWith('B') ? P.ownerB : owner;
+    const pendingEmail = W === 'A' ? 'invitee@acme.test' : `pending-${W.toLowerCase()}@invitees.test`;
+    const made = await by.post(`/api/v1/workspaces/${ws[W]}/invitations`, { emails: [pendingEmail, `revoked-${W.toLowerCase()}@invitees.test`], role: 'member' });
+    assert.equal(made.status, 200, made.text);
+    assert.deepEqual(made.body.results.map((x) => x.status), ['invited', 'invited'], made.text);
+    const [pending, revoked] = made.body.results.map((x) => x.invitation.id);
+    // Revoked with SQL: DELETE …/invitations/:id reads the status after freeing it (inv_revoke_tx), so
+    // it answers 409 for a pending invitation in this build (and crashes under ASan).
+    await w.srv.sql(`UPDATE invitations SET status = 'revoked', revoked_at = 1, revoked_reason = 'cancelled' WHERE id = '${revoked}'`);
+    INV[W] = { pending, revoked, pendingEmail };
+  }
+  TOK.live = await mailedToken(w.srv, 'invitee@acme.test');
+  TOK.revoked = await mailedToken(w.srv, 'revoked-a@invitees.test');
+  // owner@ proposes the ownership of A to heir@ (pending for the whole run).
+  const tr = await owner.post(`/api/v1/workspaces/${ws.A}/ownership-transfer`, { member_id: heirMem });
+  assert.equal(tr.status, 201, tr.text);
+  HEIR = { userId: heirId, memberId: heirMem };
   const s3 = await owner.post(`/api/v1/workspaces/${ws.A}/subaccounts/${ws.A3}/suspend`, { reason: REASON_A3 });
   const s4 = await owner.post(`/api/v1/workspaces/${ws.A}/subaccounts/${ws.A4}/schedule-deletion`);
   assert.equal(s3.status, 200, s3.text);
@@ -131,6 +182,35 @@ before(async () => {
   assert.equal(nx.status, 404);
   NOT_FOUND_TEXT = nx.text;
 
+  // Deliver the set-up's mail now, so no due job is left for the passes below.
+  const jobs = await w.srv.post('/api/v1/test/jobs/run', {});
+  assert.equal(jobs.status, 200, jobs.text);
+  // Read the team world back.
+  const wsKey = Object.fromEntries(Object.entries(ws).map(([k, v]) => [v, k]));
+  const userKey = Object.fromEntries(Object.entries(P).filter(([k, x]) => x.userId && k !== 'signedOut').map(([k, x]) => [x.userId, k]));
+  userKey[heirId] = 'heir';
+  for (const W of TARGETS) [MEM[W], MEMBER_IDS[W], ACTIVE_COUNT[W], PENDING_IDS[W]] = [{}, [], 0, []];
+  const rows = await w.srv.sql(
+    `SELECT m.workspace_id || '|' || m.user_id || '|' || m.id || '|' || m.role || '|' || m.status || '|' || u.email FROM memberships m JOIN users u ON u.id = m.user_id`,
+  );
+  for (const line of rows.split('\n').filter(Boolean)) {
+    const [wsId, userId, id, role, st, email] = line.split('|');
+    const W = wsKey[wsId];
+    if (!W) continue;
+    MEMBER_IDS[W].push(id);
+    if (st === 'active') ACTIVE_COUNT[W]++;
+    if (userKey[userId]) MEM[W][userKey[userId]] = { id, role, status: st, userId, email };
+  }
+  const invs = await w.srv.sql(`SELECT workspace_id || '|' || id FROM invitations WHERE status = 'pending'`);
+  for (const line of invs.split('\n').filter(Boolean)) {
+    const [wsId, id] = line.split('|');
+    if (wsKey[wsId]) PENDING_IDS[wsKey[wsId]].push(id);
+  }
+  for (const W of TARGETS) {
+    MEMBER_IDS[W].sort();
+    PENDING_IDS[W].sort();
+  }
+
   const r = await w.srv.cli(['routes']);
   assert.equal(r.code, 0, r.stderr);
   inventory = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -147,8 +227,10 @@ after(async () => {
 function resolve(pk, W) {
   if (W === 'NX') return null;
   const m = MEMBERS[pk];
-  const direct = ROLE[m[W] ?? 'none'];
-  const viaParent = PARENT[W] && ROLE[m[PARENT[W]] ?? 'none'] >= ROLE.admin ? ROLE.admin : ROLE.none;
+  // A deactivated membership counts for nothing: no role in W, no agency below it.
+  const roleIn = (X) => (X && m[X] && isActive(pk, X) ? ROLE[m[X]] : ROLE.none);
+  const direct = roleIn(W);
+  const viaParent = PARENT[W] && roleIn(PARENT[W]) >= ROLE.admin ? ROLE.admin : ROLE.none;
   const role = Math.max(direct, viaParent);
   if (role === ROLE.none) return null;
   return { role, agency: viaParent > direct, kind: KIND(W), developer: DEVELOPER.has(pk) };
@@ -158,7 +240,9 @@ function resolve(pk, W) {
 function relation(pk, W) {
   if (W === 'NX') return 'non-existent id';
   const m = MEMBERS[pk];
+  if (m[W] && !isActive(pk, W)) return 'own workspace (membership deactivated)';
   if (m[W]) return resolve(pk, W).agency ? 'own sub-account (agency + member)' : 'own workspace';
+  if (PARENT[W] && m[PARENT[W]] && !isActive(pk, PARENT[W])) return 'sub-account of own root (deactivated there)';
   if (PARENT[W] && m[PARENT[W]]) return ROLE[m[PARENT[W]]] >= ROLE.admin ? 'own sub-account (agency)' : 'sub-account of own root (as member)';
   if (Object.keys(m).some((x) => PARENT[x] === W)) return 'parent root';
   if (PARENT[W] && Object.keys(m).some((x) => PARENT[x] === PARENT[W])) return 'sibling sub-account';
@@ -173,6 +257,7 @@ function guardAnswer(row, pk, W) {
   if (UNAUTH.has(pk)) return { status: 401, type: 'unauthenticated' };
   if (!row.ws) return null;
   const who = resolve(pk, W);
+  if (!who && MEMBERS[pk][W] && !isActive(pk, W)) return { status: 403, type: 'membership-deactivated' };
   if (!who) return { status: 404, type: 'not-found' };
   const st = PARENT[W] ? status[W] : 'active';
   if (!who.agency && st !== 'active')
@@ -200,6 +285,10 @@ const SUB_KEYS = ['A1', 'A2', 'A3', 'A4', 'B1'];
 const isChild = (S, W) => SUB_KEYS.includes(S) && PARENT[S] === W;
 
 const open = (ok, extra = {}) => ({ auth: 'public', section: null, access: 'none', ok, ...extra });
+const MEMP = `${WSP}/members/:member_id`;
+const INVP = `${WSP}/invitations/:invitation_id`;
+const team = (access, extra) => ({ auth: 'session', ws: true, section: 'team', access, pure: true, ...extra });
+const anyMember = (extra) => ({ auth: 'session', ws: true, section: null, access: 'none', pure: true, noBody: true, ...extra });
 const ROWS = {
   'GET /healthz': open(200),
   'GET /readyz': open(200),
@@ -254,6 +343,159 @@ const ROWS = {
   [`POST ${SUBP}/restore`]: { auth: 'session', ws: true, sub: true, section: 'subaccounts', access: 'write', move: 'restore', noBody: true },
   [`GET ${WSP}/audit-events`]: { auth: 'session', ws: true, section: 'activity', access: 'read', ok: 200 },
 
+  // Team. Past the guard every call meets an id or a body the domain must refuse, or a no-op; `natural`
+  // is what a denied caller sends (a real target and a body that would change it).
+  [`GET ${WSP}/members`]: team('read', { ok: 200, check: checkMembers }),
+  [`GET ${MEMP}`]: team('read', {
+    natural: (c) => ({ O: 'a member', id: victim(c.W)?.id ?? missingId('mem') }),
+    objs: (c) => [...ownMember(c, (v) => ({ status: 200, check: (r) => (r.body.id === v.id && r.body.role === v.role ? null : `member ${r.text}`) })), ...foreignMemberIds(c.W)],
+  }),
+  [`PATCH ${MEMP}`]: team('write', {
+    natural: (c) => ({ O: 'a member → owner', id: victim(c.W)?.id ?? missingId('mem'), body: { role: 'owner' } }),
+    objs: (c, who) => [
+      ...ownMember(c, (v) => ({ O: 'own member, same role (no-op)', body: { role: v.role }, status: 200, check: (r) => (r.body.role === v.role ? null : `role ${r.body.role}`) })),
+      { O: 'invalid role', id: victim(c.W)?.id ?? missingId('mem'), body: { role: 'superuser' }, status: 400, type: 'validation' },
+      ...(who.role < ROLE.owner ? ownMember(c, () => ({ O: 'own member → owner (above own role)', body: { role: 'owner' }, status: 403, type: 'role-rules' })) : []),
+      ...ownerRule(c, who, { role: 'admin' }),
+      ...foreignMemberIds(c.W, { role: 'member' }),
+    ],
+  }),
+  [`DELETE ${MEMP}`]: team('write', {
+    noBody: true,
+    natural: (c) => ({ O: 'a member', id: victim(c.W)?.id ?? missingId('mem') }),
+    objs: (c, who) => [...ownerRule(c, who), ...foreignMemberIds(c.W)],
+  }),
+  [`POST ${MEMP}/deactivate`]: team('write', {
+    noBody: true,
+    natural: (c) => ({ O: 'a member', id: victim(c.W)?.id ?? missingId('mem') }),
+    objs: (c, who) => [...ownerRule(c, who), ...foreignMemberIds(c.W)],
+  }),
+  [`POST ${MEMP}/reactivate`]: team('write', {
+    noBody: true,
+    // Denied: inactive@'s deactivated membership of A (inactive@ included); elsewhere a member.
+    natural: (c) => ({ O: c.W === 'A' ? 'a deactivated member' : 'a member', id: (c.W === 'A' ? MEM.A.inactive : victim(c.W))?.id ?? missingId('mem') }),
+    objs: (c) => [...ownMember(c, () => ({ O: 'own active member (no-op)', status: 200, check: (r) => (r.body.status === 'active' ? null : r.text) })), ...foreignMemberIds(c.W)],
+  }),
+  [`POST ${MEMP}/end-sessions`]: team('write', {
+    noBody: true,
+    natural: (c) => ({ O: 'a member', id: victim(c.W)?.id ?? missingId('mem') }),
+    objs: (c, who) => {
+      // Roots: the owner (a non-owner may not act on an owner; an owner may not end their own).
+      // Sub-accounts: the caller's own membership, where they have one.
+      const o = rootOwner(c.W);
+      const self = MEM[c.W][c.pk];
+      const own = o ? [{ O: o === self ? 'own membership (the owner)' : 'the owner, by a non-owner', id: o.id, status: 403, type: 'role-rules' }]
+        : self ? [{ O: 'own membership', id: self.id, status: 403, type: 'role-rules' }] : [];
+      return [...own, ...foreignMemberIds(c.W)];
+    },
+  }),
+  [`GET ${MEMP}/activity`]: team('read', {
+    natural: (c) => ({ O: 'a member', id: victim(c.W)?.id ?? missingId('mem') }),
+    objs: (c) => [
+      ...ownMember(c, () => ({ status: 200, check: (r) => (r.body.items.every((e) => e.workspace_id === ws[c.W]) ? null : `events of another workspace: ${r.text.slice(0, 300)}`) })),
+      ...foreignMemberIds(c.W),
+    ],
+  }),
+  [`GET ${WSP}/invitations`]: team('read', { ok: 200, check: checkInvitations }),
+  [`POST ${WSP}/invitations`]: team('write', {
+    natural: (c) => ({ O: 'an owner invitation', body: { emails: [`pwned-${c.pk.toLowerCase()}@evil.test`], role: 'owner' } }),
+    objs: (c, who) => [
+      { O: 'empty address list', body: { emails: [], role: 'member' }, status: 400, type: 'validation' },
+      { O: 'not an address', body: { emails: ['not-an-address'], role: 'member' }, status: 400, type: 'validation', check: namesField('emails[0]', 'invalid_email') },
+      { O: 'addresses not a list', body: { emails: 'x@invitees.test', role: 'member' }, status: 400, type: 'validation' },
+      { O: 'unknown role', body: { emails: ['x@invitees.test'], role: 'superuser' }, status: 400, type: 'validation' },
+      ...(who.role < ROLE.owner ? [{ O: 'role above own', body: { emails: [`above-${c.pk.toLowerCase()}@invitees.test`], role: 'owner' }, status: 403, type: 'role-rules' }] : []),
+      // One refused address answers with the refusal's own status and code (src/api/team.c team_invite).
+      { O: 'already invited', body: { emails: [INV[c.W].pendingEmail], role: 'member' }, status: 409, type: 'already-invited', check: namesField('emails[0]', 'already_invited') },
+      ...ownMember(c, (v) => ({ O: 'already a member', id: undefined, body: { emails: [v.email], role: 'member' }, status: 409, type: 'already-member', check: namesField('emails[0]', 'already_member') })),
+    ],
+  }),
+  [`POST ${INVP}/resend`]: team('write', {
+    noBody: true,
+    resend: true,
+    natural: (c) => ({ O: 'a pending invitation', id: INV[c.W]?.pending ?? missingId('inv') }),
+    objs: (c) => [{ O: 'own revoked invitation', id: INV[c.W].revoked, status: 409, type: 'invalid-state' }, ...foreignInvitationIds(c.W)],
+  }),
+  [`DELETE ${INVP}`]: team('write', {
+    noBody: true,
+    natural: (c) => ({ O: 'a pending invitation', id: INV[c.W]?.pending ?? missingId('inv') }),
+    objs: (c) => [{ O: 'own revoked invitation', id: INV[c.W].revoked, status: 409, type: 'invalid-state' }, ...foreignInvitationIds(c.W)],
+  }),
+  [`POST ${WSP}/ownership-transfer`]: team('write', {
+    natural: (c) => ({ O: 'to a member', body: { member_id: victim(c.W)?.id ?? missingId('mem') } }),
+    objs: (c, who) => {
+      // Only a (non-agency) owner proposes; anyone else meets the role rule before the id is looked at.
+      const proposer = who.role === ROLE.owner && !who.agency;
+      const refused = { status: 403, type: 'role-rules' };
+      const out = [{ O: 'no member_id', body: {}, status: 400, type: 'validation' }];
+      for (const [O, id] of [...foreignMembers(c.W), ['missing member', missingId('mem')]])
+        out.push({ O, body: { member_id: id }, ...(proposer ? { status: 404, type: 'not-found' } : refused) });
+      const v = victim(c.W);
+      if (v) out.push({ O: c.W === 'A' ? 'to a member, while one is pending' : v.role === 'owner' ? 'to an owner' : 'to a member', body: { member_id: v.id }, ...(proposer ? { status: 409, type: 'invalid-state' } : refused) });
+      return out;
+    },
+  }),
+  // Section NULL: every member who reaches the workspace passes the guard; the domain decides.
+  [`POST ${WSP}/ownership-transfer/accept`]: anyMember({
+    objs: () => [{ O: 'no transfer to the caller', status: 404, type: 'not-found' }],
+  }),
+  [`DELETE ${WSP}/ownership-transfer`]: anyMember({
+    objs: (c, who) =>
+      c.W === 'A' && who.role === ROLE.owner && !who.agency
+        ? [{ O: 'the pending transfer, by the owner', status: 204, restore: reproposeTransfer }]
+        : [{ O: c.W === 'A' ? 'the pending transfer, by a non-party' : 'no pending transfer', status: 404, type: 'not-found' }],
+  }),
+  [`POST ${WSP}/leave`]: anyMember({
+    objs: (c, who) => {
+      // Agency access without a membership of its own has nothing to leave; with one, it leaves that.
+      if (who.agency && !MEM[c.W]?.[c.pk]) return [{ O: 'agency (nothing to leave)', status: 409, type: 'not-a-member' }];
+      if (rootOwner(c.W) && rootOwner(c.W) === MEM[c.W][c.pk]) return [{ O: 'the last owner', status: 409, type: 'last-owner' }];
+      return [{ O: 'own membership', status: 204, snapshot: () => snapshotMembership(c.W, c.pk), restore: (snap) => restoreMembership(c.W, c.pk, snap) }];
+    },
+  }),
+
+  // The public routes of mailed links: the same answers for every caller, signed in or not.
+  'GET /api/v1/invitations/:token': open(null, {
+    pure: true,
+    objs: () => [
+      { O: 'unknown token', token: randomToken(), status: 404, type: 'invitation-not-found' },
+      { O: 'short token', token: 'abc', status: 404, type: 'invitation-not-found' },
+      { O: 'live link', token: TOK.live, status: 200, check: checkLookup('pending') },
+      { O: 'revoked link', token: TOK.revoked, status: 200, check: checkLookup('revoked') },
+    ],
+  }),
+  'POST /api/v1/invitations/:token/accept': open(null, {
+    pure: true,
+    objs: (c) => {
+      const anon = UNAUTH.has(c.pk); // an ended session counts as none here
+      const person = { name: 'Matrix Person', password: EXTRA_PASSWORD };
+      return [
+        { O: 'unknown token', token: randomToken(), body: person, status: 404, type: 'invitation-not-found' },
+        { O: 'unknown token, empty body', token: randomToken(), body: {}, ...(anon ? { status: 400, type: 'validation' } : { status: 404, type: 'invitation-not-found' }) },
+        { O: 'live link of someone else', token: TOK.live, body: person, status: 409, type: anon ? 'invitation-account-exists' : 'invitation-email-mismatch' },
+        { O: 'revoked link', token: TOK.revoked, body: person, status: 409, type: 'invitation-revoked' },
+      ];
+    },
+  }),
+  'POST /api/v1/password/forgot': open(null, {
+    pure: true,
+    objs: (c) => [
+      { O: 'unknown address', body: { email: `nobody-${c.pk.toLowerCase()}@nowhere.test` }, status: 202, check: checkForgot },
+      { O: 'not an address', body: { email: 'not-an-address' }, status: 202, check: checkForgot },
+      { O: 'no address', body: {}, status: 400, type: 'validation' },
+      // Writes a reset and a mail (up to the hourly cap): run with the writing requests.
+      { O: 'known address', body: { email: 'invitee@acme.test' }, status: 202, check: checkForgot, writes: true },
+    ],
+  }),
+  'POST /api/v1/password/reset': open(null, {
+    pure: true,
+    objs: () => [
+      { O: 'unknown token', body: { token: randomToken(), password: EXTRA_PASSWORD }, status: 400, type: 'validation', check: checkResetToken },
+      { O: 'short token', body: { token: 'abc', password: EXTRA_PASSWORD }, status: 400, type: 'validation', check: checkResetToken },
+      { O: 'no token', body: { password: EXTRA_PASSWORD }, status: 400, type: 'validation' },
+    ],
+  }),
+
   'GET /api/v1/test/clock': open(200, { auth: 'test' }),
   'POST /api/v1/test/clock': open(400, { auth: 'test', allowBody: () => ({}) }),
   'POST /api/v1/test/jobs/run': open(200, { auth: 'test', noBody: true }),
@@ -261,6 +503,108 @@ const ROWS = {
   'GET /api/v1/test/jobs/:job_id': open(404, { auth: 'test', jobParam: true }),
   'POST /api/v1/test/sleep': open(400, { auth: 'test', allowBody: () => ({}) }),
 };
+
+// ---------------------------------------------------------------------------------------------------
+// Team targets and checks.
+
+const VICTIM = { A: 'member', A1: 'a1member', A2: 'inactive', A3: 'a1member', A4: 'a1member', B: 'ownerB' };
+/** A member of W that denied callers aim at (and allowed ones read), or null. */
+const victim = (W) => (VICTIM[W] ? MEM[W][VICTIM[W]] : null);
+/** The owner of a root (A: owner@, B: ownerB@), the only one: null in sub-accounts. */
+const rootOwner = (W) => (W === 'A' ? MEM.A.owner : W === 'B' ? MEM.B.ownerB : null);
+const A_FAMILY = ['A', 'A1', 'A2', 'A3', 'A4'];
+
+/** Member ids of other workspaces: another tenant's and a parent's or child's. */
+function foreignMembers(W) {
+  if (A_FAMILY.includes(W)) return [['member of foreign tenant', MEM.B.ownerB.id], W === 'A' ? ['member of a child', MEM.A1.subadmin.id] : ['member of the parent', MEM.A.owner.id]];
+  return [['member of foreign tenant', MEM.A.member.id], ['member of a foreign child', MEM.A1.subadmin.id]];
+}
+/** 404 cells for every member id that is not W's (plus a missing one and a user id in its place). */
+function foreignMemberIds(W, body) {
+  const out = foreignMembers(W).map(([O, id]) => ({ O, id, body, status: 404, type: 'not-found' }));
+  out.push({ O: 'missing member', id: missingId('mem'), body, status: 404, type: 'not-found' });
+  const v = victim(W);
+  if (v) out.push({ O: "a member's user id", id: v.userId, body, status: 404, type: 'not-found' });
+  return out;
+}
+/** A cell on W's own victim member (none when W has no member). */
+function ownMember(c, f) {
+  const v = victim(c.W);
+  return v ? [{ O: 'own member', id: v.id, ...f(v) }] : [];
+}
+/** On a root's only owner: a non-owner meets the role rule, the owner the last-owner rule. */
+function ownerRule(c, who, body) {
+  const o = rootOwner(c.W);
+  if (!o) return [];
+  return who.role === ROLE.owner
+    ? [{ O: 'the last owner', id: o.id, body, status: 409, type: 'last-owner' }]
+    : [{ O: 'an owner, by a non-owner', id: o.id, body, status: 403, type: 'role-rules' }];
+}
+function foreignInvitationIds(W) {
+  const pairs = A_FAMILY.includes(W)
+    ? [['invitation of foreign tenant', INV.B.pending], W === 'A' ? ['invitation of a child', INV.A1.pending] : ['invitation of the parent', INV.A.pending]]
+    : [['invitation of foreign tenant', INV.A.pending], ['invitation of a foreign child', INV.A1.pending]];
+  return [...pairs, ['missing invitation', missingId('inv')]].map(([O, id]) => ({ O, id, status: 404, type: 'not-found' }));
+}
+
+function checkMembers(c, r) {
+  const got = r.body.items.map((m) => m.id).sort();
+  if (JSON.stringify(got) !== JSON.stringify(MEMBER_IDS[c.W])) return `members ${got} ≠ ${MEMBER_IDS[c.W]}`;
+  if (r.body.total !== got.length || r.body.next_cursor !== null) return `total ${r.body.total}, next_cursor ${r.body.next_cursor} for ${got.length} rows`;
+  const seats = r.body.seats;
+  if (seats.active_members !== ACTIVE_COUNT[c.W] || seats.pending_invitations !== PENDING_IDS[c.W].length) return `seats ${JSON.stringify(seats)}`;
+  const t = r.body.ownership_transfer;
+  if (c.W === 'A' ? t?.to?.id !== HEIR.userId : t !== null) return `ownership_transfer ${JSON.stringify(t)}`;
+  return null;
+}
+function checkInvitations(c, r) {
+  const got = r.body.items.map((i) => i.id).sort();
+  return JSON.stringify(got) === JSON.stringify(PENDING_IDS[c.W]) ? null : `invitations ${got} ≠ ${PENDING_IDS[c.W]}`;
+}
+const checkLookup = (status) => (r) => {
+  const keys = Object.keys(r.body).sort().join(',');
+  if (keys !== 'email,expires_at,inviter,message,role,status,workspace') return `lookup keys ${keys}`;
+  if (r.body.workspace.id !== ws.A || r.body.status !== status || Object.keys(r.body.inviter).join() !== 'name') return `lookup ${r.text}`;
+  return null;
+};
+let FORGOT_TEXT = null;
+function checkForgot(r) {
+  FORGOT_TEXT ??= r.text;
+  return r.text === FORGOT_TEXT ? null : `forgot answered ${r.text}, elsewhere ${FORGOT_TEXT}`;
+}
+const namesField = (field, code) => (r) => (r.body?.errors?.some((e) => e.field === field && e.code === code) ? null : `errors do not name ${field} ${code}: ${r.text}`);
+const checkResetToken = (r) => (r.body.errors?.some((e) => e.field === 'token' && e.code === 'invalid') ? null : `reset errors ${r.text}`);
+
+/** owner@ proposes A's ownership to heir@ again (after a cell cancelled it). */
+async function reproposeTransfer() {
+  const r = await P.owner.post(`/api/v1/workspaces/${ws.A}/ownership-transfer`, { member_id: HEIR.memberId });
+  assert.equal(r.status, 201, r.text);
+}
+const sqlText = (x) => (x === '~' ? 'NULL' : `'${x.replace(/'/g, "''")}'`);
+const sqlInt = (x) => (x === '~' ? 'NULL' : String(Number(x)));
+/** The membership row of a principal in W and their preferences there, to put back after they leave. */
+async function snapshotMembership(W, pk) {
+  const where = `workspace_id = '${ws[W]}' AND user_id = '${P[pk].userId}'`;
+  const row = await w.srv.sql(
+    `SELECT id || '|' || role || '|' || joined_at || '|' || COALESCE(invited_by, '~') || '|' || COALESCE(CAST(last_active_at AS TEXT), '~') ` +
+      `|| '|' || status || '|' || COALESCE(CAST(deactivated_at AS TEXT), '~') FROM memberships WHERE ${where}`,
+  );
+  const prefs = await w.srv.sql(`SELECT event_group || '|' || channel || '|' || enabled FROM notification_prefs WHERE ${where}`);
+  assert.ok(row, `${pk} has no membership in ${W}`);
+  return { row, prefs: prefs.split('\n').filter(Boolean) };
+}
+async function restoreMembership(W, pk, snap) {
+  const [id, role, joined, invitedBy, last, st, deact] = snap.row.split('|');
+  const stmts = [
+    `INSERT INTO memberships (workspace_id, user_id, id, role, joined_at, invited_by, last_active_at, status, deactivated_at) VALUES ` +
+      `('${ws[W]}', '${P[pk].userId}', ${sqlText(id)}, ${sqlText(role)}, ${sqlInt(joined)}, ${sqlText(invitedBy)}, ${sqlInt(last)}, ${sqlText(st)}, ${sqlInt(deact)})`,
+    ...snap.prefs.map((l) => {
+      const [g, ch, en] = l.split('|');
+      return `INSERT INTO notification_prefs (workspace_id, user_id, event_group, channel, enabled) VALUES ('${ws[W]}', '${P[pk].userId}', ${sqlText(g)}, ${sqlText(ch)}, ${sqlInt(en)})`;
+    }),
+  ];
+  await w.srv.sql(stmts.join('; '));
+}
 
 /** The sections a subject must see (policy order, built only, readable only, sub-account titles). */
 function expectedSections(who) {
@@ -312,6 +656,7 @@ async function restoreStatus(S) {
 function expectation(row, c) {
   const g = guardAnswer(row, c.pk, c.W);
   if (g) return { ...g, deny: true };
+  if (c.v) return { status: c.v.status, type: c.v.type, deny: [401, 403, 404].includes(c.v.status) };
   if (row.sub && !isChild(c.S, c.W)) return { status: 404, type: 'not-found', deny: true };
   if (row.sessionParam) return { status: 404, type: 'not-found', deny: true };
   if (row.move) return { status: MOVES[row.move].from(status[c.S]) ? 200 : 409, deny: false };
@@ -320,11 +665,35 @@ function expectation(row, c) {
 
 /** Builds the path of a cell. */
 function pathOf(pattern, c) {
+  const id = c.v?.id ?? c.n?.id;
   return pattern
     .replace(':workspace_id', ws[c.W] ?? c.W)
     .replace(':subaccount_id', ws[c.S] ?? c.S)
     .replace(':session_id', c.session)
-    .replace(':job_id', missingId('job'));
+    .replace(':job_id', missingId('job'))
+    .replace(':member_id', id ?? missingId('mem'))
+    .replace(':invitation_id', id ?? missingId('inv'))
+    .replace(':token', c.v?.token ?? randomToken());
+}
+
+// Resending an invitation is limited per invitation id (2 a minute) and per workspace (30 a minute),
+// counted before the id is looked up. The matrix resends the same ids from many cells: when the next
+// call would pass a limit, the test clock moves a minute on.
+const resendRate = { ids: new Map(), ws: new Map(), advances: 0 };
+async function spendResend(path) {
+  const m = path.match(/workspaces\/([^/]+)\/invitations\/([^/]+)\/resend$/);
+  const a = (resendRate.ids.get(m[2]) ?? 0) + 1;
+  const b = (resendRate.ws.get(m[1]) ?? 0) + 1;
+  if (a > 2 || b > 30) {
+    const r = await w.srv.post('/api/v1/test/clock', { advance_seconds: 61 });
+    assert.equal(r.status, 200, r.text);
+    resendRate.ids.clear();
+    resendRate.ws.clear();
+    resendRate.advances++;
+    return spendResend(path);
+  }
+  resendRate.ids.set(m[2], a);
+  resendRate.ws.set(m[1], b);
 }
 
 const etags = {};
@@ -342,13 +711,19 @@ async function runCell(key, row, method, c, exp) {
   const path = pathOf(pattern, c);
   const opts = {};
   if (method !== 'GET' && method !== 'HEAD' && !row.noBody) {
-    const mk = exp.deny ? row.denyBody || row.allowBody : row.allowBody;
-    opts.body = mk ? mk({ ...c, p: pr }) : undefined;
+    const given = c.v ?? c.n;
+    if (given && 'body' in given) opts.body = given.body;
+    else {
+      const mk = exp.deny ? row.denyBody || row.allowBody : row.allowBody;
+      opts.body = mk ? mk({ ...c, p: pr }) : undefined;
+    }
   }
   if (row.ifMatch) opts.ifMatch = exp.deny ? etags[c.W] : await currentEtag(c.W);
+  if (row.resend && !guardAnswer(row, c.pk, c.W)) await spendResend(path);
+  const snap = c.v?.snapshot ? await c.v.snapshot() : null;
   const r = await pr.req(method, path, opts);
   const headers = [...r.headers.keys()].filter((h) => !['date', 'x-request-id'].includes(h)).sort();
-  const rec = { row: key, method, pk: c.pk, W: c.W, S: c.S, rel: relation(c.pk, c.W), path, expected: exp.status, status: r.status, text: r.text, headers };
+  const rec = { row: key, method, pk: c.pk, W: c.W, S: c.S, O: c.O, rel: relation(c.pk, c.W), path, expected: exp.status, status: r.status, text: r.text, headers };
   const problems = [];
   if (r.status !== exp.status) problems.push(`status ${r.status}, expected ${exp.status}`);
   else if (exp.type && method !== 'HEAD') {
@@ -356,6 +731,10 @@ async function runCell(key, row, method, c, exp) {
     if (exp.detail && r.body?.detail !== exp.detail) problems.push(`detail ${r.body?.detail}, expected ${exp.detail}`);
   } else if (!exp.deny && row.check && method === 'GET') {
     const why = row.check(c, r);
+    if (why) problems.push(why);
+  }
+  if (r.status === exp.status && method !== 'HEAD' && c.v?.check) {
+    const why = c.v.check(r);
     if (why) problems.push(why);
   }
   if (method === 'HEAD' && r.text !== '') problems.push('HEAD answered with a body');
@@ -374,6 +753,7 @@ async function runCell(key, row, method, c, exp) {
     if (row.created) {
       assert.match(r.headers.get('location') || '', new RegExp(`/api/v1/workspaces/${ws[c.W]}/subaccounts/ws_`));
     }
+    if (c.v?.restore) await c.v.restore(snap);
   }
   return rec;
 }
@@ -389,10 +769,20 @@ function cellsOf(key, row) {
         const other = pk === 'ownerB' ? P.owner : P.ownerB;
         cells.push({ pk, W: '-', S: 'foreign session', session: other.sessionId });
         cells.push({ pk, W: '-', S: 'missing session', session: missingId('ses') });
+      } else if (row.objs) {
+        for (const v of row.objs({ pk })) cells.push({ pk, W: '-', S: '-', O: v.O, v });
       } else cells.push({ pk, W: '-', S: '-' });
       continue;
     }
     for (const W of TARGETS) {
+      if (row.objs) {
+        // Past the guard, every object relation the row names; otherwise the natural target.
+        if (guardAnswer(row, pk, W)) {
+          const n = row.natural ? row.natural({ pk, W }) : undefined;
+          cells.push({ pk, W, S: '-', O: n?.O, n });
+        } else for (const v of row.objs({ pk, W }, resolve(pk, W))) cells.push({ pk, W, S: '-', O: v.O, v });
+        continue;
+      }
       if (!row.sub) {
         cells.push({ pk, W, S: '-' });
         continue;
@@ -469,9 +859,27 @@ test('matrix: every route × principal × relation answers as the policy says; d
     if (now.hash !== prev.hash) wrote.push(k);
     prev = now;
   }
-  // Pass 2: every cell that must be allowed (sign-outs last).
-  allow.sort((a, b) => Number(Boolean(a.row.last)) - Number(Boolean(b.row.last)));
-  for (const a of allow) await runCell(a.key, a.row, a.c.method, a.c, a.exp);
+  // Pass 2: the allowed cells that must not write (pure rows: no-ops, refusals, invalid input), batch
+  // by batch between fingerprints too.
+  const isPure = (a) => a.row.pure && !a.c.v?.restore && !a.c.v?.writes;
+  const pureBatches = new Map();
+  for (const a of allow.filter(isPure)) {
+    const k = `${a.c.method} ${a.key.split(' ')[1]}`;
+    if (!pureBatches.has(k)) pureBatches.set(k, []);
+    pureBatches.get(k).push(a);
+  }
+  const wroteAllowed = [];
+  prev = await checksum(w.srv);
+  for (const [k, cells] of pureBatches) {
+    for (const a of cells) await runCell(a.key, a.row, a.c.method, a.c, a.exp);
+    const now = await checksum(w.srv);
+    if (now.hash !== prev.hash) wroteAllowed.push(k);
+    prev = now;
+  }
+  // Pass 3: the allowed cells that write (and are undone where the world needs it), sign-outs last.
+  const rest = allow.filter((a) => !isPure(a));
+  rest.sort((a, b) => Number(Boolean(a.row.last)) - Number(Boolean(b.row.last)));
+  for (const a of rest) await runCell(a.key, a.row, a.c.method, a.c, a.exp);
   // The sessions signed out by the last row are dead.
   for (const pk of PRINCIPALS.filter((x) => !UNAUTH.has(x))) {
     const r = await P[pk].get('/api/v1/me');
@@ -487,10 +895,14 @@ test('matrix: every route × principal × relation answers as the policy says; d
     byRel[k] ??= { allow: 0, deny: 0 };
     byRel[k][[401, 403, 404].includes(r.expected) ? 'deny' : 'allow']++;
   }
-  t.diagnostic(`${results.length} matrix requests (${deny.length} to refuse, ${allow.length + 1} to allow) over ${Object.keys(ROWS).length} routes, ${PRINCIPALS.length} principals, ${TARGETS.length} workspaces`);
-  t.diagnostic(`${unexpectedAllows.length} unexpected allows, ${unexpectedDenies.length} unexpected denies, ${bad.length} wrong answers, ${wrote.length} denied batches that wrote`);
-  const show = (list) => list.slice(0, 40).map((r) => `  ${r.pk} ${r.method} ${r.path} [W=${r.W} S=${r.S} ${r.rel ?? ''}] → ${r.status} ${r.text.slice(0, 160)} (${r.problem})`).join('\n');
+  t.diagnostic(`${results.length} matrix requests (${deny.length} to refuse, ${allow.length + 1} to allow, ${pureBatches.size} pure allowed batches) over ${Object.keys(ROWS).length} routes, ${PRINCIPALS.length} principals, ${TARGETS.length} workspaces; clock moved ${resendRate.advances}× for the resend limits`);
+  t.diagnostic(`${unexpectedAllows.length} unexpected allows, ${unexpectedDenies.length} unexpected denies, ${bad.length} wrong answers, ${wrote.length} denied batches that wrote, ${wroteAllowed.length} pure allowed batches that wrote`);
+  const show = (list) => list.slice(0, 40).map((r) => `  ${r.pk} ${r.method} ${r.path} [W=${r.W} S=${r.S}${r.O ? ` O=${r.O}` : ''} ${r.rel ?? ''}] → ${r.status} ${r.text.slice(0, 160)} (${r.problem})`).join('\n');
+  const perRow = {};
+  for (const r of bad) perRow[`${r.method} ${r.row.split(' ')[1]}`] = (perRow[`${r.method} ${r.row.split(' ')[1]}`] ?? 0) + 1;
+  if (bad.length) t.diagnostic(`wrong answers per route: ${JSON.stringify(perRow)}`);
   assert.deepEqual(wrote, [], `denied requests changed the store in batches: ${wrote.join(', ')}`);
+  assert.deepEqual(wroteAllowed, [], `allowed requests that must not write changed the store in batches: ${wroteAllowed.join(', ')}`);
   assert.equal(unexpectedAllows.length, 0, `unexpected allows:\n${show(unexpectedAllows)}`);
   assert.equal(unexpectedDenies.length, 0, `unexpected denies:\n${show(unexpectedDenies)}`);
   assert.equal(bad.length, 0, `wrong answers:\n${show(bad)}`);
@@ -498,6 +910,8 @@ test('matrix: every route × principal × relation answers as the policy says; d
   const rels = new Set(results.map((r) => r.rel));
   const relations = [
     'own workspace',
+    'own workspace (membership deactivated)',
+    'sub-account of own root (deactivated there)',
     'own sub-account (agency)',
     'own sub-account (agency + member)',
     'sub-account of own root (as member)',
@@ -586,6 +1000,16 @@ test('foreign ids in the query and the body change nothing and show nothing', as
     assert.equal(r.status, 200, r.text);
     assert.deepEqual([r.body.items, r.body.total], [[], 0], qs);
   }
+  for (const qs of ['q=bravo', `q=${encodeURIComponent(ownerB.email)}`, `q=${ownerB.userId}`, `q=${MEM.B.ownerB.id}`, 'role=owner&q=bea', 'status=active&q=pending-b']) {
+    const r = await owner.get(`/api/v1/workspaces/${A}/members?${qs}`);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual([r.body.items, r.body.total], [[], 0], qs);
+  }
+  for (const st of ['all', 'pending', 'revoked']) {
+    const r = await owner.get(`/api/v1/workspaces/${A}/invitations?status=${st}`);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.items.filter((i) => ![INV.A.pending, INV.A.revoked].includes(i.id)), [], st);
+  }
   // Body: ids and other tenants' keys are unknown fields (400 naming them), never applied.
   const etag = (await owner.get(`/api/v1/workspaces/${A}`)).headers.get('etag');
   const cases = [
@@ -598,6 +1022,14 @@ test('foreign ids in the query and the body change nothing and show nothing', as
     [owner.post(`/api/v1/workspaces/${A}/subaccounts/${ws.A1}/suspend`, { reason: 'x', workspace_id: ws.B1 }), ['workspace_id']],
     [owner.patch(`/api/v1/workspaces/${A}/notifications`, { groups: { team: { email: false } }, user_id: ownerB.userId }), ['user_id']],
     [owner.patch('/api/v1/me/profile', { name: 'X', id: ownerB.userId }), ['id']],
+    [owner.patch(`/api/v1/workspaces/${A}/members/${MEM.A.member.id}`, { role: 'member', workspace_id: ws.B }), ['workspace_id']],
+    [owner.patch(`/api/v1/workspaces/${A}/members/${MEM.A.member.id}`, { role: 'member', user_id: ownerB.userId, status: 'active' }), ['status', 'user_id']],
+    [owner.post(`/api/v1/workspaces/${A}/invitations`, { emails: ['smuggled@invitees.test'], role: 'member', workspace_id: ws.B }), ['workspace_id']],
+    [owner.post(`/api/v1/workspaces/${A}/invitations`, { emails: ['smuggled@invitees.test'], role: 'member', inviter_id: ownerB.userId }), ['inviter_id']],
+    [owner.post(`/api/v1/workspaces/${A}/ownership-transfer`, { member_id: MEM.A.member.id, workspace_id: ws.B }), ['workspace_id']],
+    [owner.post(`/api/v1/workspaces/${A}/ownership-transfer`, { member_id: MEM.A.member.id, to_user: ownerB.userId }), ['to_user']],
+    [owner.post(`/api/v1/invitations/${TOK.live}/accept`, { workspace_id: ws.B }), ['workspace_id']],
+    [owner.post(`/api/v1/invitations/${TOK.live}/accept`, { role: 'owner' }), ['role']],
   ];
   for (const [rp, fields] of cases) {
     const r = await rp;

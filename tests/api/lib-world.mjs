@@ -9,7 +9,8 @@
 // Fitness"; owner@, admin@, member@, dev@ of A, subadmin@ admin of A1), plus an unrelated root B made
 // by sign-up (ownerB@) with one sub-account B1, a user without any workspace (outsider@), a plain
 // member of A1 (a1member@) and a user who is admin of A and also a member of A1 (agency@: in A1 the
-// stronger agency access wins). Memberships without an API yet are written with SQL.
+// stronger agency access wins). These memberships are written with SQL (no invitation round trip), so
+// the world stays cheap to build.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { startServer, sleep } from '../lib/server.mjs';
@@ -116,12 +117,15 @@ export async function addUser(srv, email, name, { password = EXTRA_PASSWORD, dev
 
 const q = (s) => `'${String(s).replace(/'/g, "''")}'`;
 
-/** Adds a membership with SQL (the team capability that would do it is not built yet). */
-export async function addMembership(srv, wsId, userId, role) {
+/** Adds a membership with SQL (status 'active' or 'deactivated'); returns its id. */
+export async function addMembership(srv, wsId, userId, role, { status = 'active' } = {}) {
   const id = missingId('mem');
+  const deactivatedAt = status === 'active' ? 'NULL' : '1';
   await srv.sql(
-    `INSERT INTO memberships (workspace_id, user_id, id, role, joined_at) VALUES (${q(wsId)}, ${q(userId)}, ${q(id)}, ${q(role)}, 1)`,
+    `INSERT INTO memberships (workspace_id, user_id, id, role, joined_at, status, deactivated_at) ` +
+      `VALUES (${q(wsId)}, ${q(userId)}, ${q(id)}, ${q(role)}, 1, ${q(status)}, ${deactivatedAt})`,
   );
+  return id;
 }
 
 /** Inserts a user (no workspace) whose password is the demo owner's; returns the id. */
@@ -135,8 +139,11 @@ export async function insertUser(srv, email, name, { developer = false } = {}) {
 }
 
 /**
- * A fingerprint of every business table (workspaces, memberships, preferences, the audit chain, jobs,
- * users, which sessions are live). Two equal fingerprints: nothing was written in between.
+ * A fingerprint of every business table (workspaces, memberships with their role and status,
+ * preferences, the audit chain, jobs, users, which sessions are live, invitations with their token and
+ * state, ownership transfers, password resets, the mail outbox). Two equal fingerprints: nothing was
+ * written in between. Not covered, on purpose: memberships.last_active_at (every request a member makes
+ * moves it), rate-limit windows, and a mail's delivery state (the job's state already shows it).
  */
 export async function checksum(srv) {
   const text = await srv.sql(
@@ -144,15 +151,28 @@ export async function checksum(srv) {
       `SELECT 'w|' || id || '|' || COALESCE(parent_id, '') || '|' || status || '|' || COALESCE(status_reason, '') ` +
         `|| '|' || version || '|' || name || '|' || COALESCE(display_name, '') || '|' || slug || '|' ` +
         `|| COALESCE(industry, '') || '|' || COALESCE(timezone, '') || '|' || updated_at AS line FROM workspaces`,
-      `SELECT 'm|' || workspace_id || '|' || user_id || '|' || role FROM memberships`,
+      `SELECT 'm|' || workspace_id || '|' || user_id || '|' || id || '|' || role || '|' || status || '|' || COALESCE(CAST(deactivated_at AS TEXT), '') FROM memberships`,
       `SELECT 'n|' || workspace_id || '|' || user_id || '|' || event_group || '|' || channel || '|' || enabled FROM notification_prefs`,
       `SELECT 'a|' || workspace_id || '|' || seq || '|' || hash FROM audit_events`,
       `SELECT 'j|' || id || '|' || kind || '|' || state || '|' || run_at FROM jobs`,
       `SELECT 'u|' || id || '|' || email || '|' || name || '|' || COALESCE(avatar_url, '') || '|' || COALESCE(timezone, '') || '|' || COALESCE(locale, '') || '|' || password_hash || '|' || updated_at FROM users`,
       `SELECT 's|' || id || '|' || CASE WHEN ended_at IS NULL THEN 'live' ELSE 'ended' END FROM sessions`,
+      `SELECT 'i|' || workspace_id || '|' || id || '|' || email || '|' || role || '|' || status || '|' || token_hash || '|' || expires_at ` +
+        `|| '|' || sent_at || '|' || resend_count || '|' || COALESCE(accepted_by, '') || '|' || COALESCE(revoked_reason, '') FROM invitations`,
+      `SELECT 'o|' || workspace_id || '|' || id || '|' || from_user || '|' || to_user || '|' || status FROM ownership_transfers`,
+      `SELECT 'r|' || id || '|' || user_id || '|' || token_hash || '|' || COALESCE(CAST(used_at AS TEXT), '') FROM password_resets`,
+      `SELECT 'x|' || id || '|' || COALESCE(workspace_id, '') || '|' || to_addr || '|' || template FROM mail_outbox`,
     ].join(' UNION ALL ') + ' ORDER BY 1',
   );
   return { hash: createHash('sha256').update(text).digest('hex'), lines: text.split('\n').length };
+}
+
+/** The token of the newest mailed link `/<kind>/<token>` to `to` (read from the outbox, any transport). */
+export async function mailedToken(srv, to, kind = 'invitations') {
+  const text = await srv.sql(`SELECT text_body FROM mail_outbox WHERE to_addr = ${q(to)} ORDER BY created_at DESC, id DESC LIMIT 1`);
+  const m = text.match(new RegExp(`/${kind}/([A-Za-z0-9_-]{20,})`));
+  assert.ok(m, `no mailed /${kind}/ link to ${to}`);
+  return m[1];
 }
 
 /** Awaits a request and asserts a 2xx; returns the response. */
