@@ -209,6 +209,8 @@ start_pg() {
     return 1
   fi
   export ATRIUM_TEST_PG_URL="$_url"
+  # With PostgreSQL up, every prerequisite of the suites is here: a missing one is a failure, not a skip.
+  export ATRIUM_TEST_STRICT=1
   say "PostgreSQL at $ATRIUM_TEST_PG_URL"
   return 0
 }

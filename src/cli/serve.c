@@ -6,6 +6,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "jobs/jobs.h"
+#include "mail/mail.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -92,6 +93,11 @@ int cli_serve(int argc, char **argv)
                         "env", cfg.env == ENV_PRODUCTION ? "production" : cfg.env == ENV_TEST ? "test" : "development",
                         "startup_us", (json_int_t)(clock_mono_us() - started)));
     config_set_listen_url(url);
+    if (!cfg.smtp_url[0]) {
+        char folder[1024];
+        mail_folder(folder);
+        printf("No ATRIUM_SMTP_URL is set: outgoing mail is written to %s/ (see `atrium mail list`).\n", folder);
+    }
     printf("Atrium is ready at %s\n", url);
     fflush(stdout);
 

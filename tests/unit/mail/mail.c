@@ -238,8 +238,7 @@ static pid_t smtp_start(const char *out_json, int *port)
         }
         waitpid(pid, NULL, 0);
     }
-    cr_log_warn("no python3 with aiosmtpd (Debian: python3-aiosmtpd): SMTP delivery test NOT run");
-    cr_skip_test("aiosmtpd not installed");
+    testdb_missing("a python3 with aiosmtpd (Debian: python3-aiosmtpd)");
     return -1;
 }
 

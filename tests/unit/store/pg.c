@@ -153,8 +153,7 @@ Test(store_pg, durability_and_backup)
 Test(store_pg, unreachable_server_is_unavailable)
 {
     if (!testdb_pg_url()) {
-        cr_log_warn("ATRIUM_TEST_PG_URL is not set: PostgreSQL variant NOT run");
-        cr_skip_test("ATRIUM_TEST_PG_URL not set");
+        testdb_missing("ATRIUM_TEST_PG_URL");
     }
     store *s = NULL;
     char err[512];

@@ -45,9 +45,7 @@ void testdb_open(testdb *t, int kind, int pool)
     } else {
         const char *base = testdb_pg_url();
         if (!base) {
-            cr_log_warn("ATRIUM_TEST_PG_URL is not set: PostgreSQL variant NOT run (start one with "
-                        "scripts/pg.sh start /tmp/pgt 55433)");
-            cr_skip_test("ATRIUM_TEST_PG_URL not set");
+            testdb_missing("ATRIUM_TEST_PG_URL (start a server with scripts/pg.sh start /tmp/pgt 55433)");
         }
         unsigned char r[8];
         crypto_random(r, sizeof r);
