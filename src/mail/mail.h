@@ -20,6 +20,7 @@
  *   "role_changed"      name, workspace, old_role, new_role, by
  *   "member_removed"    name, workspace, by
  *   "ownership_transfer" name, workspace, from, link
+ *   "api_key_expiring"  name, workspace, key_name, days, expires, link
  * Every template also reads "product" (default "Atrium"). */
 
 /* What to send. Strings are borrowed for the call. */

@@ -154,6 +154,20 @@ static const mail_tpl mail_tpls[] = {
            "deletion.</p>\n"
      TPL_BUTTON("Review the transfer")
      TPL_NOTE "Nothing changes until you accept. If you weren't expecting this, you can ignore this email.</p>\n"},
+
+    {"api_key_expiring", "workspace key_name days expires link",
+     "The API key \"{key_name}\" of {workspace} expires in {days} days",
+     "Hi{?name} {name}{/name},\n\n"
+     "The API key \"{key_name}\" of {workspace} on {product} stops working on {expires}, {days} days from now. "
+     "Programs that use it will then be refused.\n\n"
+     "Rotate it (a new key, with the old one kept alive for a day) or make a new one:\n{link}\n",
+     TPL_H1 "An API key expires in {days} days</h1>\n"
+     TPL_HI
+     TPL_P "The API key <strong>{key_name}</strong> of <strong>{workspace}</strong> on {product} stops working on "
+           "{expires}, {days} days from now. Programs that use it will then be refused.</p>\n"
+     TPL_BUTTON("Manage API keys")
+     TPL_NOTE "Rotating gives you a new key and keeps the old one alive for a day, so you can switch without "
+              "downtime.</p>\n"},
 };
 /* clang-format on */
 enum { MAIL_TPL_COUNT = sizeof mail_tpls / sizeof mail_tpls[0] };
