@@ -58,7 +58,7 @@ static int activity_list(http_req *req)
 }
 
 static const http_route activity_rows[] = {
-    {HM_GET, "/api/v1/workspaces/:workspace_id/audit-events", activity_list, AUTH_SESSION, "activity", ACCESS_READ, 0},
+    {HM_GET, "/api/v1/workspaces/:workspace_id/audit-events", activity_list, AUTH_USER, "activity", ACCESS_READ, 0},
 };
 
 const http_route_table api_activity_routes = {activity_rows, sizeof(activity_rows) / sizeof(activity_rows[0])};

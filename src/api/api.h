@@ -29,6 +29,7 @@ typedef struct api_principal {
     auth_session session;
     char token[SESSION_TOKEN_MAX]; /* the session cookie's secret; never logged or returned */
     char csrf[SESSION_CSRF_MAX];
+    char key_id[ID_MAX]; /* set when an API key authenticated the request ("" for a session) */
     bool has_ws;  /* the route names a workspace and the guard resolved it */
     ws_access ws; /* what the caller may do there */
 } api_principal;
@@ -71,6 +72,9 @@ bool api_origin_ok(http_req *req, bool allow_missing);
 /* api_tables returns the route tables of every API file, in matching order; *count gets their number. */
 const http_route_table *api_tables(size_t *count);
 
+/* The Idempotency-Key storage handed to the HTTP server (idempotency.c). */
+extern const http_idempotency api_idempotency;
+
 /* The guard given to the HTTP server. */
 int api_guard(http_req *req);
 
@@ -88,5 +92,6 @@ extern const http_route_table api_profile_routes;
 extern const http_route_table api_activity_routes;
 extern const http_route_table api_team_routes;
 extern const http_route_table api_invitation_routes;
+extern const http_route_table api_apikey_routes;
 
 #endif

@@ -12,8 +12,8 @@
 audit_actor api_actor(const http_req *req)
 {
     const api_principal *p = api_principal_of(req);
-    audit_actor a = {p && p->has_ws && p->ws.agency ? "agency" : "user",
-                     p ? p->user.id : NULL,
+    audit_actor a = {p && p->key_id[0] ? "api_key" : p && p->has_ws && p->ws.agency ? "agency" : "user",
+                     p ? (p->key_id[0] ? p->key_id : p->user.id) : NULL,
                      p ? p->user.email : NULL,
                      req->client_ip,
                      http_header(req, "User-Agent"),

@@ -8,10 +8,13 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "apikeys/apikeys.h"
+#include "base/ratelimit.h"
 #include "team/members.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static bool guard_is_loopback(const char *ip)
 {
@@ -53,7 +56,7 @@ bool api_origin_ok(http_req *req, bool allow_missing)
     return allow_missing;
 }
 
-static int guard_workspace(http_req *req, api_principal *p);
+static int guard_workspace(http_req *req, api_principal *p, const apikey_auth *key);
 
 /* Resolves the session cookie into a principal on the request arena; replies 401 when it fails. */
 static int guard_session(http_req *req)
@@ -86,18 +89,28 @@ static int guard_session(http_req *req)
             return AT_EFORBIDDEN;
         }
     }
-    return guard_workspace(req, p);
+    return guard_workspace(req, p, NULL);
 }
 
 /* For routes under /api/v1/workspaces/:workspace_id: the caller must reach the workspace (404 with the
  * same body as a missing one otherwise), its status must not lock them out, and the policy table must
  * allow the row's section and access (403). */
-static int guard_workspace(http_req *req, api_principal *p)
+static int guard_workspace(http_req *req, api_principal *p, const apikey_auth *key)
 {
     const char *ws_id = http_param(req, "workspace_id");
     if (!ws_id)
         return AT_OK;
-    int rc = ws_resolve(api_app_of(req)->store, p->user.id, ws_id, &p->ws);
+    int rc;
+    if (!key)
+        rc = ws_resolve(api_app_of(req)->store, p->user.id, ws_id, &p->ws);
+    else if (strcmp(ws_id, key->workspace_id) != 0)
+        rc = AT_ENOTFOUND; /* a key reaches its own workspace only */
+    else if (key->owner_user_id[0])
+        rc = ws_resolve(api_app_of(req)->store, key->owner_user_id, ws_id, &p->ws);
+    else
+        rc = ws_resolve_as(api_app_of(req)->store, ws_id, ROLE_ADMIN, &p->ws);
+    if (key && rc == AT_EFORBIDDEN)
+        rc = AT_ENOTFOUND;
     if (rc == AT_EFORBIDDEN) {
         http_reply_problem(req, 403, "membership-deactivated", "Your membership in this workspace is deactivated.",
                            "Ask an owner or admin of the workspace to reactivate it.");
@@ -123,9 +136,17 @@ static int guard_workspace(http_req *req, api_principal *p)
             http_reply_problem(req, 403, "forbidden", "Your role does not allow this here.", NULL);
             return AT_EFORBIDDEN;
         }
+        if (key && !apikey_allows(key, req->route->section,
+                                  req->route->access == ACCESS_WRITE ? POLICY_WRITE : POLICY_READ)) {
+            char detail[96];
+            snprintf(detail, sizeof(detail), "This key needs the scope %s:%s.", req->route->section,
+                     req->route->access == ACCESS_WRITE ? "write" : "read");
+            http_reply_problem(req, 403, "insufficient-scope", "This API key's scopes do not cover this.", detail);
+            return AT_EFORBIDDEN;
+        }
     }
-    /* Only requests that got through count as activity in the workspace. */
-    if (!p->ws.agency && p->ws.last_active_at < clock_now_us() - 60 * 1000000LL)
+    /* Only requests that got through count as activity in the workspace (people, not keys). */
+    if (!key && !p->ws.agency && p->ws.last_active_at < clock_now_us() - 60 * 1000000LL)
         members_touch(api_app_of(req)->store, p->ws.id, p->user.id);
     return AT_OK;
 }
@@ -158,8 +179,73 @@ int api_optional_session(http_req *req, api_principal **out)
     return AT_OK;
 }
 
+/* Sets the RateLimit-* headers of a bucket and, when it is empty, replies 429 with Retry-After. */
+static bool guard_rate(http_req *req, const char *bucket, int per_minute, int burst, bool headers)
+{
+    ratelimit_info rl;
+    char text[32];
+    bool ok = ratelimit_take(bucket, per_minute, burst, clock_now_us(), &rl);
+    if (!headers && ok)
+        return ok;
+    snprintf(text, sizeof(text), "%d", rl.limit);
+    http_set_header(req, "RateLimit-Limit", text);
+    snprintf(text, sizeof(text), "%d", rl.remaining);
+    http_set_header(req, "RateLimit-Remaining", text);
+    snprintf(text, sizeof(text), "%d", rl.reset_s);
+    http_set_header(req, "RateLimit-Reset", text);
+    if (!ok) {
+        snprintf(text, sizeof(text), "%d", rl.retry_after_s);
+        http_set_header(req, "Retry-After", text);
+        http_reply_problem(req, 429, "rate-limited", "Too many requests with this API key; slow down.", NULL);
+    }
+    return ok;
+}
+
+/* A request with `Authorization: Bearer ...`: the API key decides, and cookies are ignored. */
+static int guard_key(http_req *req, const char *secret)
+{
+    api_app *app = api_app_of(req);
+    apikey_auth k;
+    if (req->route->auth != AUTH_USER) {
+        http_reply_problem(req, 401, "session-required", "This needs a signed-in session; API keys cannot use it.",
+                           NULL);
+        return AT_EUNAUTH;
+    }
+    int rc = apikey_authenticate(app->store, secret, req->client_ip, &k);
+    if (rc == AT_EUNAUTH) {
+        http_set_header(req, "WWW-Authenticate", "Bearer realm=\"atrium\", error=\"invalid_token\"");
+        http_reply_problem(req, 401, "invalid-api-key",
+                           "The API key is not valid: unknown, revoked, expired, or not allowed from this address.",
+                           NULL);
+        return rc;
+    }
+    if (rc != AT_OK) {
+        http_reply_status(req, rc);
+        return rc;
+    }
+    char bucket[96];
+    snprintf(bucket, sizeof(bucket), "ws:%s", k.workspace_id);
+    /* The workspace's shared bucket speaks only when it refuses; the key's own sets the headers. */
+    if (!guard_rate(req, bucket, app->cfg->workspace_rate_per_minute, app->cfg->workspace_rate_per_minute, false))
+        return AT_ELIMIT;
+    snprintf(bucket, sizeof(bucket), "key:%s", k.id);
+    if (!guard_rate(req, bucket, app->cfg->key_rate_per_minute, app->cfg->key_burst, true))
+        return AT_ELIMIT;
+    api_principal *p = arena_zalloc(&req->arena, sizeof(*p));
+    snprintf(p->key_id, sizeof(p->key_id), "%s", k.id);
+    snprintf(p->user.id, sizeof(p->user.id), "%s", k.owner_user_id);
+    snprintf(p->user.email, sizeof(p->user.email), "%s", k.id);
+    snprintf(p->user.name, sizeof(p->user.name), "API key %s", k.id);
+    req->principal = p;
+    return guard_workspace(req, p, &k);
+}
+
 int api_guard(http_req *req)
 {
+    const char *authz = http_header(req, "Authorization");
+    if (authz && strncasecmp(authz, "Bearer ", 7) == 0 && req->route->auth != AUTH_PUBLIC &&
+        req->route->auth != AUTH_TEST && req->route->auth != AUTH_OPERATOR)
+        return guard_key(req, authz + 7);
     switch (req->route->auth) {
     case AUTH_PUBLIC:
     case AUTH_TEST:

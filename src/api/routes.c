@@ -2,6 +2,7 @@
  * adding its table here. */
 #include "api/api.h"
 
+#include "apikeys/apikeys.h"
 #include "jobs/jobs.h"
 #include "mail/mail.h"
 #include "team/invitations.h"
@@ -10,7 +11,7 @@
 const http_route_table *api_tables(size_t *count)
 {
     /* Built on first use: C cannot initialise a static array from other files' extern objects. */
-    static http_route_table tables[9];
+    static http_route_table tables[10];
     tables[0] = api_system_routes;
     tables[1] = api_auth_routes;
     tables[2] = api_profile_routes;
@@ -19,7 +20,8 @@ const http_route_table *api_tables(size_t *count)
     tables[5] = api_activity_routes;
     tables[6] = api_team_routes;
     tables[7] = api_invitation_routes;
-    tables[8] = api_test_routes;
+    tables[8] = api_apikey_routes;
+    tables[9] = api_test_routes;
     *count = sizeof(tables) / sizeof(tables[0]);
     return tables;
 }
@@ -29,5 +31,6 @@ void api_register_jobs(const config *cfg)
     sub_register_jobs();
     inv_register_jobs();
     mail_register_jobs();
+    apikey_register_jobs();
     api_register_test_jobs(cfg);
 }

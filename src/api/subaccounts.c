@@ -145,16 +145,16 @@ static int subaccounts_restore(http_req *req)
 
 #define SUB_BASE "/api/v1/workspaces/:workspace_id/subaccounts"
 static const http_route subaccount_rows[] = {
-    {HM_GET, SUB_BASE, subaccounts_list, AUTH_SESSION, "subaccounts", ACCESS_READ, 0},
-    {HM_POST, SUB_BASE, subaccounts_create, AUTH_SESSION, "subaccounts", ACCESS_WRITE, 0},
-    {HM_GET, SUB_BASE "/:subaccount_id", subaccounts_get, AUTH_SESSION, "subaccounts", ACCESS_READ, 0},
-    {HM_PATCH, SUB_BASE "/:subaccount_id", subaccounts_rename, AUTH_SESSION, "subaccounts", ACCESS_WRITE, 0},
-    {HM_POST, SUB_BASE "/:subaccount_id/suspend", subaccounts_suspend, AUTH_SESSION, "subaccounts", ACCESS_WRITE, 0},
-    {HM_POST, SUB_BASE "/:subaccount_id/reactivate", subaccounts_reactivate, AUTH_SESSION, "subaccounts", ACCESS_WRITE,
+    {HM_GET, SUB_BASE, subaccounts_list, AUTH_USER, "subaccounts", ACCESS_READ, 0},
+    {HM_POST, SUB_BASE, subaccounts_create, AUTH_USER, "subaccounts", ACCESS_WRITE, ROUTE_IDEMPOTENT},
+    {HM_GET, SUB_BASE "/:subaccount_id", subaccounts_get, AUTH_USER, "subaccounts", ACCESS_READ, 0},
+    {HM_PATCH, SUB_BASE "/:subaccount_id", subaccounts_rename, AUTH_USER, "subaccounts", ACCESS_WRITE, 0},
+    {HM_POST, SUB_BASE "/:subaccount_id/suspend", subaccounts_suspend, AUTH_USER, "subaccounts", ACCESS_WRITE, 0},
+    {HM_POST, SUB_BASE "/:subaccount_id/reactivate", subaccounts_reactivate, AUTH_USER, "subaccounts", ACCESS_WRITE,
      0},
-    {HM_POST, SUB_BASE "/:subaccount_id/schedule-deletion", subaccounts_schedule_deletion, AUTH_SESSION,
+    {HM_POST, SUB_BASE "/:subaccount_id/schedule-deletion", subaccounts_schedule_deletion, AUTH_USER,
      "subaccounts", ACCESS_WRITE, 0},
-    {HM_POST, SUB_BASE "/:subaccount_id/restore", subaccounts_restore, AUTH_SESSION, "subaccounts", ACCESS_WRITE, 0},
+    {HM_POST, SUB_BASE "/:subaccount_id/restore", subaccounts_restore, AUTH_USER, "subaccounts", ACCESS_WRITE, 0},
 };
 
 const http_route_table api_subaccount_routes = {subaccount_rows, sizeof(subaccount_rows) / sizeof(subaccount_rows[0])};

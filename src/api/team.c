@@ -1,6 +1,7 @@
 /* Team: members, invitations, ownership transfer and leaving. */
 #include "api/api.h"
 
+#include "apikeys/apikeys.h"
 #include "base/err.h"
 #include "team/invitations.h"
 #include "team/ownership.h"
@@ -22,6 +23,9 @@ static team_actor team_who(http_req *req)
 /* Answers the outcomes the team domain shares. */
 static int team_reply(http_req *req, int rc, json_t *out, int status)
 {
+    /* Any membership change may end someone's personal API keys: verify them afresh. */
+    if (rc == AT_OK && req->method != HM_GET)
+        apikey_forget_cached();
     switch (rc) {
     case AT_OK: return out ? http_reply_json(req, status, out) : http_reply_empty(req, 204);
     case AT_EFORBIDDEN:
@@ -198,6 +202,9 @@ static int team_invite(http_req *req)
         return http_reply_invalid(req, &errs);
     json_t *msg = json_object_get(body, "message");
     team_actor who = team_who(req);
+    if (!who.user_id || !who.user_id[0])
+        return http_reply_problem(req, 403, "person-required",
+                                  "Invitations come from a person: use a member's own API key or the web app.", NULL);
     int rc = inv_create(api_app_of(req)->store, api_principal_of(req)->ws.id, emails,
                         json_string_value(json_object_get(body, "role")), json_is_string(msg) ? json_string_value(msg) : NULL,
                         &who, &results);
@@ -303,18 +310,18 @@ static int team_leave(http_req *req)
 
 #define WS "/api/v1/workspaces/:workspace_id"
 static const http_route team_rows[] = {
-    {HM_GET, WS "/members", team_members, AUTH_SESSION, "team", ACCESS_READ, 0},
-    {HM_GET, WS "/members/:member_id", team_member_get, AUTH_SESSION, "team", ACCESS_READ, 0},
-    {HM_PATCH, WS "/members/:member_id", team_member_patch, AUTH_SESSION, "team", ACCESS_WRITE, 0},
-    {HM_DELETE, WS "/members/:member_id", team_member_delete, AUTH_SESSION, "team", ACCESS_WRITE, 0},
-    {HM_POST, WS "/members/:member_id/deactivate", team_member_deactivate, AUTH_SESSION, "team", ACCESS_WRITE, 0},
-    {HM_POST, WS "/members/:member_id/reactivate", team_member_reactivate, AUTH_SESSION, "team", ACCESS_WRITE, 0},
-    {HM_POST, WS "/members/:member_id/end-sessions", team_member_end_sessions, AUTH_SESSION, "team", ACCESS_WRITE, 0},
-    {HM_GET, WS "/members/:member_id/activity", team_member_activity, AUTH_SESSION, "team", ACCESS_READ, 0},
-    {HM_GET, WS "/invitations", team_invitations, AUTH_SESSION, "team", ACCESS_READ, 0},
-    {HM_POST, WS "/invitations", team_invite, AUTH_SESSION, "team", ACCESS_WRITE, 0},
-    {HM_POST, WS "/invitations/:invitation_id/resend", team_invitation_resend, AUTH_SESSION, "team", ACCESS_WRITE, 0},
-    {HM_DELETE, WS "/invitations/:invitation_id", team_invitation_revoke, AUTH_SESSION, "team", ACCESS_WRITE, 0},
+    {HM_GET, WS "/members", team_members, AUTH_USER, "team", ACCESS_READ, 0},
+    {HM_GET, WS "/members/:member_id", team_member_get, AUTH_USER, "team", ACCESS_READ, 0},
+    {HM_PATCH, WS "/members/:member_id", team_member_patch, AUTH_USER, "team", ACCESS_WRITE, 0},
+    {HM_DELETE, WS "/members/:member_id", team_member_delete, AUTH_USER, "team", ACCESS_WRITE, 0},
+    {HM_POST, WS "/members/:member_id/deactivate", team_member_deactivate, AUTH_USER, "team", ACCESS_WRITE, 0},
+    {HM_POST, WS "/members/:member_id/reactivate", team_member_reactivate, AUTH_USER, "team", ACCESS_WRITE, 0},
+    {HM_POST, WS "/members/:member_id/end-sessions", team_member_end_sessions, AUTH_USER, "team", ACCESS_WRITE, 0},
+    {HM_GET, WS "/members/:member_id/activity", team_member_activity, AUTH_USER, "team", ACCESS_READ, 0},
+    {HM_GET, WS "/invitations", team_invitations, AUTH_USER, "team", ACCESS_READ, 0},
+    {HM_POST, WS "/invitations", team_invite, AUTH_USER, "team", ACCESS_WRITE, ROUTE_IDEMPOTENT},
+    {HM_POST, WS "/invitations/:invitation_id/resend", team_invitation_resend, AUTH_USER, "team", ACCESS_WRITE, 0},
+    {HM_DELETE, WS "/invitations/:invitation_id", team_invitation_revoke, AUTH_USER, "team", ACCESS_WRITE, 0},
     {HM_POST, WS "/ownership-transfer", team_transfer, AUTH_SESSION, "team", ACCESS_WRITE, 0},
     {HM_POST, WS "/ownership-transfer/accept", team_transfer_accept, AUTH_SESSION, NULL, ACCESS_NONE, 0},
     {HM_DELETE, WS "/ownership-transfer", team_transfer_cancel, AUTH_SESSION, NULL, ACCESS_NONE, 0},

@@ -84,9 +84,9 @@ static int workspaces_patch(http_req *req)
 
 static const http_route workspace_rows[] = {
     {HM_GET, "/api/v1/workspaces", workspaces_list, AUTH_SESSION, NULL, ACCESS_NONE, 0},
-    {HM_GET, "/api/v1/workspaces/:workspace_id/sections", workspaces_sections, AUTH_SESSION, NULL, ACCESS_NONE, 0},
-    {HM_GET, "/api/v1/workspaces/:workspace_id", workspaces_get, AUTH_SESSION, "workspace", ACCESS_READ, 0},
-    {HM_PATCH, "/api/v1/workspaces/:workspace_id", workspaces_patch, AUTH_SESSION, "workspace", ACCESS_WRITE, 0},
+    {HM_GET, "/api/v1/workspaces/:workspace_id/sections", workspaces_sections, AUTH_USER, NULL, ACCESS_NONE, 0},
+    {HM_GET, "/api/v1/workspaces/:workspace_id", workspaces_get, AUTH_USER, "workspace", ACCESS_READ, 0},
+    {HM_PATCH, "/api/v1/workspaces/:workspace_id", workspaces_patch, AUTH_USER, "workspace", ACCESS_WRITE, 0},
 };
 
 const http_route_table api_workspace_routes = {workspace_rows, sizeof(workspace_rows) / sizeof(workspace_rows[0])};

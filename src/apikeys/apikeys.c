@@ -146,6 +146,11 @@ static void apikey_cache_drop(const char *key_id)
     pthread_mutex_unlock(&apikey_cache_mu);
 }
 
+void apikey_forget_cached(void)
+{
+    apikey_cache_drop(NULL);
+}
+
 /* Records a use: the time and the last five distinct client addresses. */
 static void apikey_touch(store *s, const char *ws_id, const char *key_id, const char *ip)
 {

@@ -37,6 +37,10 @@ int apikey_authenticate(store *s, const char *secret, const char *ip, apikey_aut
  * a :write scope covers reading too. */
 bool apikey_allows(const apikey_auth *k, const char *section, int access);
 
+/* apikey_forget_cached empties the verified-key cache: called when memberships or users change, so a
+ * personal key of someone who left stops at the next request, not a few seconds later. */
+void apikey_forget_cached(void);
+
 /* The documented scope list, derived from the policy table: a new array of {id, section, access,
  * description}. */
 json_t *apikey_scopes_json(void);

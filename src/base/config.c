@@ -94,6 +94,11 @@ static const setting settings[] = {
     {"ATRIUM_INVITE_TTL_DAYS", INT(invite_ttl_days, "7", 1, 30, "Days an invitation stays valid.")},
     {"ATRIUM_DEFAULT_SEATS", INT(default_seat_limit, "10", 1, 100000,
                                  "Seat limit of a new workspace until billing sets it.")},
+    {"ATRIUM_KEY_RATE_PER_MINUTE", INT(key_rate_per_minute, "600", 1, 10000000,
+                                       "Requests per minute one API key may make (a token bucket, per process).")},
+    {"ATRIUM_KEY_BURST", INT(key_burst, "100", 1, 10000000, "Requests an API key may make at once (the bucket size).")},
+    {"ATRIUM_WORKSPACE_RATE_PER_MINUTE", INT(workspace_rate_per_minute, "3000", 1, 10000000,
+                                             "Requests per minute all API keys of one workspace may make together.")},
 };
 
 enum { SETTING_COUNT = sizeof(settings) / sizeof(settings[0]) };

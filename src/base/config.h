@@ -48,6 +48,9 @@ typedef struct config {
     char public_url[512];         /* ATRIUM_PUBLIC_URL: base of links in mail */
     int invite_ttl_days;          /* ATRIUM_INVITE_TTL_DAYS */
     int default_seat_limit;       /* ATRIUM_DEFAULT_SEATS */
+    int key_rate_per_minute;      /* ATRIUM_KEY_RATE_PER_MINUTE */
+    int key_burst;                /* ATRIUM_KEY_BURST */
+    int workspace_rate_per_minute; /* ATRIUM_WORKSPACE_RATE_PER_MINUTE */
 } config;
 
 /* config_load fills `out` from defaults, file and environment. On a bad value it returns AT_EINVAL and

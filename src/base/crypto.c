@@ -101,16 +101,17 @@ char *crypto_seal(const void *plain, size_t len, const char *aad)
 int crypto_open(const char *sealed, const char *aad, char *out, size_t cap, size_t *len_out)
 {
     unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
-    unsigned char box[1024];
-    size_t blen = 0;
+    size_t blen = 0, tlen = strncmp(sealed, "v1.", 3) == 0 ? strlen(sealed + 3) : 0;
     unsigned long long plen = 0;
     int rc = AT_EINVAL;
-    if (strncmp(sealed, "v1.", 3) != 0 ||
-        sodium_base642bin(box, sizeof(box), sealed + 3, strlen(sealed + 3), NULL, &blen, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+    if (!tlen)
+        return AT_EINVAL;
+    unsigned char *box = xmalloc(tlen); /* base64 text is longer than the bytes it carries */
+    if (sodium_base642bin(box, tlen, sealed + 3, tlen, NULL, &blen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) !=
+            0 ||
         blen < crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
         blen - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES - crypto_aead_xchacha20poly1305_ietf_ABYTES >= cap)
-        return AT_EINVAL;
+        goto out;
     crypto_seal_key(key);
     if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)out, &plen, NULL,
                                                    box + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
@@ -122,6 +123,8 @@ int crypto_open(const char *sealed, const char *aad, char *out, size_t cap, size
         rc = AT_OK;
     }
     sodium_memzero(key, sizeof(key));
+out:
+    free(box);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "apikeys/apikeys.h"
 #include "jobs/jobs.h"
 #include "mail/mail.h"
 
@@ -58,6 +59,8 @@ int cli_serve(int argc, char **argv)
     app.cfg = config_get();
     app.version = ATRIUM_VERSION;
     api_register_jobs(&cfg);
+    if (apikey_schedule_notices(s) != AT_OK)
+        log_event(LOG_WARN, "could not schedule the API key expiry notices", NULL);
     if (cfg.job_workers > 0 && jobs_start(s, cfg.job_workers, cfg.job_poll_ms) != AT_OK) {
         fprintf(stderr, "atrium: cannot start the job workers\n");
         store_close(s);
@@ -74,6 +77,7 @@ int cli_serve(int argc, char **argv)
         .max_body_bytes = (size_t)cfg.max_body_bytes,
         .test_routes = cfg.env == ENV_TEST,
         .tls = cfg.tls,
+        .idempotency = &api_idempotency,
     };
     size_t ntables = 0;
     const http_route_table *tables = api_tables(&ntables);

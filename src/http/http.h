@@ -49,6 +49,7 @@ typedef struct http_req http_req;
 typedef int (*http_handler)(http_req *req);
 
 #define ROUTE_NO_CACHE_HEADERS (1u << 0) /* the handler sets its own Cache-Control */
+#define ROUTE_IDEMPOTENT (1u << 1)       /* a creating POST: honours Idempotency-Key (DESIGN.md §3) */
 
 typedef struct http_route {
     int method;              /* one HM_* value */
@@ -95,6 +96,16 @@ struct http_req {
  * replied (401, 403, 404 ...) and the handler is skipped. */
 typedef int (*http_guard)(http_req *req);
 
+/* Idempotency-Key support, run by the server around the handler of every ROUTE_IDEMPOTENT row whose
+ * request carries the header (after the guard, so the caller is known). The application supplies the
+ * storage: begin returns AT_OK to let the handler run, or non-OK after replying (a replay of the
+ * stored response, 422 for a key reused with another request, 409 while the first is in progress);
+ * finish records the handler's response. */
+typedef struct http_idempotency {
+    int (*begin)(http_req *req, const char *key);
+    void (*finish)(http_req *req, const char *key);
+} http_idempotency;
+
 /* A table of routes; the server takes several (one per api/ file). */
 typedef struct http_route_table {
     const http_route *rows;
@@ -111,6 +122,7 @@ typedef struct http_server_config {
     size_t max_body_bytes;
     bool test_routes;            /* serve AUTH_TEST rows */
     bool tls;                    /* add HSTS */
+    const http_idempotency *idempotency; /* or NULL */
 } http_server_config;
 
 typedef struct http_server http_server;
@@ -132,6 +144,9 @@ const char *http_param(const http_req *req, const char *name);
 const char *http_header(const http_req *req, const char *name);
 const char *http_query(const http_req *req, const char *name);
 const char *http_cookie(const http_req *req, const char *name);
+
+/* http_response_header returns a response header set so far (Location ...), or NULL. */
+const char *http_response_header(const http_req *req, const char *name);
 
 /* Response helpers. Each replies once; a second reply is ignored and logged as a bug. */
 void http_set_header(http_req *req, const char *name, const char *value); /* copies both */

@@ -36,6 +36,14 @@ void http_reply_borrowed(http_req *req, int status, const char *content_type, co
     req->borrowed_len = len;
 }
 
+const char *http_response_header(const http_req *req, const char *name)
+{
+    for (const struct http_header *h = req->headers; h; h = h->next)
+        if (strcasecmp(h->name, name) == 0)
+            return h->value;
+    return NULL;
+}
+
 void http_set_header(http_req *req, const char *name, const char *value)
 {
     struct http_header *h = arena_alloc(&req->arena, sizeof(*h));

@@ -118,7 +118,17 @@ static void server_dispatch(http_server *s, http_req *req)
                 http_reply_status(req, AT_EFORBIDDEN);
             return;
         }
+        const char *idem = (req->route->flags & ROUTE_IDEMPOTENT) && s->cfg.idempotency
+                               ? http_header(req, "Idempotency-Key")
+                               : NULL;
+        if (idem && s->cfg.idempotency->begin(req, idem) != AT_OK) {
+            if (!req->replied)
+                http_reply_status(req, AT_EINTERNAL);
+            return;
+        }
         int rc = req->route->handler(req);
+        if (idem && req->replied)
+            s->cfg.idempotency->finish(req, idem);
         if (!req->replied) {
             if (rc != AT_OK)
                 log_event(LOG_ERROR, "handler failed without a reply",

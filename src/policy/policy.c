@@ -23,7 +23,7 @@ const policy_section policy_sections[] = {
     {"integrations", "Integrations", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, 0, "Connected systems, tool approvals."},
     {"plugins", "Plugins", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, 0, "Workspace plugins."},
     {"import", "Import", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, 0, "Bringing data into the workspace."},
-    {"api_keys", "API Keys", NULL, ROLE_ADMIN, ROLE_ADMIN, "api_access", 0, "Workspace API access."},
+    {"api_keys", "API Keys", NULL, ROLE_ADMIN, ROLE_ADMIN, "api_access", SECTION_BUILT, "Workspace API access."},
     {"business_profile", "Business Profile", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, 0, "Business context for agents."},
     {"voice", "Voice", NULL, ROLE_ADMIN, ROLE_ADMIN, "voice", 0, "Voice behaviour."},
     {"activity", "Activity", NULL, ROLE_ADMIN, NOBODY, NULL, SECTION_BUILT, "The workspace's audit log."},

@@ -11,7 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Resolves the workspace for user_id; with forced_role set (a service API key, which is no member),
+ * the workspace's own facts are loaded and that role is given. */
+static int ws_resolve_internal(store *s, const char *user_id, const char *ws_id, int forced_role, ws_access *out);
+
 int ws_resolve(store *s, const char *user_id, const char *ws_id, ws_access *out)
+{
+    return ws_resolve_internal(s, user_id, ws_id, ROLE_NONE, out);
+}
+
+int ws_resolve_as(store *s, const char *ws_id, int role, ws_access *out)
+{
+    return ws_resolve_internal(s, "", ws_id, role, out);
+}
+
+static int ws_resolve_internal(store *s, const char *user_id, const char *ws_id, int forced_role, ws_access *out)
 {
     store_conn *c = NULL;
     store_rows *r = NULL;
@@ -42,6 +56,10 @@ int ws_resolve(store *s, const char *user_id, const char *ws_id, ws_access *out)
     int agency = parent >= ROLE_ADMIN ? ROLE_ADMIN : ROLE_NONE;
     out->role = direct > agency ? direct : agency;
     out->agency = agency > direct;
+    if (forced_role != ROLE_NONE) {
+        out->role = forced_role;
+        out->agency = false;
+    }
     out->last_active_at = store_rows_is_null(r, 9) ? 0 : store_rows_int(r, 9);
     if (out->role == ROLE_NONE) {
         rc = deactivated ? AT_EFORBIDDEN : AT_ENOTFOUND;

@@ -38,6 +38,9 @@ typedef struct ws_access {
  * deleted, or the user cannot reach it; AT_EFORBIDDEN when their only way in is a deactivated
  * membership (they know the workspace; they are told why they cannot enter). */
 int ws_resolve(store *s, const char *user_id, const char *ws_id, ws_access *out);
+/* ws_resolve_as loads the workspace and gives the caller `role` without a membership (service API
+ * keys act as admins of their own workspace). AT_ENOTFOUND when absent or deleted. */
+int ws_resolve_as(store *s, const char *ws_id, int role, ws_access *out);
 /* ws_locked reports whether the access is blocked by the workspace's status (members of a suspended
  * or pending-deletion sub-account; agency access is never blocked). */
 bool ws_locked(const ws_access *a);
