@@ -615,6 +615,8 @@ int apikey_create(store *s, const char *ws_id, json_t *body, const apikey_actor 
     rc = store_tx(s, true, apikey_insert_tx, &n);
     free(scopes_text);
     free(cidrs_text);
+    if (rc == AT_OK && apikey_schedule_notices(s) != AT_OK)
+        log_event(LOG_WARN, "could not schedule the API key expiry notices", NULL);
     if (rc == AT_OK) {
         *key_out = n.out;
         memcpy(secret_out, n.secret, APIKEY_SECRET_MAX);
@@ -898,8 +900,16 @@ static int apikey_notices_job(job_ctx *ctx)
             store_rollback(c);
     }
     json_decref(due);
-    store_release(c);
+    int64_t live = 0;
+    store_arg now_arg[] = {sa_int(now)};
     if (rc == AT_OK)
+        rc = store_query_int(c,
+                             "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL AND expires_at IS NOT NULL "
+                             "AND expires_at > $1",
+                             now_arg, 1, &live);
+    store_release(c);
+    /* The scan comes back tomorrow while any expiring key is alive; a new key schedules it again. */
+    if (rc == AT_OK && live)
         rc = apikey_schedule_notices(ctx->store);
     return rc;
 }

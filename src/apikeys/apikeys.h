@@ -70,7 +70,8 @@ int apikey_policy_get(store *s, const char *ws_id, json_t **out);
 int apikey_policy_patch(store *s, const char *ws_id, json_t *patch, const audit_actor *actor, json_t **out);
 
 /* apikey_register_jobs binds "api_key.notices", the daily scan that mails expiry notices at 30, 7 and
- * 1 days before a key expires, and schedules its first run. */
+ * 1 days before a key expires; apikey_schedule_notices queues tomorrow's scan (once per day; creating
+ * a key calls it, and the scan calls it while expiring keys remain). */
 void apikey_register_jobs(void);
 int apikey_schedule_notices(store *s);
 

@@ -5,7 +5,6 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "apikeys/apikeys.h"
 #include "jobs/jobs.h"
 #include "mail/mail.h"
 
@@ -59,8 +58,6 @@ int cli_serve(int argc, char **argv)
     app.cfg = config_get();
     app.version = ATRIUM_VERSION;
     api_register_jobs(&cfg);
-    if (apikey_schedule_notices(s) != AT_OK)
-        log_event(LOG_WARN, "could not schedule the API key expiry notices", NULL);
     if (cfg.job_workers > 0 && jobs_start(s, cfg.job_workers, cfg.job_poll_ms) != AT_OK) {
         fprintf(stderr, "atrium: cannot start the job workers\n");
         store_close(s);

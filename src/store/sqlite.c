@@ -88,7 +88,8 @@ static int sqlite_connect(store *s, store_conn **out, char err[512])
     }
     sqlite3_extended_result_codes(c->db, 1);
     /* busy_timeout first: switching to WAL needs a lock another process may hold. */
-    rc = sqlite3_exec(c->db, "PRAGMA busy_timeout=5000; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL, NULL,
+    rc = sqlite3_exec(c->db, "PRAGMA busy_timeout=5000; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                                 "PRAGMA cache_size=-1024;", NULL, NULL,
                       NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, 512, "cannot configure SQLite database %s: %s", path, sqlite3_errmsg(c->db));
