@@ -31,7 +31,8 @@ LIBS = $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(LIB_SRC))
-GEN_OBJ := $(OUT)/gen/migrations.o $(OUT)/gen/assets_table.o $(OUT)/gen/assets.o
+GEN_OBJ := $(OUT)/gen/migrations.o $(OUT)/gen/assets_table.o $(OUT)/gen/assets.o $(OUT)/gen/openapi.o
+PYTHON3 ?= /usr/bin/python3
 UNIT_SRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
 UNIT_OBJ := $(patsubst tests/unit/%.c,$(OUT)/unit/%.o,$(UNIT_SRC))
 MIGRATIONS := $(sort $(wildcard src/store/schema/*.sql))
@@ -65,6 +66,14 @@ $(OUT)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
 	sh scripts/embed-sql.sh $(MIGRATIONS) > $@.$$$$ && mv $@.$$$$ $@
 
 $(OUT)/gen/migrations.o: $(OUT)/gen/migrations.c
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
+
+# The OpenAPI description, served at /api/v1/openapi.json: docs/openapi.yaml as a JSON string.
+$(OUT)/gen/openapi.c: docs/openapi.yaml scripts/openapi-json.py
+	@mkdir -p $(dir $@)
+	$(PYTHON3) scripts/openapi-json.py --c openapi_json docs/openapi.yaml > $@.$$$$ && mv $@.$$$$ $@ || { rm -f $@.$$$$; exit 1; }
+
+$(OUT)/gen/openapi.o: $(OUT)/gen/openapi.c
 	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
 
 # Embedded web UI: web/dist (built by Vite when web/ exists) as .incbin data plus a lookup table.

@@ -97,7 +97,18 @@ static int system_metrics(http_req *req)
     return AT_OK;
 }
 
+/* docs/openapi.yaml as JSON, embedded at build time (scripts/openapi-json.py). */
+extern const char openapi_json[];
+extern const size_t openapi_json_len;
+
+static int system_openapi(http_req *req)
+{
+    http_set_header(req, "Cache-Control", "no-cache");
+    return http_reply_text(req, 200, "application/json", openapi_json, openapi_json_len);
+}
+
 static const http_route system_rows[] = {
+    {HM_GET, "/api/v1/openapi.json", system_openapi, AUTH_PUBLIC, NULL, ACCESS_NONE, 0},
     {HM_GET, "/healthz", system_healthz, AUTH_PUBLIC, NULL, ACCESS_NONE, 0},
     {HM_GET, "/readyz", system_readyz, AUTH_PUBLIC, NULL, ACCESS_NONE, 0},
     {HM_GET, "/metrics", system_metrics, AUTH_OPERATOR, NULL, ACCESS_NONE, 0},
