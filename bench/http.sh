@@ -129,13 +129,15 @@ RESULTS=$TMP/results
 : >"$RESULTS"
 run_wrk() {
   name=$1 c=$2 url=$3
+  set --
+  [ "$name" = bearer ] && set -- -H "Authorization: Bearer $API_KEY"
   log=$TMP/wrk-$name-$c.txt
   pids=$(server_pids "$name")
   # shellcheck disable=SC2086
   cpu0=$(cpu_ticks $pids)
   # shellcheck disable=SC2086
   # In the background and waited for, so a signal reaches the trap at once instead of after wrk.
-  $PIN_CLIENT wrk -t1 -c"$c" -d"${SECONDS_PER_RUN}s" --timeout 5s --latency "$url" >"$log" 2>&1 &
+  $PIN_CLIENT wrk -t1 -c"$c" -d"${SECONDS_PER_RUN}s" --timeout 5s --latency "$@" "$url" >"$log" 2>&1 &
   WRK_PID=$!
   wait "$WRK_PID" || die "wrk failed on $url (c=$c): $(tail -3 "$log")"
   WRK_PID=""
@@ -177,7 +179,10 @@ if [ "$TARGETS" = all ]; then
   export ATRIUM_LOG_LEVEL=warn
   export ATRIUM_MAX_CONNECTIONS_PER_IP=1000
   export ATRIUM_MAX_CONNECTIONS=2000
+  # The API-key route is measured, not its rate limit: the buckets are made too large to matter.
+  export ATRIUM_KEY_RATE_PER_MINUTE=1000000000 ATRIUM_KEY_BURST=1000000000 ATRIUM_WORKSPACE_RATE_PER_MINUTE=1000000000
   "$ATRIUM" migrate >"$TMP/migrate.log" 2>&1 || die "atrium migrate failed: $(tail -5 "$TMP/migrate.log")"
+  "$ATRIUM" demo >"$TMP/demo.log" 2>&1 || die "atrium demo failed: $(tail -5 "$TMP/demo.log")"
 
   mkfifo "$TMP/stdout.fifo"
   t0=$(now_ms)
@@ -227,6 +232,21 @@ if [ "$TARGETS" = all ]; then
   sleep 0.5
   RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$ATRIUM_PID/status")
   echo "bench: idle RSS $RSS_KB kB; GET /api/v1/system body $BODY_BYTES bytes"
+
+  # A workspace API key for the Bearer-authenticated route (the demo owner signs in and makes one).
+  csrf=$(curl -s -c "$TMP/jar" -H 'Content-Type: application/json' \
+    -d '{"email":"owner@acme.test","password":"acme-owner-demo-2026"}' "${A_URL}api/v1/session" |
+    sed -n 's/.*"csrf_token":"\([0-9a-f]*\)".*/\1/p')
+  [ -n "$csrf" ] || die "cannot sign in as the demo owner"
+  WS_ID=$(curl -s -b "$TMP/jar" "${A_URL}api/v1/workspaces" | sed -n 's/^{"items":\[{"id":"\(ws_[0-9A-Z]*\)".*/\1/p')
+  [ -n "$WS_ID" ] || die "cannot find the demo workspace"
+  API_KEY=$(curl -s -b "$TMP/jar" -H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
+    -H "Origin: ${A_URL%/}" -d '{"name":"bench","scopes":["workspace:read"],"owner":"workspace"}' \
+    "${A_URL}api/v1/workspaces/$WS_ID/api-keys" | sed -n 's/.*"secret":"\(atr_[0-9A-Za-z]*\)".*/\1/p')
+  [ -n "$API_KEY" ] || die "cannot create an API key"
+  code=$(curl -s -o "$TMP/ws.json" -w '%{http_code}' -H "Authorization: Bearer $API_KEY" "${A_URL}api/v1/workspaces/$WS_ID")
+  [ "$code" = 200 ] || die "GET the workspace with the key answered $code: $(head -c 300 "$TMP/ws.json")"
+  echo "bench: Bearer route GET /api/v1/workspaces/$WS_ID answers $(wc -c <"$TMP/ws.json") bytes"
 fi
 
 # --- nginx: the yardstick ----------------------------------------------------------------------------
@@ -278,7 +298,7 @@ echo "bench: nginx pid $NGINX_PID at $N_URL ($BODY_BYTES bytes)"
 # --- load --------------------------------------------------------------------------------------------
 set -- nginx "$N_URL"
 if [ "$TARGETS" = all ]; then
-  set -- "$@" healthz "${A_URL}healthz" system "${A_URL}api/v1/system"
+  set -- "$@" healthz "${A_URL}healthz" system "${A_URL}api/v1/system" bearer "${A_URL}api/v1/workspaces/$WS_ID"
 fi
 echo "bench: wrk -t1, ${SECONDS_PER_RUN} s per run, connections: $CONNS"
 while [ $# -gt 0 ]; do
@@ -286,7 +306,11 @@ while [ $# -gt 0 ]; do
   shift 2
   if [ "$WARMUP" -gt 0 ]; then
     # shellcheck disable=SC2086
-    $PIN_CLIENT wrk -t1 -c64 -d"${WARMUP}s" "$url" >/dev/null 2>&1 &
+    if [ "$name" = bearer ]; then
+      $PIN_CLIENT wrk -t1 -c64 -d"${WARMUP}s" -H "Authorization: Bearer $API_KEY" "$url" >/dev/null 2>&1 &
+    else
+      $PIN_CLIENT wrk -t1 -c64 -d"${WARMUP}s" "$url" >/dev/null 2>&1 &
+    fi
     WRK_PID=$!
     wait "$WRK_PID"
     WRK_PID=""
@@ -308,7 +332,7 @@ awk '
   { name[NR] = $1; c[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; err[NR] = $6 + $7; cpu[NR] = $9
     if ($1 == "nginx") { base[$2] = $3; bcpu[$2] = $9 } }
   END {
-    label["nginx"] = "nginx static file"; label["healthz"] = "atrium GET /healthz"; label["system"] = "atrium GET /api/v1/system"
+    label["nginx"] = "nginx static file"; label["healthz"] = "atrium GET /healthz"; label["system"] = "atrium GET /api/v1/system"; label["bearer"] = "atrium Bearer GET /workspaces/{id}"
     for (i = 1; i <= NR; i++) {
       ratio = (base[c[i]] > 0) ? sprintf("%.0f %%", 100 * rps[i] / base[c[i]]) : "-"
       cratio = (cpu[i] > 0 && bcpu[c[i]] > 0) ? sprintf("%.0f %%", 100 * bcpu[c[i]] / cpu[i]) : "-"
@@ -337,6 +361,13 @@ if [ "$TARGETS" = all ]; then
     verdict "throughput" "$ok" "GET /api/v1/system at 64 connections: $(awk -v a="$s_rps" -v b="$n_rps" 'BEGIN { printf "%.0f %%", 100 * a / b }') of nginx (target >= $TARGET_RATIO %)"
     ok=$(awk -v a="$s_p99" -v t="$TARGET_P99_MS" 'BEGIN { print (a != "NaN" && a + 0 <= t) ? 1 : 0 }')
     verdict "latency" "$ok" "GET /api/v1/system p99 at 64 connections: $s_p99 ms (target <= $TARGET_P99_MS ms)"
+  fi
+  b_rps=$(get bearer 64 3) b_p99=$(get bearer 64 5) b_non2xx=$(get bearer 64 7)
+  if [ -n "$b_rps" ] && [ -n "$n_rps" ]; then
+    ok=$(awk -v a="$b_rps" -v b="$n_rps" -v t="$TARGET_RATIO" -v x="$b_non2xx" 'BEGIN { print (b > 0 && x == 0 && 100 * a / b >= t) ? 1 : 0 }')
+    verdict "API key route" "$ok" "Bearer GET of the workspace document at 64 connections: $(awk -v a="$b_rps" -v b="$n_rps" 'BEGIN { printf "%.0f %%", 100 * a / b }') of nginx, non-2xx $b_non2xx (target >= $TARGET_RATIO %)"
+    ok=$(awk -v a="$b_p99" -v t="$TARGET_P99_MS" 'BEGIN { print (a != "NaN" && a + 0 <= t) ? 1 : 0 }')
+    verdict "API key latency" "$ok" "Bearer GET p99 at 64 connections: $b_p99 ms (target <= $TARGET_P99_MS ms)"
   fi
   for name in healthz system; do
     base=$(get "$name" 64 3)
