@@ -48,6 +48,9 @@ static const setting settings[] = {
                                           "Concurrent connections from one IP address.")},
     {"ATRIUM_CONNECTION_TIMEOUT", INT(connection_timeout_s, "30", 1, 3600,
                                       "Seconds of inactivity before a connection is closed (slow clients).")},
+    {"ATRIUM_HTTP_THREADS", INT(http_threads, "0", 0, 1024,
+                                "0: a thread per connection; N: a pool of N threads that each poll many "
+                                "connections (use 32 or more: a handler that blocks holds up its thread).")},
     {"ATRIUM_THREAD_STACK_KIB", INT(thread_stack_kib, "512", 128, 65536,
                                     "Stack size of each connection thread, in KiB.")},
     {"ATRIUM_SHUTDOWN_TIMEOUT", INT(shutdown_timeout_s, "10", 0, 600,

@@ -24,6 +24,7 @@ typedef struct config {
     int max_connections_per_ip;   /* ATRIUM_MAX_CONNECTIONS_PER_IP */
     int connection_timeout_s;     /* ATRIUM_CONNECTION_TIMEOUT */
     int thread_stack_kib;         /* ATRIUM_THREAD_STACK_KIB */
+    int http_threads;             /* ATRIUM_HTTP_THREADS */
     int shutdown_timeout_s;       /* ATRIUM_SHUTDOWN_TIMEOUT */
     int db_pool_size;             /* ATRIUM_DB_POOL */
     int job_workers;              /* ATRIUM_JOB_WORKERS */

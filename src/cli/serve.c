@@ -70,6 +70,7 @@ int cli_serve(int argc, char **argv)
         .max_connections = cfg.max_connections,
         .max_connections_per_ip = cfg.max_connections_per_ip,
         .connection_timeout_s = cfg.connection_timeout_s,
+        .pool_threads = cfg.http_threads,
         .thread_stack_bytes = (size_t)cfg.thread_stack_kib * 1024,
         .max_body_bytes = (size_t)cfg.max_body_bytes,
         .test_routes = cfg.env == ENV_TEST,

@@ -118,6 +118,7 @@ typedef struct http_server_config {
     int max_connections;
     int max_connections_per_ip;
     int connection_timeout_s;
+    int pool_threads;            /* 0: a thread per connection; else a pool of this many threads */
     size_t thread_stack_bytes;
     size_t max_body_bytes;
     bool test_routes;            /* serve AUTH_TEST rows */

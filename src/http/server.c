@@ -318,15 +318,21 @@ int http_server_start(const http_server_config *cfg, const http_route_table *tab
         snprintf(err, 256, "ATRIUM_LISTEN: cannot resolve host '%s'", cfg->host);
         goto fail;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    /* Either a thread per connection (cfg->pool_threads == 0), or a pool of threads each polling many
+     * connections: fewer context switches per request, and with a pool of 32 or more a handler that
+     * blocks (an Argon2 hash, a slow query) delays only the connections of its own thread
+     * (c-stack.md §2.1). poll(), not epoll: MHD 0.9.75's epoll mode stalls at 128 and 256 connections. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (cfg->pool_threads == 0)
+        flags |= MHD_USE_THREAD_PER_CONNECTION;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, server_access, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
-        MHD_OPTION_THREAD_STACK_SIZE, cfg->thread_stack_bytes, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->pool_threads, MHD_OPTION_THREAD_STACK_SIZE,
+        cfg->thread_stack_bytes, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(16 * 1024), MHD_OPTION_NOTIFY_COMPLETED, server_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
         server_unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
         1, MHD_OPTION_END);
