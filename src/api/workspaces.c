@@ -2,6 +2,7 @@
 #include "api/api.h"
 
 #include "base/err.h"
+#include "team/ownership.h"
 
 #include <string.h>
 
@@ -30,9 +31,17 @@ static int workspaces_sections(http_req *req)
         json_array_append_new(items, json_pack("{s:s, s:s, s:s}", "id", s->id, "title", policy_title(s, who.kind),
                                                "access", access == POLICY_WRITE ? "write" : "read"));
     }
+    /* A pending ownership transfer offered to the caller shows here, where every member can see it. */
+    json_t *transfer = NULL;
+    if (own_pending(api_app_of(req)->store, p->ws.id, &transfer) != AT_OK || json_is_null(transfer) ||
+        strcmp(json_string_value(json_object_get(json_object_get(transfer, "to"), "id")), p->user.id) != 0) {
+        json_decref(transfer);
+        transfer = json_null();
+    }
     return http_reply_json(req, 200,
-                           json_pack("{s:o, s:s, s:s, s:b}", "items", items, "role", policy_role_name(p->ws.role), "kind",
-                                     p->ws.kind == WS_ROOT ? "root" : "sub_account", "agency", p->ws.agency));
+                           json_pack("{s:o, s:s, s:s, s:b, s:o}", "items", items, "role", policy_role_name(p->ws.role),
+                                     "kind", p->ws.kind == WS_ROOT ? "root" : "sub_account", "agency", p->ws.agency,
+                                     "ownership_offer", transfer));
 }
 
 static int workspaces_reply_doc(http_req *req, int status)

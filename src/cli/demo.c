@@ -69,13 +69,18 @@ static int demo_tx(store_conn *c, void *ctx)
         if (demo_workspaces[i].parent && (rc = demo_ws_id(c, demo_workspaces[i].parent, parent)) != AT_OK)
             break;
         id_new("ws", id);
-        store_arg args[] = {sa_text(id), sa_text(demo_workspaces[i].kind), sa_text(parent[0] ? parent : NULL),
-                            sa_text(demo_workspaces[i].name), sa_text(demo_workspaces[i].slug), sa_int(now)};
+        store_arg args[] = {sa_text(id),
+                            sa_text(demo_workspaces[i].kind),
+                            sa_text(parent[0] ? parent : NULL),
+                            sa_text(demo_workspaces[i].name),
+                            sa_text(demo_workspaces[i].slug),
+                            sa_int(now),
+                            sa_int(config_get()->default_seat_limit)};
         rc = store_exec(c,
                         "INSERT INTO workspaces (id, kind, parent_id, name, slug, timezone, locale, currency, status, "
-                        "entitlements, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'America/New_York', "
-                        "'en-US', 'USD', 'active', '[\"api_access\",\"voice\"]', $6, $6)",
-                        args, 6, NULL);
+                        "entitlements, created_at, updated_at, seat_limit) VALUES ($1, $2, $3, $4, $5, "
+                        "'America/New_York', 'en-US', 'USD', 'active', '[\"api_access\",\"voice\"]', $6, $6, $7)",
+                        args, 7, NULL);
         if (rc == AT_OK)
             rc = audit_append(c, id, &system, "workspace.created", "workspace", id, NULL);
     }

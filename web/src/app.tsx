@@ -1,6 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import { Home, WorkspaceHome, WorkspaceSection } from './pages/WorkspaceRoutes';
+import { AcceptInvitation } from './pages/AcceptInvitation';
 import { NotFound } from './pages/NotFound';
+import { ForgotPassword, ResetPassword } from './pages/PasswordReset';
 import { Profile } from './pages/Profile';
 import { Security } from './pages/Security';
 import { SignIn } from './pages/SignIn';
@@ -22,6 +24,7 @@ interface Route {
 const routes: Route[] = [
   { path: '/sign-in', public: true, render: () => <SignIn /> },
   { path: '/sign-up', public: true, render: () => <SignUp /> },
+  { path: '/forgot-password', public: true, render: () => <ForgotPassword /> },
   { path: '/', render: () => <Home /> },
   { path: '/settings', render: () => <Home /> },
   { path: '/settings/profile', render: () => <Profile /> },
@@ -32,6 +35,19 @@ const routes: Route[] = [
 function resolve(path: string): Route | undefined {
   const fixed = routes.find((r) => r.path === path);
   if (fixed) return fixed;
+  // Pages people reach from mail: /invitations/{token} and /reset-password/{token}.
+  const mail = /^\/(invitations|reset-password)\/([^/]+)$/.exec(path);
+  if (mail) {
+    let token = mail[2];
+    try {
+      token = decodeURIComponent(token);
+    } catch {
+      /* a mangled link: the page will say it isn't valid */
+    }
+    return mail[1] === 'invitations'
+      ? { path, public: true, render: () => <AcceptInvitation key={token} token={token} /> }
+      : { path, public: true, render: () => <ResetPassword key={token} token={token} /> };
+  }
   const { wsId, section } = parseWorkspacePath(path);
   if (!wsId) return undefined;
   if (!section) return { path, render: () => <WorkspaceHome wsId={wsId} /> };

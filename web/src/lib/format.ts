@@ -80,3 +80,13 @@ export function tooShort(password: string, min: number): string {
   return `This password has ${n} character${n === 1 ? '' : 's'}. Use at least ${min}.`;
 }
 
+
+const dateOnly = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+const dateOnlyThisYear = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
+/** "Mar 4" this year, "Mar 4, 2024" otherwise. */
+export function formatDate(iso: string): string {
+  const d = parse(iso);
+  if (!d) return '—';
+  return d.getFullYear() === new Date().getFullYear() ? dateOnlyThisYear.format(d) : dateOnly.format(d);
+}

@@ -40,8 +40,9 @@ export function SignIn() {
   const [lockedUntil, setLockedUntil] = useState(0);
   const [, setTick] = useState(0);
 
+  const invitation = next.startsWith('/invitations/');
   const form = useForm({
-    initial: { email: '', password: '' },
+    initial: { email: search.get('email') ?? '', password: '' },
     validate: (v) => ({
       email: !v.email.trim()
         ? 'Enter your email address.'
@@ -76,7 +77,11 @@ export function SignIn() {
   if (state.status === 'signed-in' && !form.submitting) return <Redirect to={next} />;
 
   const notice =
-    !form.formError && state.status === 'signed-out' && state.reason === 'expired' ? (
+    !form.formError && search.get('reset') === '1' ? (
+      <Alert tone="success" title="Your password was changed">
+        You were signed out everywhere. Sign in with your new password.
+      </Alert>
+    ) : !form.formError && state.status === 'signed-out' && state.reason === 'expired' ? (
       <Alert tone="info">Your session has ended. Sign in again to continue.</Alert>
     ) : !form.formError && state.status === 'signed-out' && state.reason === 'signed-out' ? (
       <Alert tone="success">You've been signed out.</Alert>
@@ -85,9 +90,17 @@ export function SignIn() {
   return (
     <AuthLayout
       title="Sign in to Atrium"
-      subtitle="Welcome back. Enter your details to manage your workspace settings."
+      subtitle={
+        invitation
+          ? 'Sign in to accept your invitation. You will come back to it right after.'
+          : 'Welcome back. Enter your details to manage your workspace settings.'
+      }
       footer={
-        options?.signup_enabled ? (
+        invitation ? (
+          <p>
+            No account yet? <Link href={next}>Back to the invitation</Link> to create one.
+          </p>
+        ) : options?.signup_enabled ? (
           <p>
             New to Atrium? <Link href="/sign-up">Create an account</Link>
           </p>
@@ -108,7 +121,22 @@ export function SignIn() {
           required
           autoFocus
         />
-        <TextField {...form.field('password')} label="Password" type="password" autoComplete="current-password" required revealable />
+        <TextField
+          {...form.field('password')}
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          required
+          revealable
+          labelAside={
+            <Link
+              href={`/forgot-password${form.values.email.trim() ? `?email=${encodeURIComponent(form.values.email.trim())}` : ''}`}
+              class="field-aside-link"
+            >
+              Forgot password?
+            </Link>
+          }
+        />
         <Button type="submit" variant="primary" size="lg" block loading={form.submitting} disabled={locked}>
           Sign in
         </Button>

@@ -20,6 +20,8 @@ import {
 import { Activity } from './Activity';
 import { Notifications } from './Notifications';
 import { SubAccounts } from './SubAccounts';
+import { TeamMemberLanding } from './team/MemberLanding';
+import { Team } from './team/Team';
 import { useTitle } from './title';
 import { WorkspaceSettings } from './WorkspaceSettings';
 
@@ -35,6 +37,7 @@ const PAGES: Record<string, (p: WorkspacePageProps) => ComponentChildren> = {
   workspace: (p) => <WorkspaceSettings {...p} />,
   notifications: (p) => <Notifications {...p} />,
   subaccounts: (p) => <SubAccounts {...p} />,
+  team: (p) => <Team {...p} />,
   activity: (p) => <Activity {...p} />,
 };
 
@@ -98,6 +101,8 @@ export function WorkspaceSection({ wsId, section }: { wsId: string; section: str
         const s = data.items.find((x) => x.id === section);
         if (!s) {
           if (!KNOWN.has(section)) return <NotFoundInWorkspace wsId={wsId} data={data} />;
+          if (section === 'team' && data.role === 'member' && !data.agency)
+            return <TeamMemberLanding wsId={wsId} data={data} workspace={workspace ? workspaceName(workspace) : 'this workspace'} />;
           return <NotHere wsId={wsId} data={data} section={section} workspace={workspace} />;
         }
         const page = PAGES[s.id];

@@ -9,11 +9,20 @@ export function AuthLayout({
   subtitle,
   children,
   footer,
+  wide,
+  variant,
+  icon,
 }: {
   title: string;
   subtitle?: ComponentChildren;
   children: ComponentChildren;
   footer?: ComponentChildren;
+  /** A wider card (for pages that show more than a form, e.g. an invitation). */
+  wide?: boolean;
+  /** 'ended': a dead end (expired link...): the card says so with its heading centred under an icon. */
+  variant?: 'ended';
+  /** A mark above the heading (decorative). */
+  icon?: ComponentChildren;
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
@@ -21,12 +30,17 @@ export function AuthLayout({
   }, [title]);
   return (
     <div class="auth">
-      <main class="auth-main" id="main">
+      <main class={['auth-main', wide && 'is-wide', variant && `is-${variant}`].filter(Boolean).join(' ')} id="main">
         <div class="auth-brand">
           <LogoMark size={36} />
           <span class="auth-brand-name">Atrium</span>
         </div>
         <div class="auth-card">
+          {icon && (
+            <div class="auth-icon" aria-hidden="true">
+              {icon}
+            </div>
+          )}
           <h1 class="auth-title" ref={heading} tabIndex={-1}>
             {title}
           </h1>

@@ -2,6 +2,7 @@ import type { ComponentChildren, RefObject } from 'preact';
 import { createPortal } from 'preact/compat';
 import { useEffect, useId, useRef } from 'preact/hooks';
 import { Button } from './Button';
+import { IconX } from './icons';
 
 const FOCUSABLE =
   'a[href], area[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
@@ -24,6 +25,10 @@ export function Dialog({
   initialFocus,
   role = 'dialog',
   dismissable = true,
+  variant = 'center',
+  size = 'md',
+  closeLabel,
+  headerStart,
 }: {
   open: boolean;
   onClose: () => void;
@@ -35,6 +40,13 @@ export function Dialog({
   role?: 'dialog' | 'alertdialog';
   /** False while an action runs: Esc and the backdrop do nothing. */
   dismissable?: boolean;
+  /** 'side': a sheet from the right edge (details, timelines); 'center': a modal in the middle. */
+  variant?: 'center' | 'side';
+  size?: 'md' | 'lg';
+  /** Shows a close (×) button in the header with this accessible name. */
+  closeLabel?: string;
+  /** Something before the title in the header (e.g. an avatar). */
+  headerStart?: ComponentChildren;
 }) {
   const panel = useRef<HTMLDivElement>(null);
   const id = useId();
@@ -90,11 +102,11 @@ export function Dialog({
 
   if (!open) return null;
   return createPortal(
-    <div class="dialog-layer">
+    <div class={variant === 'side' ? 'dialog-layer dialog-layer-side' : 'dialog-layer'}>
       <div class="dialog-backdrop" onClick={() => canDismiss.current && onClose()} />
       <div
         ref={panel}
-        class="dialog"
+        class={['dialog', variant === 'side' && 'dialog-side', size === 'lg' && 'dialog-lg'].filter(Boolean).join(' ')}
         role={role}
         aria-modal="true"
         aria-labelledby={`${id}-title`}
@@ -102,9 +114,22 @@ export function Dialog({
         tabIndex={-1}
       >
         <div class="dialog-body">
-          <h2 class="dialog-title" id={`${id}-title`}>
-            {title}
-          </h2>
+          <div class={closeLabel || headerStart ? 'dialog-head has-extras' : 'dialog-head'}>
+            {headerStart}
+            <h2 class="dialog-title" id={`${id}-title`}>
+              {title}
+            </h2>
+            {closeLabel && (
+              <button
+                type="button"
+                class="icon-button icon-button-sm dialog-close"
+                aria-label={closeLabel}
+                onClick={() => canDismiss.current && onClose()}
+              >
+                <IconX size={18} />
+              </button>
+            )}
+          </div>
           {description && (
             <div class="dialog-description" id={`${id}-desc`}>
               {description}

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { IconArrowDown, IconArrowUp, IconChevronsUpDown } from './icons';
 
 export interface Column<T> {
   key: string;
@@ -12,6 +13,8 @@ export interface Column<T> {
   primary?: boolean;
   align?: 'start' | 'end';
   class?: string;
+  /** Sort keys for this column (e.g. {asc: 'name', desc: '-name'}): the header becomes a button. */
+  sort?: { asc: string; desc: string };
 }
 
 /**
@@ -24,6 +27,8 @@ export function Table<T>({
   rows,
   rowKey,
   rowClass,
+  sort,
+  onSort,
 }: {
   /** Describes the table for assistive technology (rendered visually hidden). */
   caption: string;
@@ -31,7 +36,24 @@ export function Table<T>({
   rows: T[];
   rowKey: (row: T) => string;
   rowClass?: (row: T) => string | undefined;
+  /** The current sort key (one of the columns' sort keys). */
+  sort?: string;
+  onSort?: (key: string) => void;
 }) {
+  const header = (c: Column<T>) => {
+    if (c.hideHeader) return <span class="visually-hidden">{c.header}</span>;
+    if (!c.sort || !onSort) return c.header;
+    const dir = sort === c.sort.asc ? 'asc' : sort === c.sort.desc ? 'desc' : null;
+    const next = dir === 'asc' ? c.sort.desc : c.sort.asc;
+    return (
+      <button type="button" class={dir ? 'th-sort is-sorted' : 'th-sort'} onClick={() => onSort(next)}>
+        {c.header}
+        {dir === 'asc' ? <IconArrowUp size={12} /> : dir === 'desc' ? <IconArrowDown size={12} /> : <IconChevronsUpDown size={12} />}
+      </button>
+    );
+  };
+  const ariaSort = (c: Column<T>) =>
+    !c.sort ? undefined : sort === c.sort.asc ? 'ascending' : sort === c.sort.desc ? 'descending' : 'none';
   return (
     <div class="table-wrap">
       <table class="table">
@@ -42,9 +64,10 @@ export function Table<T>({
               <th
                 key={c.key}
                 scope="col"
+                aria-sort={ariaSort(c)}
                 class={[c.align === 'end' && 'align-end', c.class].filter(Boolean).join(' ') || undefined}
               >
-                {c.hideHeader ? <span class="visually-hidden">{c.header}</span> : c.header}
+                {header(c)}
               </th>
             ))}
           </tr>
