@@ -30,6 +30,7 @@ typedef struct api_principal {
     char token[SESSION_TOKEN_MAX]; /* the session cookie's secret; never logged or returned */
     char csrf[SESSION_CSRF_MAX];
     char key_id[ID_MAX]; /* set when an API key authenticated the request ("" for a session) */
+    const struct apikey_auth *key; /* that key's scopes, or NULL */
     bool has_ws;  /* the route names a workspace and the guard resolved it */
     ws_access ws; /* what the caller may do there */
 } api_principal;

@@ -72,9 +72,10 @@ static int apikeys_create(http_req *req)
     if (rc == AT_EINVAL) {
         size_t i;
         json_t *e;
+        /* The error list keeps its code pointer: copy it out of the JSON before that goes. */
         json_array_foreach(errors, i, e) fe_add(&errs, json_string_value(json_object_get(e, "field")),
-                                                json_string_value(json_object_get(e, "code")), "%s",
-                                                json_string_value(json_object_get(e, "message")));
+                                                arena_strdup(&req->arena, json_string_value(json_object_get(e, "code"))),
+                                                "%s", json_string_value(json_object_get(e, "message")));
         json_decref(errors);
         return http_reply_invalid(req, &errs);
     }

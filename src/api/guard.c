@@ -232,6 +232,9 @@ static int guard_key(http_req *req, const char *secret)
     if (!guard_rate(req, bucket, app->cfg->key_rate_per_minute, app->cfg->key_burst, true))
         return AT_ELIMIT;
     api_principal *p = arena_zalloc(&req->arena, sizeof(*p));
+    apikey_auth *kept = arena_alloc(&req->arena, sizeof(*kept));
+    *kept = k;
+    p->key = kept;
     snprintf(p->key_id, sizeof(p->key_id), "%s", k.id);
     snprintf(p->user.id, sizeof(p->user.id), "%s", k.owner_user_id);
     snprintf(p->user.email, sizeof(p->user.email), "%s", k.id);

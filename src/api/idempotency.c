@@ -92,11 +92,16 @@ static int idem_begin_tx(store_conn *c, void *ctx)
                              "FROM idempotency_keys WHERE caller = $1 AND idem_key = $2 FOR UPDATE",
                              key, 2, idem_read, x);
     if (rc == AT_ENOTFOUND) {
+        /* Two first uses at once (PostgreSQL runs them side by side): the loser sees "in progress". */
+        int64_t added = 0;
         store_arg ins[] = {sa_text(x->caller), sa_text(x->key), sa_text(x->hash), sa_int(now)};
-        return store_exec(c,
-                          "INSERT INTO idempotency_keys (caller, idem_key, request_hash, state, created_at) "
-                          "VALUES ($1, $2, $3, 'pending', $4)",
-                          ins, 4, NULL);
+        rc = store_exec(c,
+                        "INSERT INTO idempotency_keys (caller, idem_key, request_hash, state, created_at) "
+                        "VALUES ($1, $2, $3, 'pending', $4) ON CONFLICT (caller, idem_key) DO NOTHING",
+                        ins, 4, &added);
+        if (rc == AT_OK && added == 0)
+            x->outcome = 3;
+        return rc;
     }
     if (rc == AT_OK && x->outcome == 0) {
         store_arg take[] = {sa_int(now), sa_text(x->caller), sa_text(x->key)};

@@ -1,6 +1,7 @@
 /* Workspaces: the switcher, the sections a caller sees, and Workspace Settings ("Sub Account"). */
 #include "api/api.h"
 
+#include "apikeys/apikeys.h"
 #include "base/err.h"
 #include "team/ownership.h"
 
@@ -26,6 +27,11 @@ static int workspaces_sections(http_req *req)
     for (size_t i = 0; i < policy_section_count; i++) {
         const policy_section *s = &policy_sections[i];
         int access = policy_access_of(s, &who);
+        /* Through an API key, a section shows only as far as the key's scopes reach. */
+        if (p->key && access == POLICY_WRITE && !apikey_allows(p->key, s->id, POLICY_WRITE))
+            access = apikey_allows(p->key, s->id, POLICY_READ) ? POLICY_READ : POLICY_NONE;
+        else if (p->key && access == POLICY_READ && !apikey_allows(p->key, s->id, POLICY_READ))
+            access = POLICY_NONE;
         if (!(s->flags & SECTION_BUILT) || access == POLICY_NONE)
             continue;
         json_array_append_new(items, json_pack("{s:s, s:s, s:s}", "id", s->id, "title", policy_title(s, who.kind),

@@ -18,7 +18,7 @@
 #include <string.h>
 
 enum { APIKEY_RANDOM = 40, APIKEY_CHECK = 6, APIKEY_LEN = 4 + APIKEY_RANDOM + APIKEY_CHECK, APIKEY_PREFIX = 12 };
-enum { APIKEY_CACHE_SLOTS = 1024, APIKEY_CACHE_TTL_US = 5 * 1000000, APIKEY_TOUCH_US = 60 * 1000000 };
+enum { APIKEY_CACHE_SLOTS = 1024, APIKEY_CACHE_TTL_US = 1 * 1000000, APIKEY_TOUCH_US = 60 * 1000000 };
 
 static const char apikey_alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -803,6 +803,8 @@ int apikey_policy_patch(store *s, const char *ws_id, json_t *patch, const audit_
 static int apikey_notice_mail(store_conn *c, const char *ws_id, const char *ws_name, const char *key_id,
                               const char *key_name, int days, int64_t expires_at, const char *email, const char *name)
 {
+    if (days < 1)
+        days = 1;
     char expires[32], days_text[8], link[600], dedupe[160];
     clock_format_rfc3339(expires_at, expires);
     snprintf(days_text, sizeof(days_text), "%d", days);
@@ -849,15 +851,18 @@ static int apikey_notices_job(job_ctx *ctx)
     {
         if (rc != AT_OK)
             break;
-        int64_t left_days = (json_integer_value(json_object_get(k, "expires")) - now) / (86400LL * 1000000);
+        int64_t left_us = json_integer_value(json_object_get(k, "expires")) - now;
+        int left_days = (int)((left_us + 86400LL * 1000000 - 1) / (86400LL * 1000000)); /* rounded up */
         json_t *sent = apikey_json_text(json_string_value(json_object_get(k, "sent")));
+        /* The smallest threshold crossed and not yet sent is the one to tell; the larger ones it makes
+         * moot are marked sent with it, so notices never go out of order. */
         int threshold = 0;
         for (size_t t = 0; t < 3 && !threshold; t++) {
             bool done = false;
             size_t j;
-            json_t *s;
-            json_array_foreach(sent, j, s) done = done || json_integer_value(s) == thresholds[t];
-            if (left_days < thresholds[t] && !done)
+            json_t *sv;
+            json_array_foreach(sent, j, sv) done = done || json_integer_value(sv) == thresholds[t];
+            if (left_days <= thresholds[t] && !done)
                 threshold = thresholds[t];
         }
         if (!threshold) {
@@ -883,10 +888,18 @@ static int apikey_notices_job(job_ctx *ctx)
         json_t *person;
         json_array_foreach(to, t, person) if (rc == AT_OK) rc = apikey_notice_mail(
             c, ws, json_string_value(json_object_get(k, "ws_name")), json_string_value(json_object_get(k, "id")),
-            json_string_value(json_object_get(k, "name")), threshold, json_integer_value(json_object_get(k, "expires")),
+            json_string_value(json_object_get(k, "name")), left_days, json_integer_value(json_object_get(k, "expires")),
             json_string_value(json_array_get(person, 0)), json_string_value(json_array_get(person, 1)));
         json_decref(to);
-        json_array_append_new(sent, json_integer(threshold));
+        for (size_t th = 0; th < 3; th++)
+            if (thresholds[th] >= threshold) {
+                bool done = false;
+                size_t j;
+                json_t *sv;
+                json_array_foreach(sent, j, sv) done = done || json_integer_value(sv) == thresholds[th];
+                if (!done)
+                    json_array_append_new(sent, json_integer(thresholds[th]));
+            }
         char *sent_text = json_dumps(sent, JSON_COMPACT);
         store_arg upd[] = {sa_text(sent_text), sa_text(ws), sa_text(json_string_value(json_object_get(k, "id")))};
         if (rc == AT_OK)

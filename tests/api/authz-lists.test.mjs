@@ -2,11 +2,11 @@
 // names them, and every total/count equals the set the caller can see. Lists covered: the workspace
 // switcher, the sections, sub-accounts (q, status, sort, pages), the audit log (actor, action, target),
 // the counts in a settings document's context, team members (q, role, status, sort, pages, seats), a
-// member's activity, and invitations (every status); and every member or invitation id of another
-// workspace answers 404 in every route that takes one.
+// member's activity, invitations (every status) and API keys (also the lists a key reads); and every
+// member or invitation id of another workspace answers 404 in every route that takes one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, insertUser, addMembership, checksum, missingId } from './lib-world.mjs';
+import { startWorld, insertUser, addMembership, checksum, missingId, createKey, keyPrincipal } from './lib-world.mjs';
 
 let w;
 let ws;
@@ -412,3 +412,60 @@ test(
     assert.equal(own.status, 200, `B's owner resends B's invitation: ${own.text}`);
   },
 );
+
+test('API key lists: only the workspace’s own keys for every manager; a key’s lists show only its own workspace', async () => {
+  const made = {};
+  const mk = async (pr, W, body = {}) => {
+    const k = await createKey(pr, ws[W], body);
+    (made[W] ??= []).push(k);
+    return k;
+  };
+  await mk(p.owner, 'A');
+  await mk(p.admin, 'A', { owner: 'me' });
+  await mk(p.owner, 'A1');
+  await mk(p.subadmin, 'A1', { owner: 'me', name: 'Acme Dental personal' });
+  await mk(p.owner, 'A2');
+  await mk(p.ownerB, 'B', { name: 'Acme Agency lookalike' });
+  await mk(p.ownerB, 'B1');
+  await mk(p.ownerB, 'B2');
+  const keyB = await mk(p.ownerB, 'B', { scopes: ['team:read', 'activity:read', 'subaccounts:read'] });
+  const keyA = await mk(p.owner, 'A', { scopes: ['team:read', 'activity:read', 'subaccounts:read'] });
+  const own = {};
+  const wsKey = Object.fromEntries(Object.entries(ws).map(([k, v]) => [v, k]));
+  for (const line of (await w.srv.sql(`SELECT workspace_id || '|' || id FROM api_keys`)).split('\n').filter(Boolean)) {
+    const [wsId, id] = line.split('|');
+    (own[wsKey[wsId]] ??= []).push(id);
+  }
+  const wrong = [];
+  for (const [pr, W] of [[p.owner, 'A'], [p.admin, 'A'], [p.agency, 'A'], [p.owner, 'A1'], [p.subadmin, 'A1'], [p.agency, 'A1'], [p.owner, 'A2'], [p.ownerB, 'B'], [p.ownerB, 'B1'], [p.ownerB, 'B2']]) {
+    const r = await pr.get(`/api/v1/workspaces/${ws[W]}/api-keys`);
+    if (r.status !== 200) {
+      wrong.push(`${pr.key} in ${W}: ${r.status}`);
+      continue;
+    }
+    const got = r.body.items.map((k) => k.id).sort();
+    if (JSON.stringify(got) !== JSON.stringify((own[W] ?? []).sort())) wrong.push(`${pr.key} in ${W}: ${got.length} keys, ${own[W]?.length ?? 0} expected`);
+  }
+  for (const [pr, W] of [[p.member, 'A'], [p.a1member, 'A1'], [p.subadmin, 'A'], [p.ownerB, 'A'], [p.owner, 'B']]) {
+    const r = await pr.get(`/api/v1/workspaces/${ws[W]}/api-keys`);
+    if (![403, 404].includes(r.status)) wrong.push(`${pr.key} in ${W}: ${r.status}, expected a refusal`);
+  }
+  // A key's own lists: members, audit events and sub-accounts of its workspace only, filters or not.
+  const kB = keyPrincipal(w.srv, 'keyB', keyB.secret);
+  const kA = keyPrincipal(w.srv, 'keyA', keyA.secret);
+  for (const [k, W, other] of [[kB, 'B', 'A'], [kA, 'A', 'B']]) {
+    const m = await k.get(`/api/v1/workspaces/${ws[W]}/members?q=acme`);
+    if (m.status !== 200 || m.body.items.some((x) => !Object.values(M[W]).includes(x.id))) wrong.push(`${k.key} members: ${m.status} ${m.text.slice(0, 200)}`);
+    const a = await k.get(`/api/v1/workspaces/${ws[W]}/audit-events?target=${ws[other]}`);
+    if (a.status !== 200 || a.body.items.some((e) => e.workspace_id !== ws[W])) wrong.push(`${k.key} audit: ${a.status} ${a.text.slice(0, 200)}`);
+    const children = (await w.srv.sql(`SELECT id FROM workspaces WHERE parent_id = '${ws[W]}'`)).split('\n');
+    const s = await k.get(`/api/v1/workspaces/${ws[W]}/subaccounts?q=acme`);
+    if (s.status !== 200 || s.body.items.some((x) => !children.includes(x.id)) || s.body.total !== s.body.items.length) wrong.push(`${k.key} sub-accounts: ${s.text.slice(0, 200)}`);
+    if (W === 'B' && !s.body.items.some((x) => x.id === ws.B2)) wrong.push(`${k.key}: B's own "Acme Lookalike" missing`);
+    for (const path of ['members', 'audit-events', 'subaccounts']) {
+      const r = await k.get(`/api/v1/workspaces/${ws[other]}/${path}`);
+      if (r.status !== 404) wrong.push(`${k.key} ${path} of ${other}: ${r.status}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});

@@ -12,6 +12,13 @@
 // and with bodies the domain must refuse (role rules, last owner, invalid input), so the world stays the
 // same for every cell; the few real moves (leave, cancelling the pending transfer) are undone after.
 // A route without a row here fails the inventory test, so adding a route means adding its row.
+// API keys are principals too (`Authorization: Bearer`, cookies ignored): a service key of A with every
+// scope, a personal key of A's admin with team:read only, a service key of B with every scope, and
+// dead keys of A (revoked, expired, rotated out). On routes with auth "user" a key reaches its own
+// workspace only (404 elsewhere, sub-accounts included), as its role (admin for a service key, the
+// owner's current role otherwise) intersected with its scopes: the policy first (403 forbidden), then
+// the scopes (403 insufficient-scope); a dead key is 401 invalid-api-key with WWW-Authenticate; every
+// session-only route answers 401 session-required.
 // Denied requests run first, as one pass, with a fingerprint of every business table taken before and
 // after each route's batch: a denial that still wrote something fails. Allowed requests that must not
 // write (rows marked `pure`) run next, fingerprinted the same way; the rest run last.
@@ -20,7 +27,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { repoPath } from '../lib/server.mjs';
-import { startWorld, checksum, principal, signIn, addMembership, insertUser, mailedToken, missingId, DEMO_PASSWORDS, EXTRA_PASSWORD } from './lib-world.mjs';
+import { startWorld, checksum, principal, signIn, addMembership, insertUser, mailedToken, missingId, keyPrincipal, createKey, allScopes, KEY_SECRET, DEMO_PASSWORDS, EXTRA_PASSWORD } from './lib-world.mjs';
 
 // ---------------------------------------------------------------------------------------------------
 // The policy, as data (src/policy/policy.c restated; the docs test below keeps the two in step).
@@ -38,7 +45,7 @@ const SECTIONS = [
   ['integrations', 'Integrations', null, ROLE.admin, ROLE.admin, null, ''],
   ['plugins', 'Plugins', null, ROLE.admin, ROLE.admin, null, ''],
   ['import', 'Import', null, ROLE.admin, ROLE.admin, null, ''],
-  ['api_keys', 'API Keys', null, ROLE.admin, ROLE.admin, 'api_access', ''],
+  ['api_keys', 'API Keys', null, ROLE.admin, ROLE.admin, 'api_access', 'built'],
   ['business_profile', 'Business Profile', null, ROLE.admin, ROLE.admin, null, ''],
   ['voice', 'Voice', null, ROLE.admin, ROLE.admin, 'voice', ''],
   ['activity', 'Activity', null, ROLE.admin, NOBODY, null, 'built'],
@@ -98,7 +105,23 @@ const MEMBERS = {
 const DEACTIVATED = { inactive: ['A'] }; // memberships with status 'deactivated'
 const isActive = (pk, W) => !(DEACTIVATED[pk] ?? []).includes(W);
 const DEVELOPER = new Set(['dev']);
-const PRINCIPALS = Object.keys(MEMBERS);
+// The API key principals: the workspace they belong to, their owner (a principal key; none for a
+// service key), their scopes (ALL: every scope of GET /api/v1/scopes) and whether they still work.
+const ALL = 'all';
+const KEYP = {
+  keySvcA: { ws: 'A', owner: null, scopes: ALL, live: true },
+  keyAdminA: { ws: 'A', owner: 'admin', scopes: ['team:read'], live: true },
+  keyB: { ws: 'B', owner: null, scopes: ALL, live: true },
+  keyRevoked: { ws: 'A', owner: null, scopes: ALL, live: false },
+  keyExpired: { ws: 'A', owner: null, scopes: ALL, live: false },
+  keyRotated: { ws: 'A', owner: null, scopes: ALL, live: false },
+};
+const isKey = (pk) => Object.hasOwn(KEYP, pk);
+let ALL_SCOPES = [];
+const scopesOf = (pk) => (KEYP[pk].scopes === ALL ? ALL_SCOPES : KEYP[pk].scopes);
+/** 0 none, 1 read, 2 write: what a key's scopes allow in a section (write covers read). */
+const scopeAccess = (scopes, section) => (scopes.includes(`${section}:write`) ? 2 : scopes.includes(`${section}:read`) ? 1 : 0);
+const PRINCIPALS = [...Object.keys(MEMBERS), ...Object.keys(KEYP)];
 const TARGETS = ['A', 'A1', 'A2', 'A3', 'A4', 'B', 'B1', 'NX'];
 const PARENT = { A: null, A1: 'A', A2: 'A', A3: 'A', A4: 'A', B: null, B1: 'B', NX: null };
 const KIND = (W) => (PARENT[W] ? 'sub_account' : 'root');
@@ -121,11 +144,17 @@ const MEMBER_IDS = {};
 const ACTIVE_COUNT = {};
 const PENDING_IDS = {};
 let HEIR = null;
+// API keys as objects of the api-keys rows: KEYIDS[W] = {live, revoked} (service keys made by the root's
+// owner, team:read); KEYS_OF[W] = sorted ids of every key of W (what its list must show).
+const KEYIDS = {};
+const KEYS_OF = {};
+const KEY_POLICY = { max_days: 365, default_days: 90, allow_never: false };
 const randomToken = () => randomBytes(32).toString('base64url');
 
 before(async () => {
   // No job workers: mail and reminder jobs stay put until a test runs them, so fingerprints are stable.
-  w = await startWorld({ env: { ATRIUM_JOB_WORKERS: '0' } });
+  // Key rate limits out of the way (apikeys-ratelimit.test.mjs tests them).
+  w = await startWorld({ env: { ATRIUM_JOB_WORKERS: '0', ATRIUM_KEY_RATE_PER_MINUTE: '10000000', ATRIUM_KEY_BURST: '10000000', ATRIUM_WORKSPACE_RATE_PER_MINUTE: '10000000' } });
   ws = { ...w.ws };
   P = { ...w.p, anonymous: w.p.anon };
   const { owner } = P;
@@ -164,6 +193,25 @@ before(async () => {
   const tr = await owner.post(`/api/v1/workspaces/${ws.A}/ownership-transfer`, { member_id: heirMem });
   assert.equal(tr.status, 201, tr.text);
   HEIR = { userId: heirId, memberId: heirMem };
+  // API keys: one live and one revoked key in every workspace (before A3 and A4 lock), and the key
+  // principals.
+  ALL_SCOPES = await allScopes(w.srv);
+  for (const W of ['A', 'A1', 'A2', 'A3', 'A4', 'B', 'B1']) {
+    const by = W.startsWith('B') ? P.ownerB : owner;
+    const live = await createKey(by, ws[W], { name: `Live ${W}` });
+    const revoked = await createKey(by, ws[W], { name: `Revoked ${W}` });
+    const del = await by.del(`/api/v1/workspaces/${ws[W]}/api-keys/${revoked.id}`);
+    assert.equal(del.status, 204, del.text);
+    KEYIDS[W] = { live: live.id, revoked: revoked.id };
+  }
+  for (const [pk, k] of Object.entries(KEYP)) {
+    const by = k.owner ? P[k.owner] : k.ws === 'B' ? P.ownerB : owner;
+    const made = await createKey(by, ws[k.ws], { name: `Matrix ${pk}`, scopes: scopesOf(pk), owner: k.owner ? 'me' : 'workspace' });
+    if (pk === 'keyRevoked') assert.equal((await owner.del(`/api/v1/workspaces/${ws.A}/api-keys/${made.id}`)).status, 204);
+    if (pk === 'keyExpired') await w.srv.sql(`UPDATE api_keys SET expires_at = created_at WHERE id = '${made.id}'`);
+    if (pk === 'keyRotated') assert.equal((await owner.post(`/api/v1/workspaces/${ws.A}/api-keys/${made.id}/rotate`, { overlap_hours: 0 })).status, 201);
+    P[pk] = keyPrincipal(w.srv, pk, made.secret, { id: made.id });
+  }
   const s3 = await owner.post(`/api/v1/workspaces/${ws.A}/subaccounts/${ws.A3}/suspend`, { reason: REASON_A3 });
   const s4 = await owner.post(`/api/v1/workspaces/${ws.A}/subaccounts/${ws.A4}/schedule-deletion`);
   assert.equal(s3.status, 200, s3.text);
@@ -209,7 +257,13 @@ before(async () => {
   for (const W of TARGETS) {
     MEMBER_IDS[W].sort();
     PENDING_IDS[W].sort();
+    KEYS_OF[W] = [];
   }
+  for (const line of (await w.srv.sql(`SELECT workspace_id || '|' || id FROM api_keys`)).split('\n').filter(Boolean)) {
+    const [wsId, id] = line.split('|');
+    if (wsKey[wsId]) KEYS_OF[wsKey[wsId]].push(id);
+  }
+  for (const W of TARGETS) KEYS_OF[W].sort();
 
   const r = await w.srv.cli(['routes']);
   assert.equal(r.code, 0, r.stderr);
@@ -236,9 +290,28 @@ function resolve(pk, W) {
   return { role, agency: viaParent > direct, kind: KIND(W), developer: DEVELOPER.has(pk) };
 }
 
+/** What a key is in W: {role, agency, kind, developer, service, scopes}, or null where it reaches nothing. */
+function resolveKey(pk, W) {
+  const k = KEYP[pk];
+  if (!k.live || W !== k.ws) return null;
+  const role = k.owner ? resolve(k.owner, W)?.role ?? ROLE.none : ROLE.admin;
+  if (role === ROLE.none) return null;
+  return { role, agency: false, kind: KIND(W), developer: false, service: !k.owner, scopes: scopesOf(pk) };
+}
+/** The subject a principal is in W (a person or a key). */
+const subjectOf = (pk, W) => (isKey(pk) ? resolveKey(pk, W) : resolve(pk, W));
+
 /** The tenant relation of W to the principal, for the report. */
 function relation(pk, W) {
   if (W === 'NX') return 'non-existent id';
+  if (isKey(pk)) {
+    const k = KEYP[pk];
+    if (W === '-') return 'key: no workspace in the path';
+    const dead = k.live ? '' : ' (dead key)';
+    if (W === k.ws) return `key: own workspace${dead}`;
+    if (PARENT[W] === k.ws) return `key: sub-account of own workspace${dead}`;
+    return `key: ${PARENT[W] ? 'foreign sub-account' : 'foreign root'}${dead}`;
+  }
   const m = MEMBERS[pk];
   if (m[W] && !isActive(pk, W)) return 'own workspace (membership deactivated)';
   if (m[W]) return resolve(pk, W).agency ? 'own sub-account (agency + member)' : 'own workspace';
@@ -254,6 +327,7 @@ const UNAUTH = new Set(['anonymous', 'signedOut']);
 /** {status, type?, detail?} that the guard answers, or null when the request reaches its handler. */
 function guardAnswer(row, pk, W) {
   if (row.auth === 'public' || row.auth === 'test' || row.auth === 'operator') return null;
+  if (isKey(pk)) return keyGuardAnswer(row, pk, W);
   if (UNAUTH.has(pk)) return { status: 401, type: 'unauthenticated' };
   if (!row.ws) return null;
   const who = resolve(pk, W);
@@ -263,6 +337,23 @@ function guardAnswer(row, pk, W) {
   if (!who.agency && st !== 'active')
     return { status: 403, type: 'workspace-suspended', detail: st === 'suspended' ? REASON_A3 : REASON_A4 };
   if (row.section && accessOf(row.section, who) < (row.access === 'write' ? 2 : 1)) return { status: 403, type: 'forbidden' };
+  return null;
+}
+
+/** The guard's answer to an API key (src/api/guard.c guard_key, restated). */
+function keyGuardAnswer(row, pk, W) {
+  if (row.auth !== 'user') return { status: 401, type: 'session-required' };
+  if (!KEYP[pk].live) return { status: 401, type: 'invalid-api-key', header: ['www-authenticate', /^Bearer /] };
+  if (!row.ws) return null;
+  const who = resolveKey(pk, W);
+  if (!who) return { status: 404, type: 'not-found' };
+  const st = PARENT[W] ? status[W] : 'active';
+  if (st !== 'active') return { status: 403, type: 'workspace-suspended' };
+  if (row.section) {
+    const need = row.access === 'write' ? 2 : 1;
+    if (accessOf(row.section, who) < need) return { status: 403, type: 'forbidden' };
+    if (scopeAccess(who.scopes, row.section) < need) return { status: 403, type: 'insufficient-scope' };
+  }
   return null;
 }
 
@@ -287,7 +378,10 @@ const isChild = (S, W) => SUB_KEYS.includes(S) && PARENT[S] === W;
 const open = (ok, extra = {}) => ({ auth: 'public', section: null, access: 'none', ok, ...extra });
 const MEMP = `${WSP}/members/:member_id`;
 const INVP = `${WSP}/invitations/:invitation_id`;
-const team = (access, extra) => ({ auth: 'session', ws: true, section: 'team', access, pure: true, ...extra });
+const KEYSP = `${WSP}/api-keys`;
+const KEYIDP = `${KEYSP}/:key_id`;
+const keysRow = (access, extra) => ({ auth: 'session', ws: true, section: 'api_keys', access, pure: true, ...extra });
+const team = (access, extra) => ({ auth: 'user', ws: true, section: 'team', access, pure: true, ...extra });
 const anyMember = (extra) => ({ auth: 'session', ws: true, section: null, access: 'none', pure: true, noBody: true, ...extra });
 const ROWS = {
   'GET /healthz': open(200),
@@ -295,6 +389,7 @@ const ROWS = {
   'GET /metrics': open(200, { auth: 'operator' }),
   'GET /api/v1/system': open(200),
   'GET /api/v1/auth/options': open(200),
+  'GET /api/v1/openapi.json': open(200),
   'POST /api/v1/session': open(400, { allowBody: () => ({}) }),
   'POST /api/v1/signup': open(400, { allowBody: () => ({}) }),
   'DELETE /api/v1/session': { auth: 'session', section: null, access: 'none', ok: 204, last: true },
@@ -308,10 +403,10 @@ const ROWS = {
   'PATCH /api/v1/me/profile': { auth: 'session', section: 'profile', access: 'write', ok: 200, allowBody: (c) => ({ name: c.p.user.name }), denyBody: () => ({ name: 'Pwned' }) },
   'GET /api/v1/workspaces': { auth: 'session', section: null, access: 'none', ok: 200 },
 
-  [`GET ${WSP}/sections`]: { auth: 'session', ws: true, section: null, access: 'none', ok: 200, check: checkSections },
-  [`GET ${WSP}`]: { auth: 'session', ws: true, section: 'workspace', access: 'read', ok: 200 },
+  [`GET ${WSP}/sections`]: { auth: 'user', ws: true, section: null, access: 'none', ok: 200, check: checkSections },
+  [`GET ${WSP}`]: { auth: 'user', ws: true, section: 'workspace', access: 'read', ok: 200 },
   [`PATCH ${WSP}`]: {
-    auth: 'session', ws: true, section: 'workspace', access: 'write', ok: 200,
+    auth: 'user', ws: true, section: 'workspace', access: 'write', ok: 200,
     // Allowed: a no-op merge patch against the current ETag (200, same version, no event).
     allowBody: () => ({ industry: null }),
     denyBody: (c) => ({ industry: `pwned by ${c.pk}` }),
@@ -324,24 +419,73 @@ const ROWS = {
     denyBody: () => ({ groups: { team: { email: false } } }),
   },
   [`POST ${WSP}/notifications/reset`]: { auth: 'session', ws: true, section: 'notifications', access: 'write', ok: 200, noBody: true },
-  [`GET ${WSP}/subaccounts`]: { auth: 'session', ws: true, section: 'subaccounts', access: 'read', ok: 200 },
+  [`GET ${WSP}/subaccounts`]: { auth: 'user', ws: true, section: 'subaccounts', access: 'read', ok: 200 },
   [`POST ${WSP}/subaccounts`]: {
-    auth: 'session', ws: true, section: 'subaccounts', access: 'write', ok: 201,
+    auth: 'user', ws: true, section: 'subaccounts', access: 'write', ok: 201,
     allowBody: (c) => ({ name: `Matrix ${c.pk}` }),
     denyBody: (c) => ({ name: `Pwned ${c.pk}` }),
     created: true,
   },
-  [`GET ${SUBP}`]: { auth: 'session', ws: true, sub: true, section: 'subaccounts', access: 'read', ok: 200 },
+  [`GET ${SUBP}`]: { auth: 'user', ws: true, sub: true, section: 'subaccounts', access: 'read', ok: 200 },
   [`PATCH ${SUBP}`]: {
-    auth: 'session', ws: true, sub: true, section: 'subaccounts', access: 'write', ok: 200,
+    auth: 'user', ws: true, sub: true, section: 'subaccounts', access: 'write', ok: 200,
     allowBody: (c) => ({ name: NAMES[c.S] }),
     denyBody: () => ({ name: 'Pwned' }),
   },
-  [`POST ${SUBP}/suspend`]: { auth: 'session', ws: true, sub: true, section: 'subaccounts', access: 'write', move: 'suspend', allowBody: () => ({ reason: 'matrix' }), denyBody: () => ({ reason: 'pwned' }) },
-  [`POST ${SUBP}/reactivate`]: { auth: 'session', ws: true, sub: true, section: 'subaccounts', access: 'write', move: 'reactivate', noBody: true },
-  [`POST ${SUBP}/schedule-deletion`]: { auth: 'session', ws: true, sub: true, section: 'subaccounts', access: 'write', move: 'schedule-deletion', noBody: true },
-  [`POST ${SUBP}/restore`]: { auth: 'session', ws: true, sub: true, section: 'subaccounts', access: 'write', move: 'restore', noBody: true },
-  [`GET ${WSP}/audit-events`]: { auth: 'session', ws: true, section: 'activity', access: 'read', ok: 200 },
+  [`POST ${SUBP}/suspend`]: { auth: 'user', ws: true, sub: true, section: 'subaccounts', access: 'write', move: 'suspend', allowBody: () => ({ reason: 'matrix' }), denyBody: () => ({ reason: 'pwned' }) },
+  [`POST ${SUBP}/reactivate`]: { auth: 'user', ws: true, sub: true, section: 'subaccounts', access: 'write', move: 'reactivate', noBody: true },
+  [`POST ${SUBP}/schedule-deletion`]: { auth: 'user', ws: true, sub: true, section: 'subaccounts', access: 'write', move: 'schedule-deletion', noBody: true },
+  [`POST ${SUBP}/restore`]: { auth: 'user', ws: true, sub: true, section: 'subaccounts', access: 'write', move: 'restore', noBody: true },
+  [`GET ${WSP}/audit-events`]: { auth: 'user', ws: true, section: 'activity', access: 'read', ok: 200 },
+
+  // API keys: session-only routes of the api_keys section (plan feature api_access). Past the guard,
+  // ids of every relation and bodies the domain refuses; one real key per allowed caller (kept).
+  'GET /api/v1/scopes': open(200, { check: (c, r) => checkScopes(r) }),
+  [`GET ${KEYSP}`]: keysRow('read', { ok: 200, check: checkKeyList }),
+  [`POST ${KEYSP}`]: keysRow('write', {
+    natural: (c) => ({ O: 'a valid workspace key', body: { name: `Pwned ${c.pk}`, scopes: ['team:write'], owner: 'workspace' } }),
+    objs: (c, who) => [
+      { O: 'no scopes', body: { name: 'x', scopes: [], owner: 'workspace' }, status: 400, type: 'validation' },
+      { O: 'unknown scope', body: { name: 'x', scopes: ['nope:read'], owner: 'workspace' }, status: 400, type: 'validation' },
+      { O: 'developer-only scope', body: { name: 'x', scopes: ['labs:read'], owner: 'workspace' }, status: 400, type: 'validation' },
+      { O: 'expiry past the maximum', body: { name: 'x', scopes: ['team:read'], owner: 'workspace', expires_in_days: 366 }, status: 400, type: 'validation' },
+      { O: 'never expires (not allowed)', body: { name: 'x', scopes: ['team:read'], owner: 'workspace', never_expires: true }, status: 400, type: 'validation' },
+      { O: 'bad range', body: { name: 'x', scopes: ['team:read'], owner: 'workspace', allowed_cidrs: ['10.0.0.0/33'] }, status: 400, type: 'validation' },
+      { O: "another tenant's workspace_id", body: { name: 'x', scopes: ['team:read'], owner: 'workspace', workspace_id: ws.B }, status: 400, type: 'validation' },
+      ...(who.agency ? [{ O: 'personal key through agency', body: { name: 'x', scopes: ['team:read'], owner: 'me' }, status: 400, type: 'validation' }] : []),
+      { O: 'a workspace key', body: { name: `Matrix ${c.pk}`, scopes: ['team:read'], owner: 'workspace', expires_in_days: 30 }, status: 201, writes: true, check: checkKeyCreated(c) },
+    ],
+  }),
+  [`GET ${KEYIDP}`]: keysRow('read', {
+    natural: (c) => ({ O: 'a live key', id: KEYIDS[c.W]?.live ?? missingId('key') }),
+    objs: (c) => [
+      { O: 'own live key', id: KEYIDS[c.W].live, status: 200, check: (r) => (r.body.id === KEYIDS[c.W].live && r.body.status === 'active' && !('secret' in r.body) ? null : `key ${r.text}`) },
+      { O: 'own revoked key', id: KEYIDS[c.W].revoked, status: 200, check: (r) => (r.body.status === 'revoked' ? null : `key ${r.text}`) },
+      ...foreignKeyIds(c.W),
+    ],
+  }),
+  [`DELETE ${KEYIDP}`]: keysRow('write', {
+    noBody: true,
+    natural: (c) => ({ O: 'a live key', id: KEYIDS[c.W]?.live ?? missingId('key') }),
+    objs: (c) => [{ O: 'own revoked key', id: KEYIDS[c.W].revoked, status: 409, type: 'invalid-state' }, ...foreignKeyIds(c.W)],
+  }),
+  [`POST ${KEYIDP}/rotate`]: keysRow('write', {
+    natural: (c) => ({ O: 'a live key', id: KEYIDS[c.W]?.live ?? missingId('key'), body: {} }),
+    objs: (c) => [
+      { O: 'own revoked key', id: KEYIDS[c.W].revoked, body: {}, status: 409, type: 'invalid-state' },
+      { O: 'own live key, overlap past a week', id: KEYIDS[c.W].live, body: { overlap_hours: 169 }, status: 400, type: 'validation' },
+      ...foreignKeyIds(c.W, {}),
+    ],
+  }),
+  [`GET ${WSP}/api-key-policy`]: keysRow('read', { ok: 200, check: (c, r) => (JSON.stringify(r.body) === JSON.stringify(KEY_POLICY) ? null : `policy ${r.text}`) }),
+  [`PATCH ${WSP}/api-key-policy`]: keysRow('write', {
+    natural: () => ({ O: 'allow never-expiring keys', body: { allow_never: true } }),
+    objs: () => [
+      { O: 'the same values (no-op)', body: { ...KEY_POLICY }, status: 200, check: (r) => (JSON.stringify(r.body) === JSON.stringify(KEY_POLICY) ? null : `policy ${r.text}`) },
+      { O: 'default past the maximum', body: { default_days: 400 }, status: 400, type: 'validation' },
+      { O: 'unknown field', body: { workspace_id: ws.B }, status: 400, type: 'validation' },
+    ],
+  }),
 
   // Team. Past the guard every call meets an id or a body the domain must refuse, or a no-op; `natural`
   // is what a denied caller sends (a real target and a body that would change it).
@@ -355,7 +499,7 @@ const ROWS = {
     objs: (c, who) => [
       ...ownMember(c, (v) => ({ O: 'own member, same role (no-op)', body: { role: v.role }, status: 200, check: (r) => (r.body.role === v.role ? null : `role ${r.body.role}`) })),
       { O: 'invalid role', id: victim(c.W)?.id ?? missingId('mem'), body: { role: 'superuser' }, status: 400, type: 'validation' },
-      ...(who.role < ROLE.owner ? ownMember(c, () => ({ O: 'own member → owner (above own role)', body: { role: 'owner' }, status: 403, type: 'role-rules' })) : []),
+      ...(who.role < ROLE.owner && victim(c.W)?.role !== 'owner' ? ownMember(c, () => ({ O: 'own member → owner (above own role)', body: { role: 'owner' }, status: 403, type: 'role-rules' })) : []),
       ...ownerRule(c, who, { role: 'admin' }),
       ...foreignMemberIds(c.W, { role: 'member' }),
     ],
@@ -399,7 +543,8 @@ const ROWS = {
   [`GET ${WSP}/invitations`]: team('read', { ok: 200, check: checkInvitations }),
   [`POST ${WSP}/invitations`]: team('write', {
     natural: (c) => ({ O: 'an owner invitation', body: { emails: [`pwned-${c.pk.toLowerCase()}@evil.test`], role: 'owner' } }),
-    objs: (c, who) => [
+    // A service key: valid requests meet 403 person-required (invitations come from a person).
+    objs: (c, who) => personOnly(who, [
       { O: 'empty address list', body: { emails: [], role: 'member' }, status: 400, type: 'validation' },
       { O: 'not an address', body: { emails: ['not-an-address'], role: 'member' }, status: 400, type: 'validation', check: namesField('emails[0]', 'invalid_email') },
       { O: 'addresses not a list', body: { emails: 'x@invitees.test', role: 'member' }, status: 400, type: 'validation' },
@@ -408,7 +553,7 @@ const ROWS = {
       // One refused address answers with the refusal's own status and code (src/api/team.c team_invite).
       { O: 'already invited', body: { emails: [INV[c.W].pendingEmail], role: 'member' }, status: 409, type: 'already-invited', check: namesField('emails[0]', 'already_invited') },
       ...ownMember(c, (v) => ({ O: 'already a member', id: undefined, body: { emails: [v.email], role: 'member' }, status: 409, type: 'already-member', check: namesField('emails[0]', 'already_member') })),
-    ],
+    ]),
   }),
   [`POST ${INVP}/resend`]: team('write', {
     noBody: true,
@@ -422,6 +567,7 @@ const ROWS = {
     objs: (c) => [{ O: 'own revoked invitation', id: INV[c.W].revoked, status: 409, type: 'invalid-state' }, ...foreignInvitationIds(c.W)],
   }),
   [`POST ${WSP}/ownership-transfer`]: team('write', {
+    auth: 'session',
     natural: (c) => ({ O: 'to a member', body: { member_id: victim(c.W)?.id ?? missingId('mem') } }),
     objs: (c, who) => {
       // Only a (non-agency) owner proposes; anyone else meets the role rule before the id is looked at.
@@ -507,6 +653,10 @@ const ROWS = {
 // ---------------------------------------------------------------------------------------------------
 // Team targets and checks.
 
+/** For a service key, every cell past the body's field checks answers 403 person-required. */
+const personOnly = (who, cells) =>
+  who.service ? cells.map((v) => (v.status === 400 && v.O !== 'not an address' ? v : { ...v, status: 403, type: 'person-required', check: undefined })) : cells;
+
 const VICTIM = { A: 'member', A1: 'a1member', A2: 'inactive', A3: 'a1member', A4: 'a1member', B: 'ownerB' };
 /** A member of W that denied callers aim at (and allowed ones read), or null. */
 const victim = (W) => (VICTIM[W] ? MEM[W][VICTIM[W]] : null);
@@ -545,6 +695,31 @@ function foreignInvitationIds(W) {
     ? [['invitation of foreign tenant', INV.B.pending], W === 'A' ? ['invitation of a child', INV.A1.pending] : ['invitation of the parent', INV.A.pending]]
     : [['invitation of foreign tenant', INV.A.pending], ['invitation of a foreign child', INV.A1.pending]];
   return [...pairs, ['missing invitation', missingId('inv')]].map(([O, id]) => ({ O, id, status: 404, type: 'not-found' }));
+}
+
+/** 404 cells for key ids that are not W's: another tenant's, a parent's or child's, a missing one. */
+function foreignKeyIds(W, body) {
+  const pairs = A_FAMILY.includes(W)
+    ? [['key of foreign tenant', KEYIDS.B.live], W === 'A' ? ['key of a child', KEYIDS.A1.live] : ['key of the parent', KEYIDS.A.live]]
+    : [['key of foreign tenant', KEYIDS.A.live], ['key of a foreign child', KEYIDS.A1.live]];
+  pairs.push(['missing key', missingId('key')], ['a member id in its place', MEM.A.member.id]);
+  return pairs.map(([O, id]) => ({ O, id, body, status: 404, type: 'not-found' }));
+}
+function checkKeyList(c, r) {
+  const got = r.body.items.map((k) => k.id).sort();
+  if (JSON.stringify(got) !== JSON.stringify(KEYS_OF[c.W])) return `keys ${got} ≠ ${KEYS_OF[c.W]}`;
+  if (r.body.items.some((k) => 'secret' in k || 'secret_hash' in k || k.prefix.length !== 12)) return `a key shows more than its prefix: ${r.text.slice(0, 300)}`;
+  return null;
+}
+const checkKeyCreated = (c) => (r) => {
+  if (!KEY_SECRET.test(r.body.secret) || r.body.key.prefix !== r.body.secret.slice(0, 12)) return `secret ${r.text.slice(0, 200)}`;
+  if (r.headers.get('location') !== `/api/v1/workspaces/${ws[c.W]}/api-keys/${r.body.key.id}`) return `location ${r.headers.get('location')}`;
+  return null;
+};
+function checkScopes(r) {
+  const ids = r.body.items.map((s) => s.id);
+  const want = SECTIONS.filter((s) => !s.devOnly).flatMap((s) => [`${s.id}:read`, ...(s.write <= ROLE.owner ? [`${s.id}:write`] : [])]);
+  return JSON.stringify(ids) === JSON.stringify(want) ? null : `scopes ${ids} ≠ ${want}`;
 }
 
 function checkMembers(c, r) {
@@ -608,22 +783,28 @@ async function restoreMembership(W, pk, snap) {
 
 /** The sections a subject must see (policy order, built only, readable only, sub-account titles). */
 function expectedSections(who) {
-  return SECTIONS.filter((s) => s.built && accessOf(s.id, who) > 0).map((s) => ({
+  // A key sees what its role allows intersected with its scopes.
+  const level = (s) => Math.min(accessOf(s.id, who), who.scopes ? scopeAccess(who.scopes, s.id) : 2);
+  return SECTIONS.filter((s) => s.built && level(s) > 0).map((s) => ({
     id: s.id,
     title: who.kind === 'sub_account' && s.subTitle ? s.subTitle : s.title,
-    access: accessOf(s.id, who) === 2 ? 'write' : 'read',
+    access: level(s) === 2 ? 'write' : 'read',
   }));
 }
 
 function checkSections(c, r) {
-  const who = resolve(c.pk, c.W);
+  const who = subjectOf(c.pk, c.W);
   const want = {
     items: expectedSections(who),
     role: Object.keys(ROLE).find((k) => ROLE[k] === who.role),
     kind: who.kind,
     agency: who.agency,
   };
-  return JSON.stringify(r.body) === JSON.stringify(want) ? null : `sections ${r.text} ≠ expected ${JSON.stringify(want)}`;
+  // A pending ownership transfer shows only to its target (heir@, in A), and to nobody else.
+  const { ownership_offer: offer, ...rest } = r.body ?? {};
+  const forMe = offer && offer.to?.id === P[c.pk]?.userId && c.W === 'A';
+  if (offer !== null && !forMe) return `sections show an ownership offer to ${c.pk} in ${c.W}: ${r.text}`;
+  return JSON.stringify(rest) === JSON.stringify(want) ? null : `sections ${r.text} ≠ expected ${JSON.stringify(want)}`;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -673,6 +854,7 @@ function pathOf(pattern, c) {
     .replace(':job_id', missingId('job'))
     .replace(':member_id', id ?? missingId('mem'))
     .replace(':invitation_id', id ?? missingId('inv'))
+    .replace(':key_id', id ?? missingId('key'))
     .replace(':token', c.v?.token ?? randomToken());
 }
 
@@ -738,6 +920,7 @@ async function runCell(key, row, method, c, exp) {
     if (why) problems.push(why);
   }
   if (method === 'HEAD' && r.text !== '') problems.push('HEAD answered with a body');
+  if (r.status === exp.status && exp.header && !exp.header[1].test(r.headers.get(exp.header[0]) ?? '')) problems.push(`${exp.header[0]}: '${r.headers.get(exp.header[0])}'`);
   rec.problem = problems.join('; ') || null;
   // Classify a wrong answer: an allow where a denial was due, or a denial where an allow was due.
   const denied = [401, 403, 404].includes(r.status);
@@ -764,6 +947,8 @@ function cellsOf(key, row) {
   const methods = method === 'GET' ? ['GET', 'HEAD'] : [method];
   const cells = [];
   for (const pk of PRINCIPALS) {
+    // Keys on routes without authentication are anonymous callers: the anonymous cells cover them.
+    if (isKey(pk) && row.auth !== 'user' && row.auth !== 'session') continue;
     if (!row.ws) {
       if (row.sessionParam) {
         const other = pk === 'ownerB' ? P.owner : P.ownerB;
@@ -780,7 +965,7 @@ function cellsOf(key, row) {
         if (guardAnswer(row, pk, W)) {
           const n = row.natural ? row.natural({ pk, W }) : undefined;
           cells.push({ pk, W, S: '-', O: n?.O, n });
-        } else for (const v of row.objs({ pk, W }, resolve(pk, W))) cells.push({ pk, W, S: '-', O: v.O, v });
+        } else for (const v of row.objs({ pk, W }, subjectOf(pk, W))) cells.push({ pk, W, S: '-', O: v.O, v });
         continue;
       }
       if (!row.sub) {
@@ -881,7 +1066,7 @@ test('matrix: every route × principal × relation answers as the policy says; d
   rest.sort((a, b) => Number(Boolean(a.row.last)) - Number(Boolean(b.row.last)));
   for (const a of rest) await runCell(a.key, a.row, a.c.method, a.c, a.exp);
   // The sessions signed out by the last row are dead.
-  for (const pk of PRINCIPALS.filter((x) => !UNAUTH.has(x))) {
+  for (const pk of PRINCIPALS.filter((x) => !UNAUTH.has(x) && !isKey(x))) {
     const r = await P[pk].get('/api/v1/me');
     assert.equal(r.status, 401, `${pk}'s session still works after DELETE /api/v1/session`);
   }
@@ -895,7 +1080,9 @@ test('matrix: every route × principal × relation answers as the policy says; d
     byRel[k] ??= { allow: 0, deny: 0 };
     byRel[k][[401, 403, 404].includes(r.expected) ? 'deny' : 'allow']++;
   }
-  t.diagnostic(`${results.length} matrix requests (${deny.length} to refuse, ${allow.length + 1} to allow, ${pureBatches.size} pure allowed batches) over ${Object.keys(ROWS).length} routes, ${PRINCIPALS.length} principals, ${TARGETS.length} workspaces; clock moved ${resendRate.advances}× for the resend limits`);
+  t.diagnostic(`${results.length} matrix requests (${deny.length} to refuse, ${allow.length + 1} to allow, ${pureBatches.size} pure allowed batches) over ${Object.keys(ROWS).length} routes, ${PRINCIPALS.length} principals (${Object.keys(KEYP).length} API keys: ${results.filter((r) => isKey(r.pk)).length} requests), ${TARGETS.length} workspaces; clock moved ${resendRate.advances}× for the resend limits`);
+  const keyAllowed = results.filter((r) => isKey(r.pk) && r.status < 300);
+  t.diagnostic(`API keys: ${keyAllowed.length} allowed requests over ${new Set(keyAllowed.map((r) => `${r.method} ${r.row}`)).size} route methods; ${results.filter((r) => isKey(r.pk) && r.status === 401).length} × 401, ${results.filter((r) => isKey(r.pk) && r.status === 403).length} × 403, ${results.filter((r) => isKey(r.pk) && r.status === 404).length} × 404`);
   t.diagnostic(`${unexpectedAllows.length} unexpected allows, ${unexpectedDenies.length} unexpected denies, ${bad.length} wrong answers, ${wrote.length} denied batches that wrote, ${wroteAllowed.length} pure allowed batches that wrote`);
   const show = (list) => list.slice(0, 40).map((r) => `  ${r.pk} ${r.method} ${r.path} [W=${r.W} S=${r.S}${r.O ? ` O=${r.O}` : ''} ${r.rel ?? ''}] → ${r.status} ${r.text.slice(0, 160)} (${r.problem})`).join('\n');
   const perRow = {};
@@ -920,10 +1107,47 @@ test('matrix: every route × principal × relation answers as the policy says; d
     'foreign root',
     'foreign sub-account',
     'non-existent id',
+    'key: own workspace',
+    'key: sub-account of own workspace',
+    'key: foreign root',
+    'key: foreign sub-account',
+    'key: own workspace (dead key)',
+    'key: foreign root (dead key)',
   ];
   for (const want of relations) {
     assert.ok(rels.has(want), `no cell for relation '${want}'`);
   }
+});
+
+test('API keys: every session-only route answers 401 session-required, also with a live cookie; routes without authentication ignore the key', async (t) => {
+  const owner = await signIn(w.srv, 'owner', 'owner@acme.test', DEMO_PASSWORDS.owner);
+  const before = await checksum(w.srv);
+  const wrong = [];
+  let n = 0;
+  const sessionOnly = inventory.filter((r) => r.auth === 'session');
+  assert.ok(sessionOnly.length >= 20, `only ${sessionOnly.length} session-only routes`);
+  for (const r of sessionOnly) {
+    const path = pathOf(r.pattern, { W: 'A', S: 'A1', session: owner.sessionId });
+    for (const pk of ['keySvcA', 'keyAdminA', 'keyRevoked']) {
+      // The owner's live cookie and CSRF token ride along: a Bearer request ignores them.
+      const headers = { authorization: `Bearer ${P[pk].secret}`, cookie: owner.cookie, 'x-csrf-token': owner.csrf, origin: w.srv.url.replace(/\/$/, '') };
+      const body = r.method === 'GET' || r.method === 'HEAD' ? undefined : JSON.stringify({ name: 'Pwned' });
+      const res = await w.srv.req(path, { method: r.method, headers: body ? { ...headers, 'content-type': 'application/json' } : headers, body });
+      n++;
+      if (res.status !== 401 || res.body?.type !== 'urn:atrium:problem:session-required' || res.headers.get('set-cookie'))
+        wrong.push(`${pk} ${r.method} ${r.pattern} → ${res.status} ${res.text.slice(0, 120)}`);
+    }
+  }
+  // Without authentication the key means nothing: the same answer as without it.
+  for (const path of ['/api/v1/system', '/api/v1/auth/options', '/api/v1/scopes', '/healthz']) {
+    const plain = await w.srv.req(path);
+    const keyed = await w.srv.req(path, { headers: { authorization: `Bearer ${P.keyRevoked.secret}` } });
+    n++;
+    if (keyed.status !== plain.status || keyed.status !== 200) wrong.push(`GET ${path} with a dead key → ${keyed.status}`);
+  }
+  t.diagnostic(`${n} key requests on ${sessionOnly.length} session-only routes and 4 public ones`);
+  assert.deepEqual(wrong, []);
+  assert.equal((await checksum(w.srv)).hash, before.hash, 'a refused key request changed the store');
 });
 
 test('a workspace the caller cannot reach answers exactly like one that does not exist', () => {
@@ -933,16 +1157,19 @@ test('a workspace the caller cannot reach answers exactly like one that does not
   const differing = wsNotFound.filter((r) => r.method !== 'HEAD' && r.text !== NOT_FOUND_TEXT);
   assert.deepEqual(differing.map((r) => `${r.pk} ${r.method} ${r.path}: ${r.text}`), []);
   // The same headers too (no ETag, Allow or Location that would tell the two apart).
-  const shapes = new Set(wsNotFound.map((r) => `${r.method} ${r.headers.join(',')}`));
+  // Per method and kind of caller: a key's answers carry its RateLimit-* headers, whatever the id.
+  const kind = (r) => (isKey(r.pk) ? 'key' : 'session');
+  const shapes = new Set(wsNotFound.map((r) => `${r.method}/${kind(r)} ${r.headers.join(',')}`));
   const perMethod = {};
   for (const s of shapes) {
     const m = s.split(' ')[0];
     perMethod[m] = (perMethod[m] ?? 0) + 1;
   }
+  assert.ok(wsNotFound.some((r) => isKey(r.pk) && r.W === 'A1'), 'no 404 for a key in a sub-account of its workspace');
   for (const [m, n] of Object.entries(perMethod)) assert.equal(n, 1, `${m} 404s differ in their header names: ${[...shapes].join(' | ')}`);
   // Foreign vs missing, per route and principal: byte-identical.
-  for (const r of wsNotFound.filter((x) => x.W === 'B' && x.pk === 'owner')) {
-    const nx = wsNotFound.find((x) => x.row === r.row && x.method === r.method && x.pk === 'owner' && x.W === 'NX');
+  for (const r of wsNotFound.filter((x) => x.W === 'B' && (x.pk === 'owner' || x.pk === 'keySvcA'))) {
+    const nx = wsNotFound.find((x) => x.row === r.row && x.method === r.method && x.pk === r.pk && x.W === 'NX');
     assert.ok(nx, `${r.row}: no non-existent twin`);
     assert.equal(r.text, nx.text, r.row);
   }

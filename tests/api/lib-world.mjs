@@ -13,6 +13,7 @@
 // the world stays cheap to build.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { startServer, sleep } from '../lib/server.mjs';
 
 export { sleep };
@@ -49,7 +50,7 @@ function cookieOf(r) {
  * A caller: anonymous (no cookie) or a signed-in user. req() adds the cookie and, on writes, the CSRF
  * token and a same-origin Origin. Returns {status, headers, body, text}.
  */
-export function principal(srv, { key, email = null, password = null, cookie = null, csrf = null, user = null, session = null }) {
+export function principal(srv, { key, email = null, password = null, cookie = null, csrf = null, user = null, session = null, bearer = null }) {
   const origin = srv.url.replace(/\/$/, '');
   const p = {
     key,
@@ -58,14 +59,17 @@ export function principal(srv, { key, email = null, password = null, cookie = nu
     cookie,
     csrf,
     user,
+    bearer,
     userId: user?.id ?? null,
     sessionId: session?.id ?? null,
-    anonymous: !cookie,
+    anonymous: !cookie && !bearer,
     /** method, path, { body (object or raw string), headers, ifMatch } */
     req(method, path, { body, headers = {}, ifMatch } = {}) {
       const h = {};
       if (p.cookie) h.cookie = p.cookie;
-      if (method !== 'GET' && method !== 'HEAD') {
+      // An API key caller: the Authorization header only (no cookie, CSRF token or Origin).
+      if (p.bearer) h.authorization = `Bearer ${p.bearer}`;
+      else if (method !== 'GET' && method !== 'HEAD') {
         if (p.csrf) h['x-csrf-token'] = p.csrf;
         h.origin = origin;
       }
@@ -91,6 +95,92 @@ export function principal(srv, { key, email = null, password = null, cookie = nu
     },
   };
   return p;
+}
+
+/** An API key caller (`Authorization: Bearer <secret>`); meta (id, workspace, ...) is kept on it. */
+export function keyPrincipal(srv, key, secret, meta = {}) {
+  return Object.assign(principal(srv, { key, bearer: secret }), { secret, ...meta });
+}
+
+/** The secret format: atr_ + 40 base62 + a 6-character base62 CRC-32 of the random part. */
+export const KEY_SECRET = /^atr_[0-9A-Za-z]{46}$/;
+export const KEY_ID = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/**
+ * Creates an API key as a signed-in principal (201 asserted; body defaults: a workspace key with
+ * team:read). Returns {key (the description), secret, id, location}.
+ */
+export async function createKey(pr, wsId, body = {}) {
+  const r = await pr.post(`/api/v1/workspaces/${wsId}/api-keys`, { name: uniq('key'), scopes: ['team:read'], owner: 'workspace', ...body });
+  assert.equal(r.status, 201, `create key in ${wsId} as ${pr.key}: ${r.status} ${r.text}`);
+  assert.match(r.body.secret, KEY_SECRET, r.text);
+  return { key: r.body.key, secret: r.body.secret, id: r.body.key.id, location: r.headers.get('location') };
+}
+
+/** The 6-character base62 CRC-32 checksum of a secret's 40 random characters (src/apikeys/apikeys.c). */
+export function keyChecksum(random40) {
+  let crc = 0xffffffff;
+  for (const ch of Buffer.from(random40, 'latin1')) {
+    crc ^= ch;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  crc = (~crc) >>> 0;
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  let out = '';
+  for (let i = 0; i < 6; i++) {
+    out = alphabet[crc % 62] + out;
+    crc = Math.floor(crc / 62);
+  }
+  return out;
+}
+
+/** A well-formed secret (good checksum) that names no key. */
+export function fakeSecret() {
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  let r = '';
+  for (const b of randomBytes(40)) r += alphabet[b % 62];
+  return `atr_${r}${keyChecksum(r)}`;
+}
+
+/**
+ * A request to the server from another loopback source address (127.0.0.2, ...), for CIDR allowlists
+ * and last-used addresses. Resolves {status, headers (a Headers), body, text}.
+ */
+export function reqFrom(srv, localAddress, method, path, { headers = {}, body } = {}) {
+  const u = new URL(path.replace(/^\//, ''), srv.url);
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const h = { ...headers };
+  if (payload !== undefined) {
+    h['content-type'] ??= 'application/json';
+    h['content-length'] = Buffer.byteLength(payload);
+  }
+  return new Promise((resolve, reject) => {
+    const rq = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: h, localAddress, timeout: 30_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => {
+        let parsed = null;
+        try {
+          parsed = text ? JSON.parse(text) : null;
+        } catch {}
+        const hs = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) hs.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+        resolve({ status: res.statusCode, headers: hs, body: parsed, text });
+      });
+    });
+    rq.on('timeout', () => rq.destroy(new Error('timeout')));
+    rq.on('error', reject);
+    if (payload !== undefined) rq.write(payload);
+    rq.end();
+  });
+}
+
+/** Every scope id of GET /api/v1/scopes. */
+export async function allScopes(srv) {
+  const r = await srv.req('/api/v1/scopes');
+  assert.equal(r.status, 200, r.text);
+  return r.body.items.map((s) => s.id);
 }
 
 /** Signs in (201 asserted) and returns a principal. */
@@ -141,9 +231,10 @@ export async function insertUser(srv, email, name, { developer = false } = {}) {
 /**
  * A fingerprint of every business table (workspaces, memberships with their role and status,
  * preferences, the audit chain, jobs, users, which sessions are live, invitations with their token and
- * state, ownership transfers, password resets, the mail outbox). Two equal fingerprints: nothing was
+ * state, ownership transfers, password resets, the mail outbox, API keys and the key policy,
+ * idempotency records). Two equal fingerprints: nothing was
  * written in between. Not covered, on purpose: memberships.last_active_at (every request a member makes
- * moves it), rate-limit windows, and a mail's delivery state (the job's state already shows it).
+ * moves it), an API key's last use, rate-limit windows, and a mail's delivery state (the job's state already shows it).
  */
 export async function checksum(srv) {
   const text = await srv.sql(
@@ -162,6 +253,13 @@ export async function checksum(srv) {
       `SELECT 'o|' || workspace_id || '|' || id || '|' || from_user || '|' || to_user || '|' || status FROM ownership_transfers`,
       `SELECT 'r|' || id || '|' || user_id || '|' || token_hash || '|' || COALESCE(CAST(used_at AS TEXT), '') FROM password_resets`,
       `SELECT 'x|' || id || '|' || COALESCE(workspace_id, '') || '|' || to_addr || '|' || template FROM mail_outbox`,
+      // API keys (not their last use: every request a key makes moves it), the key policy, and the
+      // idempotency records.
+      `SELECT 'k|' || workspace_id || '|' || id || '|' || name || '|' || prefix || '|' || secret_hash || '|' || scopes || '|' || owner_type ` +
+        `|| '|' || COALESCE(owner_user_id, '') || '|' || created_by || '|' || COALESCE(CAST(expires_at AS TEXT), '') || '|' || COALESCE(CAST(revoked_at AS TEXT), '') ` +
+        `|| '|' || COALESCE(rotated_to, '') || '|' || COALESCE(CAST(overlap_until AS TEXT), '') || '|' || allowed_cidrs || '|' || notices_sent FROM api_keys`,
+      `SELECT 'p|' || id || '|' || api_key_max_days || '|' || api_key_default_days || '|' || api_key_allow_never FROM workspaces`,
+      `SELECT 'd|' || caller || '|' || idem_key || '|' || state || '|' || COALESCE(CAST(status AS TEXT), '') FROM idempotency_keys`,
     ].join(' UNION ALL ') + ' ORDER BY 1',
   );
   return { hash: createHash('sha256').update(text).digest('hex'), lines: text.split('\n').length };
@@ -184,12 +282,13 @@ export async function ok(rp, what = '') {
 
 /**
  * Starts a server with the world. Options: env (extra server env), extras (false: only the demo users
- * and root B, to save sign-ins). Returns { srv, p: {anon, owner, admin, member, dev, subadmin, ownerB,
+ * and root B, to save sign-ins), scratch (a store from makeScratch() that outlives the server). Returns { srv, p: {anon, owner, admin, member, dev, subadmin, ownerB,
  * outsider, a1member, agency}, ws: {A, A1, A2, B, B1, NX}, names, parent, stop() }.
  */
-export async function startWorld({ env = {}, extras = true } = {}) {
+export async function startWorld({ env = {}, extras = true, scratch = null } = {}) {
   const srv = await startServer({
     env: { ATRIUM_LOGIN_IP_PER_MINUTE: '100000', ATRIUM_SIGNUP: 'true', ATRIUM_JOB_WORKERS: '1', ...env },
+    scratch,
   });
   try {
     const demo = await srv.cli(['demo']);
