@@ -327,14 +327,16 @@ int http_server_start(const http_server_config *cfg, const http_route_table *tab
         flags |= MHD_USE_THREAD_PER_CONNECTION;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* The logger goes first: MHD reports on later options (such as a pool size of 0) through it. */
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, server_access, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        flags, (uint16_t)cfg->port, NULL, NULL, server_access, s, MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->pool_threads, MHD_OPTION_THREAD_STACK_SIZE,
         cfg->thread_stack_bytes, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(16 * 1024), MHD_OPTION_NOTIFY_COMPLETED, server_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
-        server_unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        server_unescape, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
         1, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->daemon) {
