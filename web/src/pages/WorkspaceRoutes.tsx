@@ -18,6 +18,7 @@ import {
   workspacePath,
 } from '../workspace';
 import { Activity } from './Activity';
+import { ApiKeys } from './apikeys/ApiKeys';
 import { Notifications } from './Notifications';
 import { SubAccounts } from './SubAccounts';
 import { TeamMemberLanding } from './team/MemberLanding';
@@ -39,6 +40,7 @@ const PAGES: Record<string, (p: WorkspacePageProps) => ComponentChildren> = {
   subaccounts: (p) => <SubAccounts {...p} />,
   team: (p) => <Team {...p} />,
   activity: (p) => <Activity {...p} />,
+  api_keys: (p) => <ApiKeys {...p} />,
 };
 
 /** Section ids the product knows (DESIGN.md §1), for a clear "not available here" instead of a 404. */
