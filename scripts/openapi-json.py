@@ -5,6 +5,8 @@ GET /api/v1/openapi.json.
     /usr/bin/python3 scripts/openapi-json.py [FILE]                 compact JSON on standard output
     /usr/bin/python3 scripts/openapi-json.py --c SYMBOL [FILE]      a C file embedding that JSON:
         const char SYMBOL[] = "...";  const size_t SYMBOL_len;      (the JSON's length in bytes)
+    /usr/bin/python3 scripts/openapi-json.py --any --c SYMBOL FILE  the same for any JSON/YAML document
+        (the billing catalog), without the OpenAPI shape check
 
 FILE defaults to docs/openapi.yaml next to this script's folder. Needs PyYAML (Debian: python3-yaml;
 a pyenv python3 on PATH may lack it, hence /usr/bin/python3).
@@ -79,11 +81,14 @@ def _check_numbers(value, where="$"):
             _check_numbers(v, "%s[%d]" % (where, i))
 
 
-def load(path):
+def load(path, any_document=False):
     with open(path, "rb") as f:
         text = f.read().decode("utf-8")
     doc = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
-    if not isinstance(doc, dict) or not str(doc.get("openapi", "")).startswith("3.1") or not isinstance(
+    if any_document:
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
+    elif not isinstance(doc, dict) or not str(doc.get("openapi", "")).startswith("3.1") or not isinstance(
             doc.get("paths"), dict):
         raise ValueError("not an OpenAPI 3.1 document (no `openapi: 3.1.x` or no `paths`)")
     _check_numbers(doc)
@@ -130,6 +135,9 @@ def to_c(text, symbol, source):
 def main(argv):
     args = argv[1:]
     symbol = None
+    any_document = args[:1] == ["--any"]
+    if any_document:
+        args = args[1:]
     if args[:1] == ["--c"]:
         if len(args) < 2 or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", args[1]):
             sys.stderr.write("usage: openapi-json.py [--c SYMBOL] [FILE]\n")
@@ -142,7 +150,7 @@ def main(argv):
     path = args[0] if args else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs",
                                              "openapi.yaml")
     try:
-        text = to_json(load(path))
+        text = to_json(load(path, any_document))
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as e:
         sys.stderr.write("openapi-json: %s: %s\n" % (path, e))
         return 1
