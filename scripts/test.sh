@@ -257,6 +257,11 @@ api_suite() { # NAME BACKEND BIN [TEST_TIMEOUT_MS [EXTRA_ENV]]
   stage_node "$_name" 900 2 "${4:-180000}" "ATRIUM_TEST_BACKEND=$2 ATRIUM_BIN=$3 ${5:-}" ${FILES:-tests/api/}
 }
 
+# The Stripe stand-in's own tests (tests/stripe-standin; node only, no atrium binary involved).
+standin_suite() {
+  stage_node stripe-standin 300 2 60000 "" tests/stripe-standin/
+}
+
 e2e_suite() {
   if [ -z "$(find tests/e2e -name '*.test.*' 2>/dev/null | head -1)" ]; then
     say "test.sh: tests/e2e has no tests yet; e2e skipped"
@@ -324,6 +329,7 @@ case $MODE in
     unit_tests unit build/debug/unit-tests
     api_suite api-sqlite sqlite ./atrium
     api_suite api-pg pg ./atrium
+    standin_suite
     e2e_suite
     asan_suite
     fuzz_smoke
@@ -337,6 +343,7 @@ case $MODE in
     [ "$MODE" = api-sqlite ] || start_pg
     [ "$MODE" = api-pg ] || api_suite api-sqlite sqlite ./atrium
     [ "$MODE" = api-sqlite ] || api_suite api-pg pg ./atrium
+    [ "$MODE" != api ] || [ -n "$FILES" ] || standin_suite
     ;;
   e2e)
     ensure_node_modules
