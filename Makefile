@@ -11,7 +11,7 @@ BUILD ?= debug
 CC ?= cc
 OUT := build/$(BUILD)
 
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl inih
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl inih cairo-pdf
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wpointer-arith -Wcast-qual \
         -Wsign-compare -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -fno-common
 BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -I$(OUT)/gen $(WARN) -MMD -MP \
@@ -31,7 +31,8 @@ LIBS = $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(LIB_SRC))
-GEN_OBJ := $(OUT)/gen/migrations.o $(OUT)/gen/assets_table.o $(OUT)/gen/assets.o $(OUT)/gen/openapi.o
+GEN_OBJ := $(OUT)/gen/migrations.o $(OUT)/gen/assets_table.o $(OUT)/gen/assets.o $(OUT)/gen/openapi.o \
+           $(OUT)/gen/catalog.o
 PYTHON3 ?= /usr/bin/python3
 UNIT_SRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
 UNIT_OBJ := $(patsubst tests/unit/%.c,$(OUT)/unit/%.o,$(UNIT_SRC))
@@ -74,6 +75,14 @@ $(OUT)/gen/openapi.c: docs/openapi.yaml scripts/openapi-json.py
 	$(PYTHON3) scripts/openapi-json.py --c openapi_json docs/openapi.yaml > $@.$$$$ && mv $@.$$$$ $@ || { rm -f $@.$$$$; exit 1; }
 
 $(OUT)/gen/openapi.o: $(OUT)/gen/openapi.c
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
+
+# The billing catalog shipped with Atrium (etc/billing.json), embedded as a compact JSON string.
+$(OUT)/gen/catalog.c: etc/billing.json scripts/openapi-json.py
+	@mkdir -p $(dir $@)
+	$(PYTHON3) scripts/openapi-json.py --any --c billing_catalog_json etc/billing.json > $@.$$$$ && mv $@.$$$$ $@ || { rm -f $@.$$$$; exit 1; }
+
+$(OUT)/gen/catalog.o: $(OUT)/gen/catalog.c
 	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
 
 # Embedded web UI: web/dist (built by Vite when web/ exists) as .incbin data plus a lookup table.

@@ -62,6 +62,10 @@ int api_if_match_or_reply(http_req *req, int64_t *version);
  * checked; 403 replied otherwise), NULL when none did. Returns AT_OK, or non-OK after a reply. */
 int api_optional_session(http_req *req, api_principal **out);
 
+/* api_reply_plan_required answers 402 plan-required for a plan feature the workspace lacks, naming
+ * the offered plans that have it ({feature, plans: [{id, name}]}). */
+int api_reply_plan_required(http_req *req, const char *feature);
+
 /* The session cookie's name: __Host- prefixed when served over TLS. */
 const char *api_session_cookie_name(const config *cfg);
 /* api_set_session_cookie sets (token != NULL) or clears the session cookie on the response. */
@@ -94,5 +98,7 @@ extern const http_route_table api_activity_routes;
 extern const http_route_table api_team_routes;
 extern const http_route_table api_invitation_routes;
 extern const http_route_table api_apikey_routes;
+extern const http_route_table api_billing_routes;
+extern const http_route_table api_billing_public_routes;
 
 #endif

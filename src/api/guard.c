@@ -131,8 +131,13 @@ static int guard_workspace(http_req *req, api_principal *p, const apikey_auth *k
     if (req->route->section) {
         policy_subject who;
         ws_subject(&p->ws, p->user.developer, &who);
-        if (!policy_allows(req->route->section, req->route->access == ACCESS_WRITE ? POLICY_WRITE : POLICY_READ,
-                           &who)) {
+        int want = req->route->access == ACCESS_WRITE ? POLICY_WRITE : POLICY_READ;
+        const char *feature = policy_missing_feature(req->route->section, want, &who);
+        if (feature) {
+            api_reply_plan_required(req, feature);
+            return AT_EFORBIDDEN;
+        }
+        if (!policy_allows(req->route->section, want, &who)) {
             http_reply_problem(req, 403, "forbidden", "Your role does not allow this here.", NULL);
             return AT_EFORBIDDEN;
         }

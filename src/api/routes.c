@@ -3,6 +3,7 @@
 #include "api/api.h"
 
 #include "apikeys/apikeys.h"
+#include "billing/billing.h"
 #include "jobs/jobs.h"
 #include "mail/mail.h"
 #include "team/invitations.h"
@@ -11,7 +12,7 @@
 const http_route_table *api_tables(size_t *count)
 {
     /* Built on first use: C cannot initialise a static array from other files' extern objects. */
-    static http_route_table tables[10];
+    static http_route_table tables[12];
     tables[0] = api_system_routes;
     tables[1] = api_auth_routes;
     tables[2] = api_profile_routes;
@@ -21,7 +22,9 @@ const http_route_table *api_tables(size_t *count)
     tables[6] = api_team_routes;
     tables[7] = api_invitation_routes;
     tables[8] = api_apikey_routes;
-    tables[9] = api_test_routes;
+    tables[9] = api_billing_routes;
+    tables[10] = api_billing_public_routes;
+    tables[11] = api_test_routes;
     *count = sizeof(tables) / sizeof(tables[0]);
     return tables;
 }
@@ -32,5 +35,6 @@ void api_register_jobs(const config *cfg)
     inv_register_jobs();
     mail_register_jobs();
     apikey_register_jobs();
+    billing_register_jobs();
     api_register_test_jobs(cfg);
 }

@@ -54,6 +54,9 @@ static int subaccounts_create(http_req *req)
         fe_add(&errs, "slug", "taken", "Another workspace already uses this slug.");
         return http_reply_problem_errors(req, 409, "conflict", "The slug is taken.", &errs);
     }
+    if (rc == AT_ELIMIT)
+        return http_reply_problem(req, 409, "sub-accounts-full", "Every sub-account your plan allows is in use.",
+                                  "Change to a plan with more sub-accounts in Billing, or delete one.");
     if (rc != AT_OK)
         return http_reply_status(req, rc);
     char location[160];

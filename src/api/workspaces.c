@@ -32,7 +32,7 @@ static int workspaces_sections(http_req *req)
             access = apikey_allows(p->key, s->id, POLICY_READ) ? POLICY_READ : POLICY_NONE;
         else if (p->key && access == POLICY_READ && !apikey_allows(p->key, s->id, POLICY_READ))
             access = POLICY_NONE;
-        if (!(s->flags & SECTION_BUILT) || access == POLICY_NONE)
+        if (!(s->flags & SECTION_BUILT) || (s->flags & SECTION_NO_NAV) || access == POLICY_NONE)
             continue;
         json_array_append_new(items, json_pack("{s:s, s:s, s:s}", "id", s->id, "title", policy_title(s, who.kind),
                                                "access", access == POLICY_WRITE ? "write" : "read"));

@@ -96,12 +96,25 @@ static const setting settings[] = {
                               "`https://atrium.example.com`. Empty: `http://` plus ATRIUM_LISTEN.")},
     {"ATRIUM_INVITE_TTL_DAYS", INT(invite_ttl_days, "7", 1, 30, "Days an invitation stays valid.")},
     {"ATRIUM_DEFAULT_SEATS", INT(default_seat_limit, "10", 1, 100000,
-                                 "Seat limit of a new workspace until billing sets it.")},
+                                 "Seats of the trial subscription a new root workspace starts with.")},
     {"ATRIUM_KEY_RATE_PER_MINUTE", INT(key_rate_per_minute, "600", 1, 10000000,
                                        "Requests per minute one API key may make (a token bucket, per process).")},
     {"ATRIUM_KEY_BURST", INT(key_burst, "100", 1, 10000000, "Requests an API key may make at once (the bucket size).")},
     {"ATRIUM_WORKSPACE_RATE_PER_MINUTE", INT(workspace_rate_per_minute, "3000", 1, 10000000,
                                              "Requests per minute all API keys of one workspace may make together.")},
+    {"ATRIUM_BILLING_CATALOG", STR(billing_catalog, "",
+                                   "Path of the billing catalog (plans, prices, tax rates, issuer, dunning ladder). "
+                                   "Empty: the catalog shipped in the binary (`etc/billing.json`). Validated at start.")},
+    {"ATRIUM_BILLING_PROVIDER", STR(billing_provider, "manual",
+                                    "Payment provider: `manual` (an operator marks invoices paid) or `stripe`.")},
+    {"ATRIUM_STRIPE_API_BASE", STR(stripe_api_base, "https://api.stripe.com",
+                                   "Base URL of the Stripe-compatible API (the tests point it at a stand-in).")},
+    {"ATRIUM_STRIPE_SECRET_KEY", STR(stripe_secret_key, "", "Stripe secret API key (give it through the environment).")},
+    {"ATRIUM_STRIPE_WEBHOOK_SECRETS", STR(stripe_webhook_secrets, "",
+                                          "Webhook signing secrets (`whsec_...`), comma-separated: several during a "
+                                          "rotation (give them through the environment).")},
+    {"ATRIUM_STRIPE_WEBHOOK_TOLERANCE", INT(stripe_webhook_tolerance_s, "300", 1, 86400,
+                                            "Seconds a webhook's signed timestamp may differ from now, either way.")},
 };
 
 enum { SETTING_COUNT = sizeof(settings) / sizeof(settings[0]) };

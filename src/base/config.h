@@ -52,6 +52,12 @@ typedef struct config {
     int key_rate_per_minute;      /* ATRIUM_KEY_RATE_PER_MINUTE */
     int key_burst;                /* ATRIUM_KEY_BURST */
     int workspace_rate_per_minute; /* ATRIUM_WORKSPACE_RATE_PER_MINUTE */
+    char billing_catalog[1024];   /* ATRIUM_BILLING_CATALOG: path; empty = the embedded etc/billing.json */
+    char billing_provider[16];    /* ATRIUM_BILLING_PROVIDER: manual | stripe */
+    char stripe_api_base[512];    /* ATRIUM_STRIPE_API_BASE */
+    char stripe_secret_key[256];  /* ATRIUM_STRIPE_SECRET_KEY */
+    char stripe_webhook_secrets[1024]; /* ATRIUM_STRIPE_WEBHOOK_SECRETS: comma-separated whsec_... */
+    int stripe_webhook_tolerance_s; /* ATRIUM_STRIPE_WEBHOOK_TOLERANCE */
 } config;
 
 /* config_load fills `out` from defaults, file and environment. On a bad value it returns AT_EINVAL and

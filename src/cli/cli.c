@@ -1,6 +1,9 @@
 /* Command dispatch and the small commands: migrate, backup, config docs, version and help. */
 #include "cli/cli.h"
 
+#include "billing/catalog.h"
+#include "billing/provider.h"
+
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -23,6 +26,8 @@ static const char cli_usage[] =
     "                        manage user accounts (see `atrium user help`)\n"
     "  mail list [--limit N] | mail show ID\n"
     "                        the mail outbox: newest messages, or one message's headers and text\n"
+    "  billing invoices WS | billing mark-paid|void|mark-uncollectible WS INVOICE | billing advance WS\n"
+    "                        manual collection: list invoices, record a payment, run due billing events\n"
     "  audit verify [WS_ID]  check the audit log's hash chain; names the first broken event\n"
     "  routes                print the route table as JSON lines (method, pattern, auth, section, access)\n"
     "  policy docs           print the role table of the Settings sections (docs/security/authz.md)\n"
@@ -72,6 +77,14 @@ int cli_setup(config *cfg, store **out)
     }
     if (cli_make_dirs(cfg->data_dir, err) != AT_OK) {
         fprintf(stderr, "atrium: configuration error: %s\n", err);
+        return CLI_USAGE;
+    }
+    if (billing_catalog_load(cfg->billing_catalog, key_err) != AT_OK) {
+        fprintf(stderr, "atrium: configuration error: ATRIUM_BILLING_CATALOG: %s\n", key_err);
+        return CLI_USAGE;
+    }
+    if (!billing_provider_by_name(cfg->billing_provider)) {
+        fprintf(stderr, "atrium: configuration error: ATRIUM_BILLING_PROVIDER: must be manual or stripe\n");
         return CLI_USAGE;
     }
     if (crypto_load_key(cfg->secret_key, cfg->data_dir, key_err) != AT_OK) {
@@ -162,6 +175,8 @@ int cli_main(int argc, char **argv)
         return cli_audit(argc - 1, argv + 1);
     if (strcmp(cmd, "mail") == 0)
         return cli_mail(argc - 1, argv + 1);
+    if (strcmp(cmd, "billing") == 0)
+        return cli_billing(argc - 1, argv + 1);
     if (strcmp(cmd, "routes") == 0)
         return cli_routes(argc - 1, argv + 1);
     if (strcmp(cmd, "policy") == 0)

@@ -27,5 +27,6 @@ int cli_audit(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_routes(int argc, char **argv);
 int cli_mail(int argc, char **argv);
+int cli_billing(int argc, char **argv);
 
 #endif

@@ -4,6 +4,8 @@
  * install has no accounts at all. */
 #include "cli/cli.h"
 
+#include "billing/billing.h"
+
 #include "auth/users.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -79,7 +81,7 @@ static int demo_tx(store_conn *c, void *ctx)
         rc = store_exec(c,
                         "INSERT INTO workspaces (id, kind, parent_id, name, slug, timezone, locale, currency, status, "
                         "entitlements, created_at, updated_at, seat_limit) VALUES ($1, $2, $3, $4, $5, "
-                        "'America/New_York', 'en-US', 'USD', 'active', '[\"api_access\",\"voice\"]', $6, $6, $7)",
+                        "'America/New_York', 'en-US', 'USD', 'active', '[]', $6, $6, $7)",
                         args, 7, NULL);
         if (rc == AT_OK)
             rc = audit_append(c, id, &system, "workspace.created", "workspace", id, NULL);
@@ -102,6 +104,10 @@ static int demo_tx(store_conn *c, void *ctx)
         if (rc == AT_OK)
             rc = ws_add_member(c, ws, u.id, d->role, NULL);
     }
+    char agency[ID_MAX] = "", dental[ID_MAX] = "", fitness[ID_MAX] = "";
+    if (rc == AT_OK && (rc = demo_ws_id(c, "acme-agency", agency)) == AT_OK &&
+        (rc = demo_ws_id(c, "acme-dental", dental)) == AT_OK && (rc = demo_ws_id(c, "acme-fitness", fitness)) == AT_OK)
+        rc = billing_seed_demo(c, agency, dental, fitness, now);
     return rc;
 }
 

@@ -2,6 +2,8 @@
 #include "cli/cli.h"
 
 #include "api/api.h"
+#include "billing/billing.h"
+#include "billing/render.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -58,6 +60,11 @@ int cli_serve(int argc, char **argv)
     app.cfg = config_get();
     app.version = ATRIUM_VERSION;
     api_register_jobs(&cfg);
+    if (billing_schedule(s) != AT_OK) {
+        fprintf(stderr, "atrium: cannot schedule the billing jobs\n");
+        store_close(s);
+        return CLI_FAIL;
+    }
     if (cfg.job_workers > 0 && jobs_start(s, cfg.job_workers, cfg.job_poll_ms) != AT_OK) {
         fprintf(stderr, "atrium: cannot start the job workers\n");
         store_close(s);
@@ -113,6 +120,7 @@ int cli_serve(int argc, char **argv)
     jobs_stop();
     store_close(s);
     curl_global_cleanup();
+    billing_render_release();
     log_event(LOG_INFO, "stopped", NULL);
     return CLI_OK;
 }

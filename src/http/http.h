@@ -164,6 +164,10 @@ int http_reply_problem_errors(http_req *req, int status, const char *slug, const
                               const field_errors *errs);
 /* http_reply_status answers the shared status code (AT_ENOTFOUND -> 404 ...) with a generic problem. */
 int http_reply_status(http_req *req, int at_status);
+/* http_reply_problem_extra sends a problem with extra members (steals extra, an object), e.g. the plans
+ * that carry a missing feature in a 402. */
+int http_reply_problem_extra(http_req *req, int status, const char *slug, const char *title, const char *detail,
+                             json_t *extra);
 
 /* http_body_or_reply checks the Content-Type (application/json), parses the body strictly and
  * validates it against fields. On success *out is a new object the caller json_decref's (or the

@@ -99,6 +99,18 @@ int http_reply_problem(http_req *req, int status, const char *slug, const char *
     return AT_OK;
 }
 
+int http_reply_problem_extra(http_req *req, int status, const char *slug, const char *title, const char *detail,
+                             json_t *extra)
+{
+    json_t *p = response_problem(status, slug, title, detail);
+    json_object_update_missing(p, extra);
+    json_decref(extra);
+    char *text = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(p);
+    http_reply_raw(req, status, "application/problem+json", text, text ? strlen(text) : 0);
+    return AT_OK;
+}
+
 int http_reply_problem_errors(http_req *req, int status, const char *slug, const char *title,
                               const field_errors *errs)
 {

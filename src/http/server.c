@@ -76,20 +76,27 @@ static void server_client_ip(struct MHD_Connection *conn, char out[64])
  * own Cache-Control in static.c (ROUTE_NO_CACHE_HEADERS or a header already present). */
 static void server_common_headers(const http_server *s, http_req *req, struct MHD_Response *resp)
 {
-    bool has_cache = false;
+    bool has_cache = false, has_csp = false, has_frame = false;
     for (struct http_header *h = req->headers; h; h = h->next) {
         MHD_add_response_header(resp, h->name, h->value);
         if (strcasecmp(h->name, "Cache-Control") == 0)
             has_cache = true;
+        /* A document with a stricter policy of its own (an invoice's HTML view) replaces the default. */
+        if (strcasecmp(h->name, "Content-Security-Policy") == 0)
+            has_csp = true;
+        if (strcasecmp(h->name, "X-Frame-Options") == 0)
+            has_frame = true;
     }
     if (!has_cache)
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (req->content_type)
         MHD_add_response_header(resp, "Content-Type", req->content_type);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
-    MHD_add_response_header(resp, "Content-Security-Policy", server_csp);
+    if (!has_csp)
+        MHD_add_response_header(resp, "Content-Security-Policy", server_csp);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    if (!has_frame)
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
     MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");

@@ -21,6 +21,10 @@
  *   "member_removed"    name, workspace, by
  *   "ownership_transfer" name, workspace, from, link
  *   "api_key_expiring"  name, workspace, key_name, days, expires, link
+ *   "invoice_issued"    workspace, number, amount, expires (the due date), link
+ *   "payment_failed", "payment_retry_failed", "payment_final_notice"   workspace, number, amount, link
+ *   "subscription_ended" workspace, link
+ *   "trial_ending"      workspace, plan, expires, link
  * Every template also reads "product" (default "Atrium"). */
 
 /* What to send. Strings are borrowed for the call. */

@@ -168,6 +168,78 @@ static const mail_tpl mail_tpls[] = {
      TPL_BUTTON("Manage API keys")
      TPL_NOTE "Rotating gives you a new key and keeps the old one alive for a day, so you can switch without "
               "downtime.</p>\n"},
+
+    {"invoice_issued", "workspace number amount expires link",
+     "Invoice {number} for {workspace}: {amount} due",
+     "Hi{?name} {name}{/name},\n\n"
+     "Invoice {number} for {workspace} on {product} is ready: {amount}, due on {expires}.\n\n"
+     "View it, download the PDF or see how to pay:\n{link}\n\n"
+     "Invoices are paid by bank transfer; quote the invoice number with your payment.\n",
+     TPL_H1 "Invoice {number}: {amount}</h1>\n"
+     TPL_HI
+     TPL_P "Invoice <strong>{number}</strong> for <strong>{workspace}</strong> on {product} is ready: "
+           "<strong>{amount}</strong>, due on {expires}.</p>\n"
+     TPL_BUTTON("View the invoice")
+     TPL_NOTE "Invoices are paid by bank transfer; quote the invoice number with your payment.</p>\n"},
+
+    {"payment_failed", "workspace number amount link",
+     "Payment for {workspace} did not go through",
+     "Hi{?name} {name}{/name},\n\n"
+     "We could not collect {amount} for invoice {number} of {workspace} on {product}. The subscription is now "
+     "past due; every feature keeps working while we try again over the next two weeks.\n\n"
+     "Pay the invoice or update how you pay:\n{link}\n",
+     TPL_H1 "A payment did not go through</h1>\n"
+     TPL_HI
+     TPL_P "We could not collect <strong>{amount}</strong> for invoice <strong>{number}</strong> of "
+           "<strong>{workspace}</strong>. The subscription is now past due; every feature keeps working while "
+           "we try again over the next two weeks.</p>\n"
+     TPL_BUTTON("Pay the invoice")},
+
+    {"payment_retry_failed", "workspace number amount link",
+     "Reminder: {amount} for {workspace} is still unpaid",
+     "Hi{?name} {name}{/name},\n\n"
+     "Invoice {number} of {workspace} on {product} ({amount}) is still unpaid.\n\n"
+     "Pay it or update how you pay:\n{link}\n",
+     TPL_H1 "Invoice {number} is still unpaid</h1>\n"
+     TPL_HI
+     TPL_P "Invoice <strong>{number}</strong> of <strong>{workspace}</strong> ({amount}) is still unpaid.</p>\n"
+     TPL_BUTTON("Pay the invoice")},
+
+    {"payment_final_notice", "workspace number amount link",
+     "Final notice: {workspace} loses paid features soon",
+     "Hi{?name} {name}{/name},\n\n"
+     "Invoice {number} of {workspace} on {product} ({amount}) is still unpaid. Unless it is paid within a few "
+     "days, the subscription becomes unpaid and paid features are switched off.\n\n"
+     "Pay it now:\n{link}\n",
+     TPL_H1 "Final notice for invoice {number}</h1>\n"
+     TPL_HI
+     TPL_P "Invoice <strong>{number}</strong> of <strong>{workspace}</strong> ({amount}) is still unpaid. "
+           "Unless it is paid within a few days, the subscription becomes unpaid and paid features are switched "
+           "off.</p>\n"
+     TPL_BUTTON("Pay the invoice")},
+
+    {"subscription_ended", "workspace link",
+     "Paid features of {workspace} are off",
+     "Hi{?name} {name}{/name},\n\n"
+     "The subscription of {workspace} on {product} was not paid, so its paid features are now switched off. "
+     "Your data is kept. Paying the open invoice turns everything back on at once:\n{link}\n",
+     TPL_H1 "Paid features of {workspace} are off</h1>\n"
+     TPL_HI
+     TPL_P "The subscription of <strong>{workspace}</strong> on {product} was not paid, so its paid features "
+           "are now switched off. Your data is kept. Paying the open invoice turns everything back on at once.</p>\n"
+     TPL_BUTTON("Open Billing")},
+
+    {"trial_ending", "workspace plan expires link",
+     "Your {plan} trial of {workspace} ends soon",
+     "Hi{?name} {name}{/name},\n\n"
+     "The {plan} trial of {workspace} on {product} ends on {expires}. The subscription then continues and "
+     "the first invoice is issued.\n\n"
+     "Review the plan and seats, or cancel before then:\n{link}\n",
+     TPL_H1 "Your trial ends on {expires}</h1>\n"
+     TPL_HI
+     TPL_P "The <strong>{plan}</strong> trial of <strong>{workspace}</strong> on {product} ends on {expires}. "
+           "The subscription then continues and the first invoice is issued.</p>\n"
+     TPL_BUTTON("Review billing")},
 };
 /* clang-format on */
 enum { MAIL_TPL_COUNT = sizeof mail_tpls / sizeof mail_tpls[0] };

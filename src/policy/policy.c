@@ -17,8 +17,9 @@ const policy_section policy_sections[] = {
     {"notifications", "Notifications", NULL, ROLE_MEMBER, ROLE_MEMBER, NULL, SECTION_BUILT,
      "Your notification preferences in this workspace."},
     {"team", "Team", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, SECTION_BUILT, "Members, invitations, roles, seats."},
-    {"billing", "Billing", NULL, ROLE_ADMIN, ROLE_OWNER, NULL, 0, "Plan, seats, usage, invoices."},
-    {"subaccounts", "Sub-Accounts", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, SECTION_ROOT_ONLY | SECTION_BUILT,
+    {"billing", "Billing", NULL, ROLE_ADMIN, ROLE_OWNER, NULL, SECTION_BUILT,
+     "Plan, seats, usage, subscription status, invoices, billing portal."},
+    {"subaccounts", "Sub-Accounts", NULL, ROLE_ADMIN, ROLE_ADMIN, "sub_accounts", SECTION_ROOT_ONLY | SECTION_BUILT,
      "Child workspaces of a root workspace."},
     {"integrations", "Integrations", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, 0, "Connected systems, tool approvals."},
     {"plugins", "Plugins", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, 0, "Workspace plugins."},
@@ -30,8 +31,10 @@ const policy_section policy_sections[] = {
     {"snapshots", "Snapshots", NULL, ROLE_MEMBER, ROLE_MEMBER, NULL, SECTION_DEVELOPER_ONLY, "Developer only."},
     {"dev_admin", "DEV_ADMIN", NULL, ROLE_MEMBER, ROLE_MEMBER, NULL, SECTION_DEVELOPER_ONLY, "Developer only."},
     {"labs", "Labs", NULL, ROLE_MEMBER, ROLE_MEMBER, NULL, SECTION_DEVELOPER_ONLY, "Developer only."},
-    {"billing_recovery", "Billing Recovery", NULL, ROLE_MEMBER, ROLE_MEMBER, NULL, SECTION_DEVELOPER_ONLY,
-     "Developer only."},
+    {"billing_recovery", "Billing Recovery", NULL, ROLE_MEMBER, ROLE_MEMBER, NULL,
+     SECTION_DEVELOPER_ONLY | SECTION_BUILT, "Developer only: the dunning ladder, past-due workspaces, test clocks."},
+    {"usage", "Usage reporting", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, SECTION_NO_NAV | SECTION_BUILT,
+     "API only: metered usage events (scope usage:write)."},
 };
 
 const size_t policy_section_count = sizeof(policy_sections) / sizeof(policy_sections[0]);
@@ -72,6 +75,17 @@ int policy_access_of(const policy_section *s, const policy_subject *who)
 bool policy_allows(const char *id, int access, const policy_subject *who)
 {
     return policy_access_of(policy_find(id), who) >= access;
+}
+
+const char *policy_missing_feature(const char *id, int access, const policy_subject *who)
+{
+    const policy_section *s = policy_find(id);
+    if (!s || !s->feature || policy_has_feature(who, s->feature))
+        return NULL;
+    policy_subject all = *who;
+    const char *with[2] = {s->feature, NULL};
+    all.features = with;
+    return policy_access_of(s, &all) >= access ? s->feature : NULL;
 }
 
 const char *policy_title(const policy_section *s, int kind)
@@ -131,6 +145,8 @@ char *policy_authz_markdown(void)
             buf_printf(&cond, "%sdeveloper access only", cond.len ? "; " : "");
         if (s->feature)
             buf_printf(&cond, "%splan feature `%s`", cond.len ? "; " : "", s->feature);
+        if (s->flags & SECTION_NO_NAV)
+            buf_printf(&cond, "%sAPI only, not in the navigation", cond.len ? "; " : "");
         char title[96];
         if (s->sub_title)
             snprintf(title, sizeof(title), "%s (\"%s\" in a sub-account)", s->title, s->sub_title);

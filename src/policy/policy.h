@@ -24,6 +24,7 @@ typedef struct policy_subject {
 #define SECTION_ROOT_ONLY (1u << 0)      /* never visible inside a sub-account */
 #define SECTION_DEVELOPER_ONLY (1u << 1) /* only for users with developer access */
 #define SECTION_BUILT (1u << 2)          /* the capability exists; unbuilt sections are not listed */
+#define SECTION_NO_NAV (1u << 3)         /* enforced, never listed: an API-only capability (usage reporting) */
 
 typedef struct policy_section {
     const char *id;          /* stable key used by the API, the UI and route rows */
@@ -44,6 +45,10 @@ const policy_section *policy_find(const char *id);
 int policy_access_of(const policy_section *s, const policy_subject *who);
 /* policy_allows reports whether the subject may perform `access` (READ/WRITE) in section `id`. */
 bool policy_allows(const char *id, int access, const policy_subject *who);
+/* policy_missing_feature returns the plan feature that alone keeps the subject from `access` in
+ * section `id` (the role, kind and developer conditions all hold), or NULL. The guard answers 402
+ * naming the plans that have it. */
+const char *policy_missing_feature(const char *id, int access, const policy_subject *who);
 /* policy_title is the section's title for the subject's workspace kind. */
 const char *policy_title(const policy_section *s, int kind);
 

@@ -1,6 +1,8 @@
 /* Invitations: batch creation under the seat limit, resend, revoke, reminders, lookup and acceptance. */
 #include "team/invitations.h"
 
+#include "billing/billing.h"
+
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/crypto.h"
@@ -162,7 +164,7 @@ static int inv_create_tx(store_conn *c, void *ctx)
         x->code = "already_invited";
         return AT_ECONFLICT;
     }
-    if ((rc = team_seats_get(c, x->ws_id, &seats)) != AT_OK)
+    if ((rc = billing_lock_seats(c, x->ws_id)) != AT_OK || (rc = team_seats_get(c, x->ws_id, &seats)) != AT_OK)
         return rc;
     if (seats.active_members + seats.pending_invitations >= seats.limit) {
         x->code = "seats_full";
@@ -544,6 +546,8 @@ static int inv_accept_tx(store_conn *c, void *ctx)
         rc = AT_ECONFLICT;
     }
     /* Accepting needs a free seat among active members; other pending invitations do not block it. */
+    if (rc == AT_OK)
+        rc = billing_lock_seats(c, x->ws_id);
     if (rc == AT_OK && (rc = team_seats_get(c, x->ws_id, &seats)) == AT_OK && seats.active_members >= seats.limit)
         rc = AT_ELIMIT;
     if (rc == AT_OK)

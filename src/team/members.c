@@ -1,6 +1,8 @@
 /* Team members: list, roles, deactivation, removal, leaving, sessions and activity. */
 #include "team/members.h"
 
+#include "billing/billing.h"
+
 #include "base/clock.h"
 #include "base/err.h"
 #include "mail/mail.h"
@@ -46,29 +48,18 @@ static json_t *members_row_json(store_rows *r)
                      "open_sessions", (json_int_t)store_rows_int(r, 12));
 }
 
+/* The seat picture reads the subscription that pays for the workspace (its own, or its agency's): the
+ * seats purchased there, and the members and pending invitations of every workspace it covers. */
 int team_seats_get(store_conn *c, const char *ws_id, team_seats *out)
 {
-    store_rows *r = NULL;
-    store_arg args[] = {sa_text(ws_id), sa_int(clock_now_us())};
-    int rc = store_query(c,
-                         "SELECT w.seat_limit, "
-                         "(SELECT COUNT(*) FROM memberships m WHERE m.workspace_id = w.id AND m.status = 'active'), "
-                         "(SELECT COUNT(*) FROM invitations i WHERE i.workspace_id = w.id AND i.status = 'pending' "
-                         "AND i.expires_at > $2) FROM workspaces w WHERE w.id = $1",
-                         args, 2, &r);
+    billing_seats b;
+    int rc = billing_seats_get(c, ws_id, &b);
     if (rc != AT_OK)
         return rc;
-    rc = store_rows_next(r);
-    if (rc == 1) {
-        out->limit = store_rows_int(r, 0);
-        out->active_members = store_rows_int(r, 1);
-        out->pending_invitations = store_rows_int(r, 2);
-        rc = AT_OK;
-    } else if (rc == 0) {
-        rc = AT_ENOTFOUND;
-    }
-    store_rows_free(r);
-    return rc;
+    out->limit = b.purchased;
+    out->active_members = b.active_members;
+    out->pending_invitations = b.pending_invitations;
+    return AT_OK;
 }
 
 json_t *team_seats_json(const team_seats *s)
@@ -314,6 +305,8 @@ static int members_active_tx(store_conn *c, void *ctx)
         /* Coming back takes a seat again; the workspace row lock orders concurrent reactivations. */
         team_seats seats;
         rc = ws_lock(c, x->ws_id);
+        if (rc == AT_OK)
+            rc = billing_lock_seats(c, x->ws_id);
         if (rc == AT_OK)
             rc = team_seats_get(c, x->ws_id, &seats);
         if (rc == AT_OK && seats.active_members + seats.pending_invitations >= seats.limit)

@@ -1,6 +1,8 @@
 /* Sub-accounts of a root workspace and their lifecycle. */
 #include "workspace/subaccounts.h"
 
+#include "billing/billing.h"
+
 #include "base/clock.h"
 #include "base/err.h"
 #include "jobs/jobs.h"
@@ -211,6 +213,9 @@ static int sub_create_tx(store_conn *c, void *ctx)
         snprintf(slug_buf + n, sizeof(slug_buf) - n, "-%c%c%c%c%c%c", id[21] | 32, id[22] | 32, id[23] | 32,
                  id[24] | 32, id[25] | 32, id[26] | 32);
     }
+    billing_refusal refusal;
+    if ((rc = billing_sub_account_quota(c, x->root_id, &refusal)) != AT_OK)
+        return rc;
     int64_t now = clock_now_us();
     id_new("ws", x->new_id);
     store_arg args[] = {sa_text(x->new_id),

@@ -1,6 +1,8 @@
 /* Workspaces: access resolution, the switcher, creation, and the settings document. */
 #include "workspace/workspace.h"
 
+#include "billing/billing.h"
+
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/crypto.h"
@@ -200,7 +202,7 @@ int ws_create_root(store_conn *c, const char *user_id, const char *name, const a
     int rc = store_exec(c,
                         "INSERT INTO workspaces (id, kind, name, slug, timezone, locale, currency, status, entitlements, "
                         "created_by, created_at, updated_at, seat_limit) VALUES ($1, 'root', $2, $3, 'UTC', 'en-US', "
-                        "'USD', 'active', '[\"api_access\",\"voice\"]', $4, $5, $5, $6)",
+                        "'USD', 'active', '[]', $4, $5, $5, $6)",
                         args, 6, NULL);
     if (rc == AT_OK)
         rc = ws_add_member(c, id_out, user_id, "owner", NULL);
@@ -209,6 +211,8 @@ int ws_create_root(store_conn *c, const char *user_id, const char *name, const a
         rc = audit_append(c, id_out, actor, "workspace.created", "workspace", id_out, changes);
         json_decref(changes);
     }
+    if (rc == AT_OK)
+        rc = billing_on_root_created(c, id_out, actor);
     return rc;
 }
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const all_features[] = {"api_access", "voice", NULL};
+static const char *const all_features[] = {"api_access", "voice", "sub_accounts", NULL};
 static const char *const no_features[] = {NULL};
 
 static policy_subject who(int role, int kind, bool developer, const char *const *features)
@@ -54,6 +54,36 @@ Test(policy, developer_only_and_features)
     cr_assert(policy_allows("api_keys", POLICY_WRITE, &owner));
     cr_assert_not(policy_allows("api_keys", POLICY_READ, &owner_no_plan));
     cr_assert_not(policy_allows("voice", POLICY_READ, &owner_no_plan));
+    cr_assert_not(policy_allows("subaccounts", POLICY_READ, &owner_no_plan));
+}
+
+/* A section whose plan feature alone is missing is named, so the guard can answer 402 with the plans
+ * that have it; a role or kind that would refuse anyway is not a plan matter. */
+Test(policy, missing_feature_is_named_only_when_it_alone_refuses)
+{
+    policy_subject owner_no_plan = who(ROLE_OWNER, WS_ROOT, false, no_features);
+    policy_subject member_no_plan = who(ROLE_MEMBER, WS_ROOT, false, no_features);
+    policy_subject sub_owner_no_plan = who(ROLE_OWNER, WS_SUB_ACCOUNT, false, no_features);
+    policy_subject owner = who(ROLE_OWNER, WS_ROOT, false, all_features);
+    cr_assert_str_eq(policy_missing_feature("api_keys", POLICY_WRITE, &owner_no_plan), "api_access");
+    cr_assert_str_eq(policy_missing_feature("subaccounts", POLICY_READ, &owner_no_plan), "sub_accounts");
+    cr_assert_null(policy_missing_feature("api_keys", POLICY_READ, &member_no_plan));
+    cr_assert_null(policy_missing_feature("subaccounts", POLICY_READ, &sub_owner_no_plan));
+    cr_assert_null(policy_missing_feature("api_keys", POLICY_WRITE, &owner));
+    cr_assert_null(policy_missing_feature("team", POLICY_WRITE, &owner_no_plan));
+    cr_assert_null(policy_missing_feature("no_such_section", POLICY_READ, &owner_no_plan));
+}
+
+/* Usage reporting is enforced like any section but never listed in the navigation. */
+Test(policy, usage_is_api_only)
+{
+    const policy_section *u = policy_find("usage");
+    cr_assert_not_null(u);
+    cr_assert(u->flags & SECTION_NO_NAV);
+    policy_subject admin = who(ROLE_ADMIN, WS_ROOT, false, all_features);
+    policy_subject member = who(ROLE_MEMBER, WS_ROOT, false, all_features);
+    cr_assert(policy_allows("usage", POLICY_WRITE, &admin));
+    cr_assert_not(policy_allows("usage", POLICY_WRITE, &member));
 }
 
 Test(policy, nobody_without_a_role)
