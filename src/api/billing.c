@@ -60,18 +60,19 @@ static int billing_reply_refusal(http_req *req, int rc, const billing_refusal *r
     if ((rc == AT_EINVAL || rc == AT_ECONFLICT || rc == AT_ELIMIT) && r->code[0]) {
         if (strcmp(r->code, "plan_required") == 0)
             return api_reply_plan_required(req, "sub_accounts");
-        if (r->field[0]) {
-            field_errors errs;
-            fe_init(&errs, &req->arena);
-            fe_add(&errs, arena_strdup(&req->arena, r->field), arena_strdup(&req->arena, r->code), "%s", r->message);
-            return rc == AT_EINVAL ? http_reply_invalid(req, &errs)
-                                   : http_reply_problem_errors(req, 409, r->code, r->message, &errs);
-        }
+        /* Problem types are kebab-case; the field error keeps the domain's code. */
         char slug[48];
         snprintf(slug, sizeof(slug), "%s", r->code);
         for (char *p = slug; *p; p++)
             if (*p == '_')
                 *p = '-';
+        if (r->field[0]) {
+            field_errors errs;
+            fe_init(&errs, &req->arena);
+            fe_add(&errs, arena_strdup(&req->arena, r->field), arena_strdup(&req->arena, r->code), "%s", r->message);
+            return rc == AT_EINVAL ? http_reply_invalid(req, &errs)
+                                   : http_reply_problem_errors(req, 409, slug, r->message, &errs);
+        }
         return http_reply_problem(req, 409, slug, r->message, NULL);
     }
     return http_reply_status(req, rc);

@@ -99,6 +99,9 @@ int bdraft_usage_lines(store_conn *c, bdraft *d, const char *billing_ws, const b
 int bdraft_pending_lines(store_conn *c, bdraft *d, const char *billing_ws, const char *sub_id);
 /* binv_totals prices a draft for the billed workspace's customer (reads its balance and country). */
 int binv_totals(store_conn *c, const char *billing_ws, const bdraft *d, btotals *out);
+/* binv_totals_adjusted prices it as if the customer's balance were moved by balance_delta first (a
+ * preview of the invoice after another one that uses or leaves credit). */
+int binv_totals_adjusted(store_conn *c, const char *billing_ws, const bdraft *d, int64_t balance_delta, btotals *out);
 /* binv_create writes the draft as an invoice, finalizes it (number, open; paid at once when nothing is
  * due), applies the credit balance, claims the pending items, then starts collection: with manual
  * collection a due date and a mail to the billing contacts; with a provider a "billing.collect" job.
@@ -111,10 +114,17 @@ json_t *btotals_tax_json(const btotals *t);
 /* binv_paid marks an invoice paid (amount_paid = amount_due) and, when it was the ladder's invoice or
  * the first one, brings the subscription back to active; recovers paused sub-accounts. */
 int binv_paid(store_conn *c, const char *billing_ws, const char *invoice_id, int64_t now, const audit_actor *actor);
+/* binv_settled ends the ladder's episode on an invoice no longer owed (outcome "recovered" or "lost")
+ * and, with nothing else overdue, brings the subscription back to active. */
+int binv_settled(store_conn *c, const char *billing_ws, const char *invoice_id, int64_t now, const char *outcome,
+                 const audit_actor *actor);
 /* binv_payment_failed records a failed attempt on an open invoice and starts the ladder when it has
  * not started. */
 int binv_payment_failed(store_conn *c, const char *billing_ws, const char *invoice_id, int64_t now,
                         const char *decline_code, const audit_actor *actor);
+/* billing_customer_snapshot is the customer as invoices print it: {name, email, address[], country,
+ * tax_id}, falling back to the workspace's name and its first owner's email. The caller owns it. */
+json_t *billing_customer_snapshot(store_conn *c, const char *billing_ws);
 /* billing_notify mails a billing template to the billed workspace's owners (and billing email). */
 int billing_notify(store_conn *c, const char *billing_ws, const char *template_id, json_t *vars, const char *dedupe);
 

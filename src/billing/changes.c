@@ -84,7 +84,7 @@ static int bchange_price(store_conn *c, const bsub *s, const billing_change *ch,
     const billing_catalog *cat = billing_catalog_get();
     memset(x, 0, sizeof(*x));
     if (strcmp(s->status, "trialing") != 0 && strcmp(s->status, "active") != 0) {
-        billing_refuse(r, "", "invalid_state", "A %s subscription cannot be changed; settle it first.", s->status);
+        billing_refuse(r, "", "invalid_state", "The subscription is %s: settle it before changing it.", s->status);
         return AT_ECONFLICT;
     }
     x->from = billing_plan_find(cat, s->plan_id);
@@ -164,8 +164,9 @@ static int bchange_price(store_conn *c, const bsub *s, const billing_change *ch,
     return AT_OK;
 }
 
-/* The renewal invoice as it would be after the change (plan lines plus pending prorations). */
-static int bchange_next_invoice(store_conn *c, const bsub *s, const bchange *x, json_t **out)
+/* The renewal invoice as it would be after the change (plan lines plus pending prorations), with the
+ * credit balance as the change's own invoice leaves it (balance_delta). */
+static int bchange_next_invoice(store_conn *c, const bsub *s, const bchange *x, int64_t balance_delta, json_t **out)
 {
     bdraft d;
     btotals t;
@@ -179,7 +180,7 @@ static int bchange_next_invoice(store_conn *c, const bsub *s, const bchange *x, 
         for (size_t i = 0; i < x->d.n && d.n < BILLING_MAX_LINES; i++)
             d.lines[d.n++] = x->d.lines[i];
     bdraft_plan_lines(&d, x->to, interval, x->to_qty, start, billing_cycle_time(start, interval, 1));
-    if ((rc = binv_totals(c, s->ws, &d, &t)) != AT_OK)
+    if ((rc = binv_totals_adjusted(c, s->ws, &d, balance_delta, &t)) != AT_OK)
         return rc;
     *out = json_pack("{s:o, s:I, s:o}", "at", billing_time_json(start), "amount", (json_int_t)t.amount_due, "lines",
                      bdraft_json(&d));
@@ -233,7 +234,9 @@ static int bchange_preview_tx(store_conn *c, void *arg)
         memcpy(t.tax_name, name, sizeof(name));
         memcpy(t.tax_country, country, sizeof(country));
     }
-    if ((rc = bchange_next_invoice(c, &s, &ch, &next)) != AT_OK)
+    /* An immediate invoice uses credit, or leaves some when its total is negative. */
+    int64_t delta = immediate ? -t.applied_balance - t.credit_to_balance : 0;
+    if ((rc = bchange_next_invoice(c, &s, &ch, delta, &next)) != AT_OK)
         return rc;
     char at[32];
     clock_format_rfc3339(ch.at, at);
@@ -316,12 +319,13 @@ static int bchange_apply_tx(store_conn *c, void *arg)
                                  sa_text(s.id),         sa_text(l->description),
                                  sa_int(l->quantity),   sa_int(l->unit_amount),
                                  sa_int(l->amount),     sa_int(l->period_start),
-                                 sa_int(l->period_end), sa_int(now)};
+                                 sa_int(l->period_end), sa_int(now),
+                                 sa_int((int64_t)i)};
                 rc = store_exec(c,
                                 "INSERT INTO pending_invoice_items (workspace_id, id, subscription_id, description, "
-                                "quantity, unit_amount, amount, period_start, period_end, created_at) VALUES ($1, $2, "
-                                "$3, $4, $5, $6, $7, $8, $9, $10)",
-                                a, 10, NULL);
+                                "quantity, unit_amount, amount, period_start, period_end, created_at, seq) VALUES ($1, "
+                                "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                a, 11, NULL);
             }
         } else if (rc == AT_OK && strcmp(ch.mode, "invoice_now") == 0 && ch.d.n) {
             btotals t;
@@ -453,8 +457,8 @@ static int billing_cancel_tx(store_conn *c, void *arg)
             return AT_ECONFLICT;
         }
         if (strcmp(s.status, "trialing") != 0 && strcmp(s.status, "active") != 0 && strcmp(s.status, "past_due") != 0) {
-            billing_refuse(x->r, "at_period_end", "invalid_state", "A %s subscription can only be canceled now.",
-                           s.status);
+            billing_refuse(x->r, "at_period_end", "invalid_state",
+                           "The subscription is %s: it can only be canceled now, not at the period end.", s.status);
             return AT_ECONFLICT;
         }
         s.cancel_at_period_end = true;

@@ -96,6 +96,11 @@ int bdraft_pending_lines(store_conn *c, bdraft *d, const char *billing_ws, const
 
 int binv_totals(store_conn *c, const char *billing_ws, const bdraft *d, btotals *out)
 {
+    return binv_totals_adjusted(c, billing_ws, d, 0, out);
+}
+
+int binv_totals_adjusted(store_conn *c, const char *billing_ws, const bdraft *d, int64_t balance_delta, btotals *out)
+{
     const billing_catalog *cat = billing_catalog_get();
     char country[3] = "";
     int64_t balance = 0;
@@ -109,6 +114,7 @@ int binv_totals(store_conn *c, const char *billing_ws, const bdraft *d, btotals 
         balance = store_rows_int(r, 1);
     }
     store_rows_free(r);
+    balance += balance_delta;
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < d->n; i++)
         out->subtotal += d->lines[i].amount;
@@ -150,7 +156,7 @@ json_t *btotals_tax_json(const btotals *t)
 
 /* The customer as printed on the invoice: its billing details, falling back to the workspace's name
  * and its first owner's address. */
-static json_t *binv_customer_snapshot(store_conn *c, const char *billing_ws)
+json_t *billing_customer_snapshot(store_conn *c, const char *billing_ws)
 {
     json_t *o = NULL;
     store_rows *r = NULL;
@@ -236,7 +242,7 @@ int binv_create(store_conn *c, const bsub *s, const char *reason, const bdraft *
     bool manual = strcmp(s->collection, "send_invoice") == 0;
     bool settled = t->amount_due == 0;
     int64_t due = manual ? now + cat->payment_terms_days * US_PER_DAY : now;
-    json_t *cust = binv_customer_snapshot(c, s->ws), *iss = binv_issuer_snapshot();
+    json_t *cust = billing_customer_snapshot(c, s->ws), *iss = binv_issuer_snapshot();
     char *cust_s = json_dumps(cust, JSON_COMPACT), *iss_s = json_dumps(iss, JSON_COMPACT);
     json_decref(cust);
     json_decref(iss);
@@ -386,35 +392,47 @@ int binv_paid(store_conn *c, const char *billing_ws, const char *invoice_id, int
     if ((rc = audit_append(c, billing_ws, actor ? actor : &billing_system_actor, "billing.invoice.paid", "invoice",
                            invoice_id, NULL)) != AT_OK)
         return rc;
+    return binv_settled(c, billing_ws, invoice_id, now, "recovered", actor);
+}
+
+/* An invoice stopped being owed (paid, voided, written off): when the ladder was working on it, its
+ * episode ends with `outcome`; with nothing else overdue, a subscription held back by unpaid money
+ * returns to active and its paused sub-accounts come back. */
+int binv_settled(store_conn *c, const char *billing_ws, const char *invoice_id, int64_t now, const char *outcome,
+                 const audit_actor *actor)
+{
     bsub s;
-    rc = bsub_load(c, billing_ws, true, &s);
+    int rc = bsub_load(c, billing_ws, true, &s);
     if (rc == AT_ENOTFOUND)
         return AT_OK;
     if (rc != AT_OK)
         return rc;
     int64_t open_overdue = 0;
     store_arg oa[] = {sa_text(billing_ws), sa_text(s.id), sa_int(now)};
-    rc = store_query_int(c,
-                         "SELECT COUNT(*) FROM invoices WHERE workspace_id = $1 AND subscription_id = $2 AND "
-                         "status = 'open' AND due_at <= $3",
-                         oa, 3, &open_overdue);
+    /* Under card collection an invoice is due when issued; only the provider's answer fails it. */
+    if (strcmp(s.collection, "send_invoice") == 0)
+        rc = store_query_int(c,
+                             "SELECT COUNT(*) FROM invoices WHERE workspace_id = $1 AND subscription_id = $2 AND "
+                             "status = 'open' AND due_at <= $3",
+                             oa, 3, &open_overdue);
     if (rc != AT_OK)
         return rc;
     if (strcmp(s.dunning_invoice, invoice_id) == 0) {
-        store_arg ea[] = {sa_text(billing_ws), sa_text(s.id), sa_text(invoice_id), sa_int(now)};
+        store_arg ea[] = {sa_text(billing_ws), sa_text(s.id), sa_text(invoice_id), sa_int(now), sa_text(outcome)};
         rc = store_exec(c,
-                        "UPDATE dunning_episodes SET outcome = 'recovered', ended_at = $4 WHERE workspace_id = $1 "
+                        "UPDATE dunning_episodes SET outcome = $5, ended_at = $4 WHERE workspace_id = $1 "
                         "AND subscription_id = $2 AND invoice_id = $3 AND outcome = 'open'",
-                        ea, 4, NULL);
+                        ea, 5, NULL);
         s.dunning_invoice[0] = '\0';
         s.dunning_started_at = 0;
         s.dunning_step = 0;
     }
     bool back = strcmp(s.status, "incomplete") == 0 || strcmp(s.status, "past_due") == 0 ||
-                strcmp(s.status, "unpaid") == 0 || strcmp(s.status, "paused") == 0;
+                strcmp(s.status, "unpaid") == 0 || (strcmp(s.status, "paused") == 0 && strcmp(outcome, "recovered") == 0);
     if (rc == AT_OK && back && !open_overdue && !s.dunning_invoice[0]) {
         s.incomplete_expires_at = 0;
-        rc = bsub_set_status(c, &s, "active", "invoice paid", actor);
+        rc = bsub_set_status(c, &s, "active", strcmp(outcome, "recovered") == 0 ? "invoice paid" : "nothing owed",
+                             actor);
         if (rc == AT_OK) {
             store_arg pa[] = {sa_text(billing_ws)};
             rc = store_exec(c,
@@ -616,6 +634,8 @@ static int binv_action_tx(store_conn *c, void *arg)
                         va, 3, NULL);
         if (rc == AT_OK)
             rc = audit_append(c, x->ws, x->actor, "billing.invoice.voided", "invoice", x->id, NULL);
+        if (rc == AT_OK)
+            rc = binv_settled(c, x->ws, x->id, now, "lost", x->actor);
     } else {
         if (!open)
             goto refuse;
@@ -626,6 +646,8 @@ static int binv_action_tx(store_conn *c, void *arg)
                         ua, 3, NULL);
         if (rc == AT_OK)
             rc = audit_append(c, x->ws, x->actor, "billing.invoice.marked_uncollectible", "invoice", x->id, NULL);
+        if (rc == AT_OK)
+            rc = binv_settled(c, x->ws, x->id, now, "lost", x->actor);
     }
     if (rc == AT_OK)
         rc = binv_load_json(c, x->ws, x->id, &x->out);

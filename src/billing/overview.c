@@ -121,7 +121,7 @@ static int boverview_tx(store_conn *c, void *arg)
     store_arg a[] = {sa_text(bws), sa_text(x->ws)};
     bool clocked =
         store_query_int(c, "SELECT frozen_time FROM billing_clocks WHERE workspace_id = $1", a, 1, &clock) == AT_OK;
-    store_query_int(c, "SELECT COALESCE(billing_paused_at, 0) FROM workspaces WHERE id = $2", a, 2, &paused_at);
+    store_query_int(c, "SELECT COALESCE(billing_paused_at, 0) FROM workspaces WHERE id = $1", a + 1, 1, &paused_at);
     const billing_plan *plan = have ? billing_plan_find(cat, s.plan_id) : billing_plan_find(cat, cat->fallback_plan);
     json_t *upcoming = json_null();
     if (have && own && (bsub_entitled(s.status)) && !s.cancel_at_period_end) {
@@ -302,7 +302,8 @@ static int bprov_read_tx(store_conn *c, void *arg)
     if (rc != AT_OK)
         return rc;
     snprintf(x->provider, sizeof(x->provider), "%s", billing_provider_name_for(c, x->ws));
-    json_t *cust = bcustomer_json(c, x->ws, NULL);
+    /* As printed on invoices: the billing details, else the workspace's name and its first owner. */
+    json_t *cust = billing_customer_snapshot(c, x->ws);
     snprintf(x->name, sizeof(x->name), "%s", json_string_value(json_object_get(cust, "name")));
     snprintf(x->email, sizeof(x->email), "%s", json_string_value(json_object_get(cust, "email")));
     snprintf(x->country, sizeof(x->country), "%s", json_string_value(json_object_get(cust, "country")));

@@ -221,10 +221,14 @@ static int stripe_ensure_customer(const billing_customer_info *who, char ref[80]
         return AT_EINVAL;
     if ((rc = stripe_req_init(&r)) != AT_OK)
         return rc;
-    stripe_req_add(&r, "name", who->name);
-    stripe_req_add(&r, "email", who->email);
+    /* Empty values are left out: Stripe reads "" as a value to validate, not as "unset". */
+    if (who->name && who->name[0])
+        stripe_req_add(&r, "name", who->name);
+    if (who->email && who->email[0])
+        stripe_req_add(&r, "email", who->email);
     stripe_req_add(&r, "metadata[workspace_id]", who->workspace_id);
-    stripe_req_add(&r, "address[country]", who->country);
+    if (who->country && who->country[0])
+        stripe_req_add(&r, "address[country]", who->country);
     rc = stripe_req_post(&r, "/v1/customers", NULL, &status, &body);
     if (rc != AT_OK)
         goto cleanup;

@@ -291,7 +291,8 @@ int64_t bsub_next_event(store_conn *c, const bsub *s)
     CONSIDER(s->period_end);
     if (s->dunning_invoice[0] && (size_t)s->dunning_step < cat->dunning_count)
         CONSIDER(s->dunning_started_at + cat->dunning[s->dunning_step].day * US_PER_DAY);
-    if (!s->dunning_invoice[0] && c) {
+    /* Only invoices sent for payment by transfer fall due; card payments fail through the provider. */
+    if (!s->dunning_invoice[0] && c && strcmp(s->collection, "send_invoice") == 0) {
         int64_t due = 0;
         store_arg a[] = {sa_text(s->ws), sa_text(s->id)};
         if (store_query_int(c,

@@ -134,6 +134,7 @@ CREATE TABLE pending_invoice_items (
     period_end INTEGER,
     invoice_id TEXT,
     created_at INTEGER NOT NULL,
+    seq INTEGER NOT NULL DEFAULT 0,            -- order within one change (credit, then debit)
     PRIMARY KEY (workspace_id, id)
 ) STRICT;
 
