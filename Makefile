@@ -145,6 +145,7 @@ bench: deps-test
 
 docs: atrium
 	./atrium config docs > docs/configuration.md
+	./atrium policy docs > docs/security/authz.md
 
 format:
 	clang-format -i $$(find src tests/unit fuzz -name '*.[ch]')

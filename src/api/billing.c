@@ -283,6 +283,12 @@ static int billing_patch_customer(http_req *req)
     if (http_body_or_reply(req, billing_customer_fields, 9, &patch) != AT_OK)
         return AT_OK;
     http_req_keep(req, patch);
+    if (json_object_size(patch) == 0) {
+        field_errors errs;
+        fe_init(&errs, &req->arena);
+        fe_add(&errs, "", "required", "Name at least one field to change.");
+        return http_reply_invalid(req, &errs);
+    }
     int rc = billing_customer_patch(billing_store(req), billing_ws(req), if_version, patch, billing_actor(req), &out,
                                     &version, &r);
     if (rc != AT_OK)
@@ -470,9 +476,9 @@ static int billing_post_usage(http_req *req)
         json_array_foreach(events, i, e)
         {
             char prefix[32];
-            snprintf(prefix, sizeof(prefix), "events/%zu/", i);
+            snprintf(prefix, sizeof(prefix), "events[%zu].", i);
             if (!json_is_object(e))
-                fe_add(&errs, arena_strdup(&req->arena, prefix), "type", "Must be an object.");
+                fe_add(&errs, arena_printf(&req->arena, "events[%zu]", i), "type", "Must be an object.");
             else
                 jv_check_object(e, billing_usage_event_fields, 4, arena_strdup(&req->arena, prefix), &errs);
         }

@@ -583,7 +583,8 @@ static int billing_set_mode_tx(store_conn *c, void *arg)
         billing_refuse(x->r, "mode", "no_change", "The sub-account is already billed this way.");
         return AT_ECONFLICT;
     }
-    int64_t now = billing_now(c, x->root);
+    /* The sub-account's own billing time: a test clock of the agency does not move it. */
+    int64_t now = billing_now(c, x->sub);
     store_arg m[] = {sa_text(x->sub), sa_text(x->mode)};
     if (strcmp(x->mode, "own") == 0) {
         const billing_catalog *cat = billing_catalog_get();

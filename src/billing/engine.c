@@ -501,8 +501,8 @@ static int bclock_json(store_conn *c, const char *bws, json_t **out)
     store_arg a[] = {sa_text(bws)};
     int rc = store_query_int(c, "SELECT frozen_time FROM billing_clocks WHERE workspace_id = $1", a, 1, &t);
     if (rc == AT_ENOTFOUND) {
-        *out =
-            json_pack("{s:s, s:n, s:o}", "workspace_id", bws, "frozen_time", "now", billing_time_json(clock_now_us()));
+        *out = json_pack("{s:s, s:n, s:o, s:n}", "workspace_id", bws, "frozen_time", "now",
+                         billing_time_json(clock_now_us()), "subscription");
         return AT_OK;
     }
     if (rc != AT_OK)
@@ -541,6 +541,7 @@ static int bclock_tx(store_conn *c, void *arg)
     bool exists = rc == AT_OK;
     if (rc != AT_OK && rc != AT_ENOTFOUND)
         return rc;
+    rc = AT_OK;
     if (x->op == 1) {
         if (exists) {
             billing_refuse(x->r, "", "already_exists", "This workspace already runs on a test clock.");
@@ -583,7 +584,7 @@ static int bclock_tx(store_conn *c, void *arg)
             rc = audit_append(c, x->bws, x->actor, "billing.test_clock.deleted", "workspace", x->bws, NULL);
         return rc;
     }
-    if (rc == AT_OK && x->op != 2)
+    if (rc == AT_OK && x->op == 0)
         rc = bclock_json(c, x->bws, &x->out);
     return rc;
 }
@@ -591,7 +592,9 @@ static int bclock_tx(store_conn *c, void *arg)
 static int bclock_run(store *s, bclock_ctx *x, json_t **out)
 {
     int rc = store_tx(s, x->op != 0, bclock_tx, x);
-    if (rc == AT_OK && x->op == 2) {
+    if (rc == AT_OK && (x->op == 1 || x->op == 2)) {
+        json_decref(x->out);
+        x->out = NULL;
         /* Each event runs in its own transaction at its own time, as the clock passes it. */
         rc = billing_advance(s, x->bws, x->t);
         if (rc == AT_OK) {

@@ -83,7 +83,7 @@ int bdraft_pending_lines(store_conn *c, bdraft *d, const char *billing_ws, const
         store_query(c,
                     "SELECT description, quantity, unit_amount, amount, period_start, period_end FROM "
                     "pending_invoice_items WHERE workspace_id = $1 AND subscription_id = $2 AND invoice_id IS NULL "
-                    "ORDER BY created_at, id",
+                    "ORDER BY created_at, seq, id",
                     args, 2, &r);
     if (rc != AT_OK)
         return rc;

@@ -7,6 +7,7 @@
 #include "base/err.h"
 #include "billing/money.h"
 #include "billing/provider.h"
+#include "jobs/jobs.h"
 
 #include <string.h>
 
@@ -259,8 +260,9 @@ static int bcustomer_patch_tx(store_conn *c, void *arg)
         if (old && strcmp(old, val) != 0)
             json_object_set_new(changes, bcustomer_fields[i], json_pack("{s:s, s:s}", "before", old, "after", val));
     }
+    /* A patch that changes nothing keeps the version: a second editor's If-Match stays good. */
     store_arg va[] = {sa_text(x->ws), sa_int(now)};
-    if (rc == AT_OK)
+    if (rc == AT_OK && json_object_size(changes))
         rc =
             store_exec(c, "UPDATE billing_customers SET version = version + 1, updated_at = $2 WHERE workspace_id = $1",
                        va, 2, NULL);
@@ -400,16 +402,14 @@ static int bpay_tx(store_conn *c, void *arg)
     if (rc != AT_OK)
         return rc;
     char status[24] = "";
-    int64_t attempts = 0;
     store_rows *r = NULL;
     store_arg a[] = {sa_text(x->ws), sa_text(x->invoice)};
-    rc = store_query(c, "SELECT status, attempt_count FROM invoices WHERE workspace_id = $1 AND id = $2 FOR UPDATE", a,
+    rc = store_query(c, "SELECT status FROM invoices WHERE workspace_id = $1 AND id = $2 FOR UPDATE", a,
                      2, &r);
     if (rc == AT_OK)
         rc = store_rows_next(r) == 1 ? AT_OK : AT_ENOTFOUND;
     if (rc == AT_OK) {
         snprintf(status, sizeof(status), "%s", store_rows_text(r, 0));
-        attempts = store_rows_int(r, 1);
     }
     store_rows_free(r);
     if (rc != AT_OK)
@@ -423,7 +423,12 @@ static int bpay_tx(store_conn *c, void *arg)
                        "This invoice is paid by bank transfer; it is marked paid when the money arrives.");
         return AT_ECONFLICT;
     }
-    rc = billing_collect_enqueue(c, x->ws, x->invoice, (int)attempts + 1);
+    /* A key of its own: an earlier attempt waiting out its backoff must not swallow this one. The
+     * provider's idempotency key is per attempt number, so the two can never charge twice. */
+    char payload[160], key[128];
+    snprintf(payload, sizeof(payload), "{\"workspace_id\":\"%s\",\"invoice_id\":\"%s\"}", x->ws, x->invoice);
+    snprintf(key, sizeof(key), "billing.collect:%s:now:%lld", x->invoice, (long long)clock_now_us());
+    rc = jobs_enqueue(c, "billing.collect", payload, 0, 5, key, NULL);
     if (rc == AT_OK)
         rc = audit_append(c, x->ws, x->actor, "billing.invoice.payment_requested", "invoice", x->invoice, NULL);
     if (rc == AT_OK)

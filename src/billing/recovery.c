@@ -152,6 +152,13 @@ static int brecovery_tx(store_conn *c, void *arg)
     char inv[ID_MAX];
     snprintf(inv, sizeof(inv), "%s", s.dunning_invoice);
     rc = audit_append(c, s.ws, x->actor, "billing.recovery.recovered", "subscription", s.id, NULL);
+    /* The money arrived after all: a ladder that had run out counts as recovered too. */
+    store_arg ea[] = {sa_text(s.ws), sa_text(inv), sa_int(now)};
+    if (rc == AT_OK)
+        rc = store_exec(c,
+                        "UPDATE dunning_episodes SET outcome = 'recovered', ended_at = $3 WHERE workspace_id = $1 AND "
+                        "invoice_id = $2 AND outcome = 'lost'",
+                        ea, 3, NULL);
     if (rc == AT_OK)
         rc = binv_paid(c, s.ws, inv, now, x->actor);
     if (rc == AT_OK && (rc = bsub_load_by_id(c, s.ws, s.id, false, &s)) == AT_OK)

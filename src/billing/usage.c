@@ -44,18 +44,18 @@ static int busage_tx(store_conn *c, void *arg)
         int64_t at = now;
         char field[48];
         if (!p || !billing_plan_metered(p, metric)) {
-            snprintf(field, sizeof(field), "events/%zu/metric", i);
+            snprintf(field, sizeof(field), "events[%zu].metric", i);
             billing_refuse(x->r, field, "unknown_metric", "The %s plan meters no \"%s\".", p ? p->name : s.plan_id,
                            metric);
             return AT_EINVAL;
         }
         if (when && clock_parse_rfc3339(when, strlen(when), &at) != AT_OK) {
-            snprintf(field, sizeof(field), "events/%zu/occurred_at", i);
+            snprintf(field, sizeof(field), "events[%zu].occurred_at", i);
             billing_refuse(x->r, field, "format", "Must be an RFC 3339 time.");
             return AT_EINVAL;
         }
         if (at < s.period_start || at > now + 300 * US_PER_S) {
-            snprintf(field, sizeof(field), "events/%zu/occurred_at", i);
+            snprintf(field, sizeof(field), "events[%zu].occurred_at", i);
             billing_refuse(
                 x->r, field, "period_closed",
                 "Usage is accepted for the open billing period only (from its start to five minutes ahead).");

@@ -1,9 +1,10 @@
 // T1b (reliability.md §8.2): lists and counts never include another tenant's rows, also when a filter
 // names them, and every total/count equals the set the caller can see. Lists covered: the workspace
 // switcher, the sections, sub-accounts (q, status, sort, pages), the audit log (actor, action, target),
-// the counts in a settings document's context, team members (q, role, status, sort, pages, seats), a
-// member's activity, invitations (every status) and API keys (also the lists a key reads); and every
-// member or invitation id of another workspace answers 404 in every route that takes one.
+// the counts in a settings document's context, team members (q, role, status, sort, pages, and seats,
+// which count the billed family: a root and the sub-accounts it pays for), a member's activity,
+// invitations (every status) and API keys (also the lists a key reads); and every member or invitation
+// id of another workspace answers 404 in every route that takes one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorld, insertUser, addMembership, checksum, missingId, createKey, keyPrincipal } from './lib-world.mjs';
@@ -299,14 +300,22 @@ test('members lists: only the workspace’s own members, whatever q, role, statu
   };
   const truth = {};
   for (const W of new Set(TEAM_CALLERS.map(([, W]) => W))) truth[W] = await membersOf(W);
-  const pending = async (W) => Number(await w.srv.sql(`SELECT COUNT(*) FROM invitations WHERE workspace_id = '${ws[W]}' AND status = 'pending' AND expires_at > 1000`));
+  // Seats belong to the subscription that pays: they count the billed workspace (W's root, or W when it
+  // is a root or billed on its own) and every live sub-account billed to it, never another tenant's.
+  const billed = async (W) => {
+    const [kind, parent, mode] = (await w.srv.sql(`SELECT kind || '|' || COALESCE(parent_id, '') || '|' || billing_mode FROM workspaces WHERE id = '${ws[W]}'`)).split('|');
+    const bws = kind === 'sub_account' && mode === 'parent' ? parent : ws[W];
+    return `(w.id = '${bws}' OR (w.parent_id = '${bws}' AND w.billing_mode = 'parent' AND w.status <> 'deleted'))`;
+  };
+  const activeSeats = async (W) => Number(await w.srv.sql(`SELECT COUNT(*) FROM memberships m JOIN workspaces w ON w.id = m.workspace_id WHERE m.status = 'active' AND ${await billed(W)}`));
+  const pending = async (W) => Number(await w.srv.sql(`SELECT COUNT(*) FROM invitations i JOIN workspaces w ON w.id = i.workspace_id WHERE i.status = 'pending' AND i.expires_at > 1000 AND ${await billed(W)}`));
   for (const [k, W] of TEAM_CALLERS) {
     for (const f of filters) {
       const { ids, seats } = await memberPages(p[k], W, f);
       const want = truth[W].filter((m) => match(m, f)).map((m) => m.id);
       assert.deepEqual([...ids].sort(), [...want].sort(), `${k} in ${W} with '${f}'`);
       if (f === '') {
-        assert.equal(seats.active_members, truth[W].filter((m) => m.status === 'active').length, `${k} ${W} seats`);
+        assert.equal(seats.active_members, await activeSeats(W), `${k} ${W} seats`);
         assert.equal(seats.pending_invitations, await pending(W), `${k} ${W} pending seats`);
       }
     }

@@ -3,10 +3,17 @@
 // (DESIGN.md §1), which this file restates as data (and checks against docs/security/authz.md):
 //   anonymous or ended session → 401; a workspace the caller cannot reach (foreign, sibling, parent,
 //   a root member in a sub-account, non-existent) → 404 with the body of a missing id; reachable but
-//   locked (suspended / pending deletion, not agency) → 403 workspace-suspended; reachable without the
-//   role or outside the section's scope → 403; otherwise the route's own answer (2xx, or 400/409 for
-//   the deliberately invalid or status-bound requests). A deactivated membership → 403
+//   locked (suspended / pending deletion, not agency) → 403 workspace-suspended; the role would do but
+//   the plan of the subscription that pays for the workspace lacks the section's feature → 402
+//   plan-required naming the feature and the plans that have it (Acme Fitness, billed on its own with
+//   its subscription ended, has no feature at all); reachable without the role, developer access or
+//   outside the section's scope → 403; otherwise the route's own answer (2xx, or 400/409/412/428 for the
+//   deliberately invalid or status-bound requests). A deactivated membership → 403
 //   membership-deactivated in that workspace, and no agency from it in the sub-accounts below.
+// Billing routes are called past the guard with refusals only (a live subscription started again, no
+// change, a paid or hand-collected invoice, a stale If-Match…) and with invoice and subscription ids of
+// every relation; the developer principal (dev@, a member of A with developer access) reaches Billing
+// Recovery and the test clock, whose one real move (deleting A's clock) is put back after.
 // Routes that take an object id (member, invitation, link token) are called, past the guard, with ids of
 // every relation (own, foreign tenant, parent/child workspace, missing, a user id in a member id's place)
 // and with bodies the domain must refuse (role rules, last owner, invalid input), so the world stays the
@@ -16,9 +23,9 @@
 // scope, a personal key of A's admin with team:read only, a service key of B with every scope, and
 // dead keys of A (revoked, expired, rotated out). On routes with auth "user" a key reaches its own
 // workspace only (404 elsewhere, sub-accounts included), as its role (admin for a service key, the
-// owner's current role otherwise) intersected with its scopes: the policy first (403 forbidden), then
-// the scopes (403 insufficient-scope); a dead key is 401 invalid-api-key with WWW-Authenticate; every
-// session-only route answers 401 session-required.
+// owner's current role otherwise) intersected with its scopes: the plan first (402), the policy next
+// (403 forbidden), then the scopes (403 insufficient-scope); a dead key is 401 invalid-api-key with
+// WWW-Authenticate; every session-only route answers 401 session-required.
 // Denied requests run first, as one pass, with a fingerprint of every business table taken before and
 // after each route's batch: a denial that still wrote something fails. Allowed requests that must not
 // write (rows marked `pure`) run next, fingerprinted the same way; the rest run last.
@@ -27,21 +34,23 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { repoPath } from '../lib/server.mjs';
-import { startWorld, checksum, principal, signIn, addMembership, insertUser, mailedToken, missingId, keyPrincipal, createKey, allScopes, KEY_SECRET, DEMO_PASSWORDS, EXTRA_PASSWORD } from './lib-world.mjs';
+import { startWorld, checksum, principal, signIn, addMembership, insertUser, mailedToken, missingId, keyPrincipal, createKey, allScopes, ensureSeats, KEY_SECRET, DEMO_PASSWORDS, EXTRA_PASSWORD } from './lib-world.mjs';
 
 // ---------------------------------------------------------------------------------------------------
 // The policy, as data (src/policy/policy.c restated; the docs test below keeps the two in step).
 
 const ROLE = { none: 0, member: 1, admin: 2, owner: 3 };
 const NOBODY = 4;
-// [id, title, title in a sub-account, read role, write role, plan feature, flags]
+// [id, title, title in a sub-account, read role, write role, plan feature, flags]; flags: built (the
+// routes exist), root (root workspaces only), dev (developer access only), nonav (API only: enforced,
+// never listed by GET …/sections).
 const SECTIONS = [
   ['workspace', 'Workspace Settings', 'Sub Account', ROLE.admin, ROLE.admin, null, 'built'],
   ['profile', 'Profile', null, ROLE.member, ROLE.member, null, 'built'],
   ['notifications', 'Notifications', null, ROLE.member, ROLE.member, null, 'built'],
   ['team', 'Team', null, ROLE.admin, ROLE.admin, null, 'built'],
-  ['billing', 'Billing', null, ROLE.admin, ROLE.owner, null, ''],
-  ['subaccounts', 'Sub-Accounts', null, ROLE.admin, ROLE.admin, null, 'built root'],
+  ['billing', 'Billing', null, ROLE.admin, ROLE.owner, null, 'built'],
+  ['subaccounts', 'Sub-Accounts', null, ROLE.admin, ROLE.admin, 'sub_accounts', 'built root'],
   ['integrations', 'Integrations', null, ROLE.admin, ROLE.admin, null, ''],
   ['plugins', 'Plugins', null, ROLE.admin, ROLE.admin, null, ''],
   ['import', 'Import', null, ROLE.admin, ROLE.admin, null, ''],
@@ -52,7 +61,8 @@ const SECTIONS = [
   ['snapshots', 'Snapshots', null, ROLE.member, ROLE.member, null, 'dev'],
   ['dev_admin', 'DEV_ADMIN', null, ROLE.member, ROLE.member, null, 'dev'],
   ['labs', 'Labs', null, ROLE.member, ROLE.member, null, 'dev'],
-  ['billing_recovery', 'Billing Recovery', null, ROLE.member, ROLE.member, null, 'dev'],
+  ['billing_recovery', 'Billing Recovery', null, ROLE.member, ROLE.member, null, 'built dev'],
+  ['usage', 'Usage reporting', null, ROLE.admin, ROLE.admin, null, 'built nonav'],
 ].map(([id, title, subTitle, read, write, feature, flags]) => ({
   id,
   title,
@@ -63,19 +73,48 @@ const SECTIONS = [
   built: flags.includes('built'),
   rootOnly: flags.includes('root'),
   devOnly: flags.includes('dev'),
+  noNav: flags.includes('nonav'),
 }));
-const FEATURES = ['api_access', 'voice']; // every workspace of this world (demo and sign-up roots, copied to children)
 
-/** 0 none, 1 read, 2 write: what a subject {role, kind, developer} may do in a section. */
+// Plan features come from the subscription that pays for a workspace (etc/billing.json, the catalog):
+// Acme Agency is on `agency` (the demo's billing), Bravo on `pro` (a sign-up's plan), their sub-accounts
+// billed to them inherit those; Acme Fitness (A2) is billed on its own and its subscription has ended,
+// so it runs on the free fallback without any feature (a workspace whose plan lacks a section's feature:
+// 402 plan-required where the role would allow it).
+const CATALOG = JSON.parse(fs.readFileSync(repoPath('etc/billing.json'), 'utf8'));
+const planFeatures = (id) => CATALOG.plans.find((x) => x.id === id).features;
+const PLAN_OF = { A: 'agency', A1: 'agency', A3: 'agency', A4: 'agency', A2: CATALOG.fallback_plan, B: 'pro', B1: 'pro', NX: CATALOG.fallback_plan };
+const featuresOf = (W) => planFeatures(PLAN_OF[W]);
+
+/** 0 none, 1 read, 2 write: what a subject {role, kind, developer, features} may do in a section. */
 function accessOf(section, who) {
   const s = SECTIONS.find((x) => x.id === section);
   if (!s || who.role === ROLE.none) return 0;
   if (s.rootOnly && who.kind !== 'root') return 0;
   if (s.devOnly && !who.developer) return 0;
-  if (s.feature && !FEATURES.includes(s.feature)) return 0;
+  if (s.feature && !who.features.includes(s.feature)) return 0;
   if (who.role >= s.write) return 2;
   if (who.role >= s.read) return 1;
   return 0;
+}
+
+/** The plan feature that alone keeps the subject from `need` (1 read, 2 write) in a section: every
+ * other condition holds (src/policy/policy.c policy_missing_feature). The guard answers 402. */
+function missingFeature(section, need, who) {
+  const s = SECTIONS.find((x) => x.id === section);
+  if (!s?.feature || who.features.includes(s.feature)) return null;
+  return accessOf(section, { ...who, features: [...who.features, s.feature] }) >= need ? s.feature : null;
+}
+
+/** The plans a 402 names for a feature: the offered plans that have it, cheapest first (the monthly
+ * charge at their minimum seats; catalog order among equal prices). */
+function plansWith(feature) {
+  const price = (p) => p.prices.month.base + Math.max(0, p.min_seats - p.included_seats) * p.prices.month.per_seat;
+  return CATALOG.plans
+    .filter((p) => p.offered && p.features.includes(feature))
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => price(a.p) - price(b.p) || a.i - b.i)
+    .map(({ p }) => ({ id: p.id, name: p.name }));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -149,15 +188,36 @@ let HEIR = null;
 const KEYIDS = {};
 const KEYS_OF = {};
 const KEY_POLICY = { max_days: 365, default_days: 90, allow_never: false };
+// Billing objects: INVOICE.A (Acme's paid invoice), INVOICE.B (Bravo's open one); SUB[W] the
+// subscription of A and B (live) and A2 (ended); INVOICES_OF[W] = sorted ids of W's invoices.
+const INVOICE = {};
+const SUB = {};
+const INVOICES_OF = {};
+/** The workspace whose subscription pays for W: a root, A2 (billed on its own), else the parent. */
+const billedBy = (W) => (PARENT[W] && W !== 'A2' ? PARENT[W] : W);
 const randomToken = () => randomBytes(32).toString('base64url');
 
 before(async () => {
   // No job workers: mail and reminder jobs stay put until a test runs them, so fingerprints are stable.
   // Key rate limits out of the way (apikeys-ratelimit.test.mjs tests them).
-  w = await startWorld({ env: { ATRIUM_JOB_WORKERS: '0', ATRIUM_KEY_RATE_PER_MINUTE: '10000000', ATRIUM_KEY_BURST: '10000000', ATRIUM_WORKSPACE_RATE_PER_MINUTE: '10000000' } });
+  // A webhook signing secret, so the provider's webhook verifies (and refuses unsigned calls).
+  w = await startWorld({
+    env: { ATRIUM_JOB_WORKERS: '0', ATRIUM_KEY_RATE_PER_MINUTE: '10000000', ATRIUM_KEY_BURST: '10000000', ATRIUM_WORKSPACE_RATE_PER_MINUTE: '10000000', ATRIUM_STRIPE_WEBHOOK_SECRETS: 'whsec_matrix' },
+  });
   ws = { ...w.ws };
   P = { ...w.p, anonymous: w.p.anon };
   const { owner } = P;
+  // Billing: Acme Agency (the demo's: `agency`, 12 seats, a paid invoice, a developer test clock) pays
+  // for the seats this world fills (its sub-accounts' members and invitations count there too). Bravo
+  // ends its sign-up trial and subscribes again: no second trial, so it is active at once with an open
+  // invoice (manual collection).
+  await ensureSeats(owner, ws.A, 40);
+  const bBilling = `/api/v1/workspaces/${ws.B}/billing`;
+  const ended = await P.ownerB.post(`${bBilling}/subscription/cancel`, { at_period_end: false });
+  assert.equal(ended.status, 200, ended.text);
+  const again = await P.ownerB.post(`${bBilling}/subscription`, { plan_id: 'pro', quantity: 10 });
+  assert.equal(again.status, 201, again.text);
+  assert.equal(again.body.subscription.status, 'active', again.text);
   const a3 = await owner.post(`/api/v1/workspaces/${ws.A}/subaccounts`, { name: 'Acme Paused', slug: 'acme-paused' });
   const a4 = await owner.post(`/api/v1/workspaces/${ws.A}/subaccounts`, { name: 'Acme Closing', slug: 'acme-closing' });
   assert.equal(a3.status, 201, a3.text);
@@ -216,6 +276,42 @@ before(async () => {
   const s4 = await owner.post(`/api/v1/workspaces/${ws.A}/subaccounts/${ws.A4}/schedule-deletion`);
   assert.equal(s3.status, 200, s3.text);
   assert.equal(s4.status, 200, s4.text);
+  // Acme Fitness (A2) is billed on its own (the demo's Starter trial). Its subscription ends now, as a
+  // cancellation leaves it (with SQL: A2 has no owner, the only role that may cancel): the free
+  // fallback, without plan features, so its admins meet 402 plan-required in API Keys.
+  const endedAt = Date.now() * 1000;
+  await w.srv.sql(
+    `UPDATE subscriptions SET status = 'canceled', canceled_at = ${endedAt}, ended_at = ${endedAt}, next_event_at = NULL ` +
+      `WHERE workspace_id = '${ws.A2}' AND status NOT IN ('canceled', 'incomplete_expired')`,
+  );
+  const fallback = CATALOG.plans.find((x) => x.id === CATALOG.fallback_plan);
+  await w.srv.sql(`UPDATE workspaces SET entitlements = '${JSON.stringify(fallback.features)}', seat_limit = ${fallback.max_seats} WHERE id = '${ws.A2}'`);
+  // The billing world as the rows below expect it.
+  for (const [W, plan] of [['A', 'agency'], ['B', 'pro'], ['A2', null]]) {
+    const b = await (W === 'B' ? P.ownerB : owner).get(`/api/v1/workspaces/${ws[W]}/billing`);
+    assert.equal(b.status, 200, b.text);
+    assert.equal(b.body.subscription?.plan_id ?? null, plan, `${W}: ${b.text.slice(0, 300)}`);
+    assert.deepEqual(b.body.plan.features, featuresOf(W), W);
+  }
+  const one = async (sql) => {
+    const v = (await w.srv.sql(sql)).trim();
+    assert.ok(v && !v.includes('\n'), `one value expected from ${sql}: '${v}'`);
+    return v;
+  };
+  INVOICE.A = await one(`SELECT id FROM invoices WHERE workspace_id = '${ws.A}' AND status = 'paid'`);
+  INVOICE.B = await one(`SELECT id FROM invoices WHERE workspace_id = '${ws.B}' AND status = 'open'`);
+  const live = `status NOT IN ('canceled', 'incomplete_expired')`;
+  SUB.A = await one(`SELECT id FROM subscriptions WHERE workspace_id = '${ws.A}' AND ${live}`);
+  SUB.B = await one(`SELECT id FROM subscriptions WHERE workspace_id = '${ws.B}' AND ${live}`);
+  SUB.A2 = await one(`SELECT id FROM subscriptions WHERE workspace_id = '${ws.A2}'`);
+  for (const W of TARGETS) INVOICES_OF[W] = [];
+  for (const line of (await w.srv.sql(`SELECT workspace_id || '|' || id FROM invoices`)).split('\n').filter(Boolean)) {
+    const [wsId, id] = line.split('|');
+    const W = Object.keys(ws).find((k) => ws[k] === wsId);
+    if (W) INVOICES_OF[W].push(id);
+  }
+  for (const W of TARGETS) INVOICES_OF[W].sort();
+
   for (const [k, id] of Object.entries(ws)) NAMES[k] = { A: 'Acme Agency', A1: 'Acme Dental', A2: 'Acme Fitness', A3: 'Acme Paused', A4: 'Acme Closing', B: "Bea Bravo's workspace", B1: 'Bravo One' }[k] ?? id;
 
   // An ended session: member@ signs in a second time and ends that session from the first one
@@ -287,7 +383,7 @@ function resolve(pk, W) {
   const viaParent = PARENT[W] && roleIn(PARENT[W]) >= ROLE.admin ? ROLE.admin : ROLE.none;
   const role = Math.max(direct, viaParent);
   if (role === ROLE.none) return null;
-  return { role, agency: viaParent > direct, kind: KIND(W), developer: DEVELOPER.has(pk) };
+  return { role, agency: viaParent > direct, kind: KIND(W), developer: DEVELOPER.has(pk), features: featuresOf(W) };
 }
 
 /** What a key is in W: {role, agency, kind, developer, service, scopes}, or null where it reaches nothing. */
@@ -296,7 +392,7 @@ function resolveKey(pk, W) {
   if (!k.live || W !== k.ws) return null;
   const role = k.owner ? resolve(k.owner, W)?.role ?? ROLE.none : ROLE.admin;
   if (role === ROLE.none) return null;
-  return { role, agency: false, kind: KIND(W), developer: false, service: !k.owner, scopes: scopesOf(pk) };
+  return { role, agency: false, kind: KIND(W), developer: false, features: featuresOf(W), service: !k.owner, scopes: scopesOf(pk) };
 }
 /** The subject a principal is in W (a person or a key). */
 const subjectOf = (pk, W) => (isKey(pk) ? resolveKey(pk, W) : resolve(pk, W));
@@ -323,6 +419,8 @@ function relation(pk, W) {
 }
 
 const UNAUTH = new Set(['anonymous', 'signedOut']);
+// The answers that refuse a caller before the route does anything (402: the plan lacks the feature).
+const DENIALS = [401, 402, 403, 404];
 
 /** {status, type?, detail?} that the guard answers, or null when the request reaches its handler. */
 function guardAnswer(row, pk, W) {
@@ -336,7 +434,12 @@ function guardAnswer(row, pk, W) {
   const st = PARENT[W] ? status[W] : 'active';
   if (!who.agency && st !== 'active')
     return { status: 403, type: 'workspace-suspended', detail: st === 'suspended' ? REASON_A3 : REASON_A4 };
-  if (row.section && accessOf(row.section, who) < (row.access === 'write' ? 2 : 1)) return { status: 403, type: 'forbidden' };
+  if (row.section) {
+    const need = row.access === 'write' ? 2 : 1;
+    const feature = missingFeature(row.section, need, who);
+    if (feature) return { status: 402, type: 'plan-required', feature };
+    if (accessOf(row.section, who) < need) return { status: 403, type: 'forbidden' };
+  }
   return null;
 }
 
@@ -351,6 +454,8 @@ function keyGuardAnswer(row, pk, W) {
   if (st !== 'active') return { status: 403, type: 'workspace-suspended' };
   if (row.section) {
     const need = row.access === 'write' ? 2 : 1;
+    const feature = missingFeature(row.section, need, who);
+    if (feature) return { status: 402, type: 'plan-required', feature };
     if (accessOf(row.section, who) < need) return { status: 403, type: 'forbidden' };
     if (scopeAccess(who.scopes, row.section) < need) return { status: 403, type: 'insufficient-scope' };
   }
@@ -383,6 +488,11 @@ const KEYIDP = `${KEYSP}/:key_id`;
 const keysRow = (access, extra) => ({ auth: 'session', ws: true, section: 'api_keys', access, pure: true, ...extra });
 const team = (access, extra) => ({ auth: 'user', ws: true, section: 'team', access, pure: true, ...extra });
 const anyMember = (extra) => ({ auth: 'session', ws: true, section: null, access: 'none', pure: true, noBody: true, ...extra });
+const BILP = `${WSP}/billing`;
+const BINVP = `${BILP}/invoices/:invoice_id`;
+const RECP = `${WSP}/billing-recovery`;
+const billingRow = (access, extra) => ({ auth: 'user', ws: true, section: 'billing', access, pure: true, ...extra });
+const recoveryRow = (access, extra) => ({ auth: 'session', ws: true, section: 'billing_recovery', access, pure: true, ...extra });
 const ROWS = {
   'GET /healthz': open(200),
   'GET /readyz': open(200),
@@ -642,6 +752,161 @@ const ROWS = {
     ],
   }),
 
+  // Billing. Past the guard every call meets a refusal of the domain or a read, so the world stays the
+  // same: the live subscription cannot be started again, a change to the same interval is no change,
+  // invoices are paid already (Acme) or collected by hand (Bravo), a sub-account billed to its agency
+  // has no billing of its own (409 billed-to-parent), A2's subscription has ended (409 no-subscription).
+  [`GET ${BILP}`]: billingRow('read', { ok: 200, check: checkOverview }),
+  [`GET ${BILP}/plans`]: billingRow('read', { ok: 200, check: checkPlans }),
+  [`POST ${BILP}/preview`]: billingRow('read', {
+    natural: () => ({ O: 'a yearly interval', body: { interval: 'year' } }),
+    objs: (c) => [
+      { O: 'no change named', body: {}, status: 400, type: 'validation' },
+      { O: 'a yearly interval', body: { interval: 'year' }, ...subscribed(c.W, { status: 200, check: (r) => (r.body.after?.interval === 'year' && r.body.effective === 'now' ? null : `preview ${r.text.slice(0, 300)}`) }) },
+    ],
+  }),
+  [`POST ${BILP}/subscription`]: billingRow('write', {
+    natural: () => ({ O: 'a new subscription', body: { plan_id: 'pro', quantity: 5 } }),
+    objs: (c) => [
+      { O: 'no plan', body: { quantity: 5 }, status: 400, type: 'validation' },
+      { O: 'while one is live', body: { plan_id: 'pro', quantity: 5 }, ...ownBilling(c.W, c.W === 'A2' ? { status: 201, writes: true } : { status: 409, type: 'already-subscribed' }) },
+    ],
+  }),
+  [`POST ${BILP}/subscription/change`]: billingRow('write', {
+    natural: () => ({ O: 'yearly billing', body: { interval: 'year' } }),
+    objs: (c) => [
+      { O: 'the same interval (no change)', body: { interval: 'month' }, ...subscribed(c.W, { status: 409, type: 'no-change' }) },
+      { O: 'one seat (below the plan or the seats in use)', body: { quantity: 1 }, ...subscribed(c.W, { status: 400, type: 'validation' }) },
+      { O: 'an unknown proration', body: { quantity: 50, proration: 'sometime' }, status: 400, type: 'validation' },
+    ],
+  }),
+  [`POST ${BILP}/subscription/cancel`]: billingRow('write', {
+    natural: () => ({ O: 'cancel now', body: { at_period_end: false } }),
+    objs: () => [{ O: 'at_period_end not a boolean', body: { at_period_end: 'soon' }, status: 400, type: 'validation' }],
+  }),
+  [`POST ${BILP}/subscription/resume`]: billingRow('write', {
+    noBody: true,
+    objs: (c) => [{ O: 'neither paused nor ending', ...subscribed(c.W, { status: 409, type: 'nothing-to-resume' }) }],
+  }),
+  [`GET ${BILP}/customer`]: billingRow('read', {
+    objs: (c) => [{ O: 'the billing details', ...ownBilling(c.W, { status: 200, check: (r) => (/^"v\d+"$/.test(r.headers.get('etag') ?? '') && 'tax_id' in r.body ? null : `customer ${r.headers.get('etag')} ${r.text}`) }) }],
+  }),
+  [`PATCH ${BILP}/customer`]: billingRow('write', {
+    natural: () => ({ O: 'a new name', ifMatch: '*', body: { name: 'Pwned' } }),
+    objs: (c) => [
+      { O: 'without If-Match', body: { name: 'Matrix' }, status: 428, type: 'precondition-required' },
+      { O: 'a lower-case country', ifMatch: '*', body: { country: 'de' }, status: 400, type: 'validation' },
+      { O: 'an unknown field', ifMatch: '*', body: { workspace_id: ws.B }, status: 400, type: 'validation' },
+      { O: 'a stale If-Match', ifMatch: '"v999"', body: { name: 'Matrix' }, ...ownBilling(c.W, { status: 412, type: 'precondition-failed' }) },
+    ],
+  }),
+  [`GET ${BILP}/invoices`]: billingRow('read', { ok: 200, check: checkInvoiceList }),
+  [`GET ${BINVP}`]: billingRow('read', {
+    natural: (c) => ({ O: 'an invoice', id: INVOICE[billedBy(c.W)] ?? INVOICE.A }),
+    objs: (c) => invoiceCells(c, { status: 200, check: (r) => (r.body.workspace_id === ws[c.W] && Array.isArray(r.body.lines) ? null : `invoice ${r.text.slice(0, 300)}`) }),
+  }),
+  [`GET ${BINVP}/html`]: billingRow('read', {
+    natural: (c) => ({ O: 'an invoice', id: INVOICE[billedBy(c.W)] ?? INVOICE.A }),
+    objs: (c) => invoiceCells(c, { status: 200, check: (r) => (/^text\/html/.test(r.headers.get('content-type') ?? '') && r.text.startsWith('<!DOCTYPE html>') ? null : `html ${r.headers.get('content-type')}`) }),
+  }),
+  [`GET ${BINVP}/pdf`]: billingRow('read', {
+    natural: (c) => ({ O: 'an invoice', id: INVOICE[billedBy(c.W)] ?? INVOICE.A }),
+    objs: (c) => invoiceCells(c, { status: 200, check: (r) => (r.headers.get('content-type') === 'application/pdf' && r.text.startsWith('%PDF-') ? null : `pdf ${r.headers.get('content-type')}`) }),
+  }),
+  [`POST ${BINVP}/pay`]: billingRow('write', {
+    noBody: true,
+    natural: (c) => ({ O: 'an invoice', id: INVOICE[billedBy(c.W)] ?? INVOICE.A }),
+    // Acme's invoice is paid; Bravo's is open but collected by hand (manual provider).
+    objs: (c) => invoiceCells(c, c.W === 'B' ? { status: 409, type: 'manual-collection' } : { status: 409, type: 'invalid-state' }, { status: 409, type: 'billed-to-parent' }),
+  }),
+  [`POST ${BINVP}/mark-paid`]: recoveryRow('write', {
+    noBody: true,
+    natural: (c) => ({ O: 'an invoice', id: INVOICE[billedBy(c.W)] ?? INVOICE.A }),
+    objs: (c) => invoiceCells(c, { status: 409, type: 'invalid-state' }),
+  }),
+  [`POST ${BINVP}/void`]: recoveryRow('write', {
+    noBody: true,
+    natural: (c) => ({ O: 'an invoice', id: INVOICE[billedBy(c.W)] ?? INVOICE.A }),
+    objs: (c) => invoiceCells(c, { status: 409, type: 'invalid-state' }),
+  }),
+  [`POST ${BINVP}/mark-uncollectible`]: recoveryRow('write', {
+    noBody: true,
+    natural: (c) => ({ O: 'an invoice', id: INVOICE[billedBy(c.W)] ?? INVOICE.A }),
+    objs: (c) => invoiceCells(c, { status: 409, type: 'invalid-state' }),
+  }),
+  [`POST ${BILP}/checkout`]: billingRow('write', {
+    auth: 'session',
+    noBody: true,
+    objs: (c) => [{ O: 'manual collection (no card to save)', ...ownBilling(c.W, { status: 409, type: 'not-supported' }) }],
+  }),
+  [`POST ${BILP}/portal`]: billingRow('write', {
+    auth: 'session',
+    noBody: true,
+    objs: (c) => [{ O: "manual collection (Atrium's own page)", ...ownBilling(c.W, { status: 200, check: (r) => (r.body.url === `/w/${ws[c.W]}/settings/billing/portal` ? null : `portal ${r.text}`) }) }],
+  }),
+  // Usage reporting (API only; scope usage:write): events the plan does not meter change nothing.
+  [`POST ${BILP}/usage`]: {
+    auth: 'user', ws: true, section: 'usage', access: 'write', pure: true,
+    natural: (c) => ({ O: 'a metered event', body: { events: [{ event_id: `pwned-${c.pk}`, metric: 'api_calls', quantity: 1 }] } }),
+    objs: (c) => [
+      { O: 'no events', body: { events: [] }, status: 400, type: 'validation' },
+      {
+        O: 'a metric the plan does not meter',
+        body: { events: [{ event_id: `matrix-${c.pk}`, metric: 'matrix_nope', quantity: 1 }] },
+        ...(billedBy(c.W) === 'A2' ? { status: 409, type: 'no-subscription' } : { status: 400, type: 'validation', check: namesField('events[0].metric', 'unknown_metric') }),
+      },
+    ],
+  },
+  // Developer test clocks and Billing Recovery: developer access (dev@, a member of A), sessions only.
+  // Acme runs on the demo's test clock.
+  [`GET ${BILP}/test-clock`]: recoveryRow('read', { ok: 200, check: (c, r) => (r.body.workspace_id === ws[billedBy(c.W)] && (r.body.frozen_time !== null) === (billedBy(c.W) === 'A') ? null : `clock ${r.text.slice(0, 200)}`) }),
+  [`POST ${BILP}/test-clock`]: recoveryRow('write', {
+    natural: () => ({ O: 'a clock', body: {} }),
+    objs: (c) => [
+      { O: 'not a time', body: { frozen_time: 'soon' }, status: 400, type: 'validation' },
+      { O: 'a second clock', body: {}, ...ownBilling(c.W, c.W === 'A' ? { status: 409, type: 'already-exists' } : { status: 201, writes: true }) },
+    ],
+  }),
+  [`POST ${BILP}/test-clock/advance`]: recoveryRow('write', {
+    natural: () => ({ O: 'a month on', body: { frozen_time: new Date(Date.now() + 31 * 86400e3).toISOString() } }),
+    objs: (c) => [
+      { O: 'no time', body: {}, status: 400, type: 'validation' },
+      { O: 'back in time', body: { frozen_time: '2000-01-01T00:00:00Z' }, ...ownBilling(c.W, c.W === 'A' ? { status: 400, type: 'validation' } : { status: 409, type: 'no-test-clock' }) },
+    ],
+  }),
+  [`DELETE ${BILP}/test-clock`]: recoveryRow('write', {
+    noBody: true,
+    objs: (c) => [
+      c.W === 'A'
+        ? { O: 'the test clock (put back after)', status: 204, snapshot: () => snapshotClock(c.W), restore: (snap) => restoreClock(c.W, snap) }
+        : { O: 'no test clock', ...ownBilling(c.W, { status: 404, type: 'not-found' }) },
+    ],
+  }),
+  [`GET ${RECP}`]: recoveryRow('read', { ok: 200, check: checkRecovery }),
+  [`POST ${RECP}/:subscription_id/retry`]: recoveryRow('write', {
+    noBody: true,
+    natural: (c) => ({ O: 'a subscription', id: SUB[billedBy(c.W)] ?? SUB.A }),
+    objs: (c) => subscriptionCells(c),
+  }),
+  [`POST ${RECP}/:subscription_id/recovered`]: recoveryRow('write', {
+    noBody: true,
+    natural: (c) => ({ O: 'a subscription', id: SUB[billedBy(c.W)] ?? SUB.A }),
+    objs: (c) => subscriptionCells(c),
+  }),
+  // A sub-account's billing mode, from its root (Sub-Accounts): the mode it has already is no change.
+  [`PUT ${SUBP}/billing`]: {
+    auth: 'user', ws: true, sub: true, section: 'subaccounts', access: 'write', ok: 409, okType: 'no-change', pure: true,
+    allowBody: (c) => ({ mode: c.S === 'A2' ? 'own' : 'parent' }),
+    denyBody: (c) => ({ mode: c.S === 'A2' ? 'parent' : 'own' }),
+  },
+  // The payment provider's webhook: public, verified by its signature (none here: 400, nothing applied).
+  'POST /api/v1/billing/webhooks/stripe': open(null, {
+    pure: true,
+    objs: () => [
+      { O: 'an unsigned event', body: { id: 'evt_matrix', type: 'invoice.paid', data: { object: { id: 'in_matrix' } } }, status: 400, type: 'invalid-signature' },
+    ],
+  }),
+
   'GET /api/v1/test/clock': open(200, { auth: 'test' }),
   'POST /api/v1/test/clock': open(400, { auth: 'test', allowBody: () => ({}) }),
   'POST /api/v1/test/jobs/run': open(200, { auth: 'test', noBody: true }),
@@ -649,6 +914,77 @@ const ROWS = {
   'GET /api/v1/test/jobs/:job_id': open(404, { auth: 'test', jobParam: true }),
   'POST /api/v1/test/sleep': open(400, { auth: 'test', allowBody: () => ({}) }),
 };
+
+// ---------------------------------------------------------------------------------------------------
+// Billing targets and checks.
+
+/** A call on W's own billing: a sub-account billed to its agency has none (409 billed-to-parent). */
+const ownBilling = (W, cell) => (billedBy(W) === W ? cell : { status: 409, type: 'billed-to-parent' });
+/** A call on the live subscription that pays for W: none in A2 any more (409 no-subscription). */
+const subscribed = (W, cell) => ownBilling(W, W === 'A2' ? { status: 409, type: 'no-subscription' } : cell);
+
+/**
+ * Invoice ids of every relation: W's own (only A and B have invoices), the paying root's (a
+ * sub-account sees none of them: `inSub`, 404 by default), another tenant's, a missing one.
+ */
+function invoiceCells(c, own, inSub = { status: 404, type: 'not-found' }) {
+  const other = A_FAMILY.includes(c.W) ? INVOICE.B : INVOICE.A;
+  const out = [];
+  if (INVOICE[c.W]) out.push({ O: 'own invoice', id: INVOICE[c.W], ...own });
+  if (PARENT[c.W]) out.push({ O: "the paying root's invoice", id: INVOICE[PARENT[c.W]], ...(billedBy(c.W) === c.W ? { status: 404, type: 'not-found' } : inSub) });
+  for (const [O, id] of [['invoice of foreign tenant', other], ['missing invoice', missingId('in')], ['a subscription id in its place', SUB.A]])
+    out.push({ O, id, ...(PARENT[c.W] && billedBy(c.W) !== c.W ? inSub : { status: 404, type: 'not-found' }) });
+  return out;
+}
+
+/** Subscription ids for Billing Recovery in W: those of W's tree (W and its sub-accounts) are found
+ * but not in recovery (409), the rest answer 404. */
+function subscriptionCells(c) {
+  const tree = (X) => X === c.W || PARENT[X] === c.W;
+  return [
+    ['own subscription', SUB[c.W] && c.W],
+    ["a sub-account's own subscription (ended)", 'A2'],
+    ['subscription of foreign tenant', A_FAMILY.includes(c.W) ? 'B' : 'A'],
+  ]
+    .filter(([, X]) => X && SUB[X])
+    .map(([O, X]) => ({ O, id: SUB[X], ...(tree(X) ? { status: 409, type: 'not-past-due' } : { status: 404, type: 'not-found' }) }))
+    .concat([{ O: 'missing subscription', id: missingId('sub'), status: 404, type: 'not-found' }, { O: 'an invoice id in its place', id: INVOICE.A, status: 404, type: 'not-found' }]);
+}
+
+function checkOverview(c, r) {
+  const b = r.body;
+  const by = billedBy(c.W);
+  const want = [ws[c.W], ws[by], by === c.W ? 'own' : 'parent', by === 'A2' ? null : SUB[by], PLAN_OF[c.W], by === c.W];
+  const got = [b.workspace_id, b.billed_by, b.billing_mode, b.subscription?.id ?? null, b.plan?.id, b.customer !== null];
+  return JSON.stringify(got) === JSON.stringify(want) ? null : `overview ${JSON.stringify(got)} ≠ ${JSON.stringify(want)}`;
+}
+function checkPlans(c, r) {
+  const by = billedBy(c.W);
+  const ids = r.body.items.map((p) => p.id);
+  const want = CATALOG.plans.filter((p) => p.offered).map((p) => p.id);
+  if (JSON.stringify(ids) !== JSON.stringify(want)) return `plans ${ids} ≠ ${want}`;
+  return r.body.current_plan_id === (by === 'A2' ? null : PLAN_OF[by]) ? null : `current plan ${r.body.current_plan_id}`;
+}
+function checkInvoiceList(c, r) {
+  const got = r.body.items.map((i) => i.id).sort();
+  return JSON.stringify(got) === JSON.stringify(INVOICES_OF[c.W]) && r.body.next_cursor === null ? null : `invoices ${got} ≠ ${INVOICES_OF[c.W]}`;
+}
+function checkRecovery(c, r) {
+  if (r.body.ladder?.length !== CATALOG.dunning.length) return `ladder ${r.text.slice(0, 200)}`;
+  const tree = new Set(TARGETS.filter((X) => X === c.W || PARENT[X] === c.W).map((X) => ws[X]));
+  const foreign = r.body.past_due.filter((x) => !tree.has(x.workspace_id));
+  return foreign.length ? `recovery lists another tree's subscriptions: ${JSON.stringify(foreign)}` : null;
+}
+/** The developer test clock of W, to put back after a cell deleted it. */
+async function snapshotClock(W) {
+  const row = await w.srv.sql(`SELECT frozen_time || '|' || created_at || '|' || updated_at FROM billing_clocks WHERE workspace_id = '${ws[W]}'`);
+  assert.ok(row, `${W} has no test clock`);
+  return row.trim();
+}
+async function restoreClock(W, snap) {
+  const [t, created, updated] = snap.split('|').map(Number);
+  await w.srv.sql(`INSERT INTO billing_clocks (workspace_id, frozen_time, created_at, updated_at) VALUES ('${ws[W]}', ${t}, ${created}, ${updated})`);
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Team targets and checks.
@@ -727,7 +1063,12 @@ function checkMembers(c, r) {
   if (JSON.stringify(got) !== JSON.stringify(MEMBER_IDS[c.W])) return `members ${got} ≠ ${MEMBER_IDS[c.W]}`;
   if (r.body.total !== got.length || r.body.next_cursor !== null) return `total ${r.body.total}, next_cursor ${r.body.next_cursor} for ${got.length} rows`;
   const seats = r.body.seats;
-  if (seats.active_members !== ACTIVE_COUNT[c.W] || seats.pending_invitations !== PENDING_IDS[c.W].length) return `seats ${JSON.stringify(seats)}`;
+  // Seats are the paying subscription's: they count every workspace it pays for (A and its sub-accounts
+  // billed to it, A2 alone), never another tenant's.
+  const paidTogether = TARGETS.filter((X) => X !== 'NX' && billedBy(X) === billedBy(c.W));
+  const active = paidTogether.reduce((n, X) => n + ACTIVE_COUNT[X], 0);
+  const pending = paidTogether.reduce((n, X) => n + PENDING_IDS[X].length, 0);
+  if (seats.active_members !== active || seats.pending_invitations !== pending) return `seats ${JSON.stringify(seats)}, expected ${active} active and ${pending} pending`;
   const t = r.body.ownership_transfer;
   if (c.W === 'A' ? t?.to?.id !== HEIR.userId : t !== null) return `ownership_transfer ${JSON.stringify(t)}`;
   return null;
@@ -785,7 +1126,7 @@ async function restoreMembership(W, pk, snap) {
 function expectedSections(who) {
   // A key sees what its role allows intersected with its scopes.
   const level = (s) => Math.min(accessOf(s.id, who), who.scopes ? scopeAccess(who.scopes, s.id) : 2);
-  return SECTIONS.filter((s) => s.built && level(s) > 0).map((s) => ({
+  return SECTIONS.filter((s) => s.built && !s.noNav && level(s) > 0).map((s) => ({
     id: s.id,
     title: who.kind === 'sub_account' && s.subTitle ? s.subTitle : s.title,
     access: level(s) === 2 ? 'write' : 'read',
@@ -837,11 +1178,11 @@ async function restoreStatus(S) {
 function expectation(row, c) {
   const g = guardAnswer(row, c.pk, c.W);
   if (g) return { ...g, deny: true };
-  if (c.v) return { status: c.v.status, type: c.v.type, deny: [401, 403, 404].includes(c.v.status) };
+  if (c.v) return { status: c.v.status, type: c.v.type, deny: DENIALS.includes(c.v.status) };
   if (row.sub && !isChild(c.S, c.W)) return { status: 404, type: 'not-found', deny: true };
   if (row.sessionParam) return { status: 404, type: 'not-found', deny: true };
   if (row.move) return { status: MOVES[row.move].from(status[c.S]) ? 200 : 409, deny: false };
-  return { status: row.ok, deny: false };
+  return { status: row.ok, type: row.okType, deny: false };
 }
 
 /** Builds the path of a cell. */
@@ -855,6 +1196,8 @@ function pathOf(pattern, c) {
     .replace(':member_id', id ?? missingId('mem'))
     .replace(':invitation_id', id ?? missingId('inv'))
     .replace(':key_id', id ?? missingId('key'))
+    .replace(':invoice_id', id ?? missingId('in'))
+    .replace(':subscription_id', id ?? missingId('sub'))
     .replace(':token', c.v?.token ?? randomToken());
 }
 
@@ -892,8 +1235,8 @@ async function runCell(key, row, method, c, exp) {
   const pr = P[c.pk];
   const path = pathOf(pattern, c);
   const opts = {};
+  const given = c.v ?? c.n;
   if (method !== 'GET' && method !== 'HEAD' && !row.noBody) {
-    const given = c.v ?? c.n;
     if (given && 'body' in given) opts.body = given.body;
     else {
       const mk = exp.deny ? row.denyBody || row.allowBody : row.allowBody;
@@ -901,6 +1244,7 @@ async function runCell(key, row, method, c, exp) {
     }
   }
   if (row.ifMatch) opts.ifMatch = exp.deny ? etags[c.W] : await currentEtag(c.W);
+  if (given?.ifMatch !== undefined) opts.ifMatch = given.ifMatch;
   if (row.resend && !guardAnswer(row, c.pk, c.W)) await spendResend(path);
   const snap = c.v?.snapshot ? await c.v.snapshot() : null;
   const r = await pr.req(method, path, opts);
@@ -911,6 +1255,8 @@ async function runCell(key, row, method, c, exp) {
   else if (exp.type && method !== 'HEAD') {
     if (r.body?.type !== `urn:atrium:problem:${exp.type}`) problems.push(`type ${r.body?.type}, expected ${exp.type}`);
     if (exp.detail && r.body?.detail !== exp.detail) problems.push(`detail ${r.body?.detail}, expected ${exp.detail}`);
+    if (exp.feature && (r.body?.feature !== exp.feature || JSON.stringify(r.body?.plans) !== JSON.stringify(plansWith(exp.feature))))
+      problems.push(`402 names ${r.body?.feature} ${JSON.stringify(r.body?.plans)}, expected ${exp.feature} ${JSON.stringify(plansWith(exp.feature))}`);
   } else if (!exp.deny && row.check && method === 'GET') {
     const why = row.check(c, r);
     if (why) problems.push(why);
@@ -923,7 +1269,7 @@ async function runCell(key, row, method, c, exp) {
   if (r.status === exp.status && exp.header && !exp.header[1].test(r.headers.get(exp.header[0]) ?? '')) problems.push(`${exp.header[0]}: '${r.headers.get(exp.header[0])}'`);
   rec.problem = problems.join('; ') || null;
   // Classify a wrong answer: an allow where a denial was due, or a denial where an allow was due.
-  const denied = [401, 403, 404].includes(r.status);
+  const denied = DENIALS.includes(r.status);
   rec.unexpectedAllow = exp.deny && !denied;
   rec.unexpectedDeny = !exp.deny && denied && r.status !== exp.status;
   results.push(rec);
@@ -1010,7 +1356,9 @@ test('the policy data of this test is the policy the server documents (docs/secu
   const rows = md.split('\n').filter((l) => l.startsWith('| `'));
   assert.equal(rows.length, SECTIONS.length);
   SECTIONS.forEach((s, i) => {
-    const cond = [s.rootOnly && 'root workspaces only', s.devOnly && 'developer access only', s.feature && `plan feature \`${s.feature}\``].filter(Boolean).join('; ') || '—';
+    const cond = [s.rootOnly && 'root workspaces only', s.devOnly && 'developer access only', s.feature && `plan feature \`${s.feature}\``, s.noNav && 'API only, not in the navigation']
+      .filter(Boolean)
+      .join('; ') || '—';
     const title = s.subTitle ? `${s.title} ("${s.subTitle}" in a sub-account)` : s.title;
     const want = `| \`${s.id}\` | ${title} | ${cell(s, ROLE.owner)} | ${cell(s, ROLE.admin)} | ${cell(s, ROLE.member)} | ${cond} | ${s.built ? 'yes' : 'not built yet'} |`;
     assert.equal(rows[i], want, `section ${s.id}`);
@@ -1078,11 +1426,14 @@ test('matrix: every route × principal × relation answers as the policy says; d
   for (const r of results) {
     const k = `${r.pk} / ${r.rel ?? '-'}`;
     byRel[k] ??= { allow: 0, deny: 0 };
-    byRel[k][[401, 403, 404].includes(r.expected) ? 'deny' : 'allow']++;
+    byRel[k][DENIALS.includes(r.expected) ? 'deny' : 'allow']++;
   }
   t.diagnostic(`${results.length} matrix requests (${deny.length} to refuse, ${allow.length + 1} to allow, ${pureBatches.size} pure allowed batches) over ${Object.keys(ROWS).length} routes, ${PRINCIPALS.length} principals (${Object.keys(KEYP).length} API keys: ${results.filter((r) => isKey(r.pk)).length} requests), ${TARGETS.length} workspaces; clock moved ${resendRate.advances}× for the resend limits`);
   const keyAllowed = results.filter((r) => isKey(r.pk) && r.status < 300);
   t.diagnostic(`API keys: ${keyAllowed.length} allowed requests over ${new Set(keyAllowed.map((r) => `${r.method} ${r.row}`)).size} route methods; ${results.filter((r) => isKey(r.pk) && r.status === 401).length} × 401, ${results.filter((r) => isKey(r.pk) && r.status === 403).length} × 403, ${results.filter((r) => isKey(r.pk) && r.status === 404).length} × 404`);
+  const byStatus = {};
+  for (const r of results) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+  t.diagnostic(`answers by status: ${JSON.stringify(byStatus)}; ${results.filter((r) => r.status === 402).length} × 402 plan-required (${[...new Set(results.filter((r) => r.status === 402).map((r) => `${r.pk}@${r.W}`))].join(' ')})`);
   t.diagnostic(`${unexpectedAllows.length} unexpected allows, ${unexpectedDenies.length} unexpected denies, ${bad.length} wrong answers, ${wrote.length} denied batches that wrote, ${wroteAllowed.length} pure allowed batches that wrote`);
   const show = (list) => list.slice(0, 40).map((r) => `  ${r.pk} ${r.method} ${r.path} [W=${r.W} S=${r.S}${r.O ? ` O=${r.O}` : ''} ${r.rel ?? ''}] → ${r.status} ${r.text.slice(0, 160)} (${r.problem})`).join('\n');
   const perRow = {};
@@ -1117,6 +1468,9 @@ test('matrix: every route × principal × relation answers as the policy says; d
   for (const want of relations) {
     assert.ok(rels.has(want), `no cell for relation '${want}'`);
   }
+  // A plan without the section's feature was met (402), and developer access reached its routes.
+  assert.ok(results.some((r) => r.expected === 402 && r.status === 402), 'no cell met 402 plan-required');
+  assert.ok(results.some((r) => r.pk === 'dev' && r.row.includes('/billing-recovery') && r.status === 200), 'no developer call reached Billing Recovery');
 });
 
 test('API keys: every session-only route answers 401 session-required, also with a live cookie; routes without authentication ignore the key', async (t) => {

@@ -232,7 +232,8 @@ export async function insertUser(srv, email, name, { developer = false } = {}) {
  * A fingerprint of every business table (workspaces, memberships with their role and status,
  * preferences, the audit chain, jobs, users, which sessions are live, invitations with their token and
  * state, ownership transfers, password resets, the mail outbox, API keys and the key policy,
- * idempotency records). Two equal fingerprints: nothing was
+ * idempotency records, and billing: customers, subscriptions, invoices, usage, payments, provider
+ * events, dunning episodes, test clocks and each workspace's billing mode). Two equal fingerprints: nothing was
  * written in between. Not covered, on purpose: memberships.last_active_at (every request a member makes
  * moves it), an API key's last use, rate-limit windows, and a mail's delivery state (the job's state already shows it).
  */
@@ -260,6 +261,29 @@ export async function checksum(srv) {
         `|| '|' || COALESCE(rotated_to, '') || '|' || COALESCE(CAST(overlap_until AS TEXT), '') || '|' || allowed_cidrs || '|' || notices_sent FROM api_keys`,
       `SELECT 'p|' || id || '|' || api_key_max_days || '|' || api_key_default_days || '|' || api_key_allow_never FROM workspaces`,
       `SELECT 'd|' || caller || '|' || idem_key || '|' || state || '|' || COALESCE(CAST(status AS TEXT), '') FROM idempotency_keys`,
+      // Billing: a workspace's billing mode, pause and entitlements, the customer, subscriptions,
+      // invoices and their lines, the invoice counter, pending prorations, usage, payment attempts,
+      // provider events, dunning episodes and test clocks.
+      `SELECT 'b|' || id || '|' || billing_mode || '|' || COALESCE(CAST(billing_paused_at AS TEXT), '') || '|' || entitlements || '|' || seat_limit FROM workspaces`,
+      `SELECT 'bc|' || workspace_id || '|' || name || '|' || email || '|' || address_line1 || '|' || address_line2 || '|' || city || '|' || postal_code ` +
+        `|| '|' || region || '|' || country || '|' || tax_id || '|' || provider || '|' || provider_customer_id || '|' || payment_method || '|' || balance ` +
+        `|| '|' || trial_used || '|' || version FROM billing_customers`,
+      `SELECT 'bs|' || workspace_id || '|' || id || '|' || plan_id || '|' || interval || '|' || quantity || '|' || status || '|' || collection ` +
+        `|| '|' || current_period_start || '|' || current_period_end || '|' || cancel_at_period_end || '|' || COALESCE(cancel_reason, '') ` +
+        `|| '|' || COALESCE(CAST(canceled_at AS TEXT), '') || '|' || COALESCE(CAST(ended_at AS TEXT), '') || '|' || COALESCE(pending_plan_id, '') ` +
+        `|| '|' || COALESCE(pending_interval, '') || '|' || COALESCE(CAST(pending_quantity AS TEXT), '') || '|' || COALESCE(dunning_invoice_id, '') ` +
+        `|| '|' || dunning_step || '|' || COALESCE(CAST(next_event_at AS TEXT), '') || '|' || version FROM subscriptions`,
+      `SELECT 'bi|' || workspace_id || '|' || id || '|' || COALESCE(number, '') || '|' || status || '|' || payment_status || '|' || total ` +
+        `|| '|' || amount_due || '|' || amount_paid || '|' || attempt_count || '|' || COALESCE(CAST(next_payment_attempt AS TEXT), '') ` +
+        `|| '|' || COALESCE(CAST(paid_at AS TEXT), '') || '|' || COALESCE(CAST(voided_at AS TEXT), '') || '|' || COALESCE(CAST(marked_uncollectible_at AS TEXT), '') FROM invoices`,
+      `SELECT 'bl|' || workspace_id || '|' || invoice_id || '|' || seq || '|' || kind || '|' || amount FROM invoice_lines`,
+      `SELECT 'bn|' || issuer || '|' || last_number FROM invoice_counters`,
+      `SELECT 'bp|' || workspace_id || '|' || id || '|' || amount || '|' || COALESCE(invoice_id, '') FROM pending_invoice_items`,
+      `SELECT 'bu|' || workspace_id || '|' || event_id || '|' || metric || '|' || quantity || '|' || occurred_at FROM usage_events`,
+      `SELECT 'ba|' || workspace_id || '|' || id || '|' || invoice_id || '|' || outcome || '|' || amount FROM payment_attempts`,
+      `SELECT 'be|' || provider || '|' || event_id || '|' || type FROM provider_events`,
+      `SELECT 'bd|' || workspace_id || '|' || id || '|' || outcome || '|' || attempts || '|' || COALESCE(CAST(ended_at AS TEXT), '') FROM dunning_episodes`,
+      `SELECT 'bk|' || workspace_id || '|' || frozen_time FROM billing_clocks`,
     ].join(' UNION ALL ') + ' ORDER BY 1',
   );
   return { hash: createHash('sha256').update(text).digest('hex'), lines: text.split('\n').length };
@@ -338,6 +362,30 @@ export async function startWorld({ env = {}, extras = true, scratch = null } = {
     await srv.stop();
     throw e;
   }
+}
+
+/**
+ * Makes sure the billed workspace wsId (a root, or a sub-account billed on its own) pays for at least
+ * `seats` seats, as its owner pr: subscribes to `plan` when it has no live subscription (a trial when it
+ * never had one), or raises the live one's seats (prorated onto its next invoice: no invoice now).
+ */
+export async function ensureSeats(pr, wsId, seats, { plan = 'pro' } = {}) {
+  const base = `/api/v1/workspaces/${wsId}/billing`;
+  const sub = (await ok(pr.get(base), `billing of ${wsId}`)).body.subscription;
+  if (!sub) await ok(pr.post(`${base}/subscription`, { plan_id: plan, quantity: seats }), `subscribe ${wsId} to ${plan}`);
+  else if (sub.quantity < seats) await ok(pr.post(`${base}/subscription/change`, { quantity: seats, proration: 'prorate' }), `${seats} seats for ${wsId}`);
+}
+
+/**
+ * Sets the seat limit the team's checks read: the quantity of the live subscription of the billed
+ * workspace wsId (a root, or a sub-account billed on its own), with SQL, as a change made in Billing
+ * would leave it (also below the seats in use, which the API refuses). Asserts there is one.
+ */
+export async function setSeatLimit(srv, wsId, n) {
+  const live = `workspace_id = ${q(wsId)} AND status NOT IN ('canceled', 'incomplete_expired')`;
+  assert.equal(await srv.sql(`SELECT COUNT(*) FROM subscriptions WHERE ${live}`), '1', `${wsId} has no live subscription`);
+  await srv.sql(`UPDATE subscriptions SET quantity = ${Number(n)} WHERE ${live}`);
+  await srv.sql(`UPDATE workspaces SET seat_limit = ${Number(n)} WHERE id = ${q(wsId)} OR (parent_id = ${q(wsId)} AND billing_mode = 'parent')`);
 }
 
 /** The settings document and its ETag, read by a caller who may (asserted 200). */

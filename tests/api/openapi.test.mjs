@@ -9,7 +9,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -300,7 +300,13 @@ test('operations follow the API conventions: errors are problems, bodies are clo
     if (a === 'session' || a === 'user') need('401', 'it needs a caller');
     if (a === 'user') need('429', 'API keys are rate limited');
     if (params.some((p) => p.in === 'path')) need('404', 'it has a path parameter');
-    if (o.op.requestBody) {
+    // A payment provider's webhook takes the provider's event as it is sent (its bytes are what the
+    // signature covers): other fields are the provider's own, and the media type is not checked.
+    if (o.op.requestBody && o.op['x-provider-webhook'] === true) {
+      need('400', 'a bad signature or event');
+      if (auth.get(where) !== 'public') problems.push(`${where}: x-provider-webhook is for public routes (the signature authenticates)`);
+      if (!paramsOf(doc, o).some((p) => p.in === 'header' && p.required)) problems.push(`${where}: a webhook names its signature header`);
+    } else if (o.op.requestBody) {
       need('400', 'it has a body');
       need('415', 'it has a body');
       const body = deref(doc, o.op.requestBody);
@@ -329,10 +335,34 @@ test('operations follow the API conventions: errors are problems, bodies are clo
 // (c) and (d): the running server.
 
 let srv;
+const WEBHOOK_SECRET = 'whsec_openapi_test';
+
+/** A signed-up owner and a request helper with their session (CSRF token and Origin on writes). */
+async function signedUpOwner(name) {
+  const email = `oa-${randomBytes(4).toString('hex')}@example.com`;
+  const password = `Harbor-${randomBytes(6).toString('hex')}-Quill`;
+  const up = await srv.post('/api/v1/signup', { name, email, password });
+  assert.equal(up.status, 201, up.text);
+  const cookie = up.headers.get('set-cookie').split(';')[0];
+  const origin = srv.url.replace(/\/$/, '');
+  const as = (method, p, body, headers = {}) =>
+    srv.req(p, {
+      method,
+      headers: {
+        cookie,
+        ...(method === 'GET' ? {} : { 'x-csrf-token': up.body.csrf_token, origin }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const ws = (await as('GET', '/api/v1/workspaces')).body.items[0].id;
+  return { email, as, ws };
+}
 
 describe('the running server', () => {
   before(async () => {
-    srv = await startServer({ env: { ATRIUM_SIGNUP: 'true', ATRIUM_LOGIN_IP_PER_MINUTE: '100000', ATRIUM_JOB_WORKERS: '0' } });
+    srv = await startServer({ env: { ATRIUM_SIGNUP: 'true', ATRIUM_LOGIN_IP_PER_MINUTE: '100000', ATRIUM_JOB_WORKERS: '0', ATRIUM_STRIPE_WEBHOOK_SECRETS: WEBHOOK_SECRET } });
   });
   after(async () => {
     await srv?.stop();
@@ -495,5 +525,135 @@ describe('the running server', () => {
     const revoked = await srv.req(at(WS), { headers: { authorization: `Bearer ${rotated.body.secret}` } });
     assert.equal(revoked.status, 401, revoked.text);
     conforms('GET', WS, revoked);
+  });
+  test('real responses match their schemas: billing, usage, billing recovery, a plan without a feature, the webhook', async () => {
+    // A sign-up starts a 14-day Pro trial (manual collection); its owner gets developer access for the
+    // test clock and Billing Recovery.
+    const { email, as, ws } = await signedUpOwner('Bill Spec');
+    const dev = await srv.cli(['user', 'grant-developer', email]);
+    assert.equal(dev.code, 0, dev.stderr);
+    const B = `${WS}/billing`;
+    const at = (p, ids = {}) => Object.entries({ workspace_id: ws, ...ids }).reduce((x, [k, v]) => x.replace(`{${k}}`, v), p);
+    const call = async (method, template, body, { ids, headers, status } = {}) => {
+      const r = await as(method, at(template, ids), body, headers);
+      if (status) assert.equal(r.status, status, `${method} ${template}: ${r.text.slice(0, 500)}`);
+      conforms(method, template, r);
+      return r;
+    };
+
+    await call('GET', B, undefined, { status: 200 });
+    await call('GET', `${B}/plans`, undefined, { status: 200 });
+    const cust = await call('GET', `${B}/customer`, undefined, { status: 200 });
+    await call('PATCH', `${B}/customer`, { country: 'DE' }, { status: 428 });
+    await call('PATCH', `${B}/customer`, { country: 'de', tax_id: null }, { headers: { 'if-match': '*' }, status: 400 });
+    await call('PATCH', `${B}/customer`, { name: 'Spec GmbH' }, { headers: { 'if-match': '"v999"' }, status: 412 });
+    await call('PATCH', `${B}/customer`, { name: 'Spec GmbH', country: 'DE', city: 'Berlin' }, { headers: { 'if-match': cust.headers.get('etag') }, status: 200 });
+    await call('POST', `${B}/preview`, { quantity: 12 }, { status: 200 });
+    await call('POST', `${B}/preview`, {}, { status: 400 });
+    await call('POST', `${B}/subscription/change`, { quantity: 12 }, { headers: { 'idempotency-key': `oa-${randomBytes(4).toString('hex')}` }, status: 200 });
+    await call('POST', `${B}/subscription/change`, { quantity: 12 }, { status: 409 });
+    await call('POST', `${B}/subscription`, { plan_id: 'pro', quantity: 3 }, { status: 409 });
+    await call('POST', `${B}/subscription/cancel`, { at_period_end: 'soon' }, { status: 400 });
+    await call('POST', `${B}/subscription/resume`, undefined, { status: 409 });
+    await call('POST', `${B}/subscription/cancel`, { reason: 'Trying the cancel' }, { status: 200 });
+    await call('GET', B, undefined, { status: 200 }); // the canceling banner
+    await call('POST', `${B}/subscription/resume`, undefined, { status: 200 });
+    await call('POST', `${B}/checkout`, undefined, { status: 409 });
+    await call('POST', `${B}/portal`, undefined, { status: 200 });
+    await call('POST', `${B}/usage`, { events: [{ event_id: 'spec-1', metric: 'api_calls', quantity: 120 }] }, { status: 200 });
+    await call('POST', `${B}/usage`, { events: [{ event_id: 'spec-2', metric: 'no_such_metric', quantity: 1 }] }, { status: 400 });
+
+    // The test clock: past the trial's end (the first invoice), then past its due date (recovery).
+    // Without a clock: 200 with frozen_time null is meant, 404 in this build (billing matrix finding 2).
+    await call('GET', `${B}/test-clock`);
+    await call('POST', `${B}/test-clock/advance`, { frozen_time: '2099-01-01T00:00:00Z' }, { status: 409 });
+    const clock = await call('POST', `${B}/test-clock`, undefined, { status: 201 });
+    await call('POST', `${B}/test-clock`, {}, { status: 409 });
+    const t0 = Date.parse(clock.body.frozen_time);
+    const iso = (days) => new Date(t0 + days * 86400e3).toISOString();
+    await call('POST', `${B}/test-clock/advance`, { frozen_time: iso(15) }, { status: 200 });
+    await call('GET', `${B}/test-clock`, undefined, { status: 200 });
+    const list = await call('GET', `${B}/invoices`, undefined, { status: 200 });
+    assert.equal(list.body.items.length, 1, list.text);
+    const inv = list.body.items[0].id;
+    await call('GET', `${B}/invoices/{invoice_id}`, undefined, { ids: { invoice_id: inv }, status: 200 });
+    await call('GET', `${B}/invoices/{invoice_id}/html`, undefined, { ids: { invoice_id: inv }, status: 200 });
+    await call('GET', `${B}/invoices/{invoice_id}/pdf`, undefined, { ids: { invoice_id: inv }, status: 200 });
+    await call('POST', `${B}/invoices/{invoice_id}/pay`, undefined, { ids: { invoice_id: inv }, status: 409 });
+    await call('GET', `${B}/invoices/{invoice_id}`, undefined, { ids: { invoice_id: `in_${'0'.repeat(26)}` }, status: 404 });
+    await call('POST', `${B}/test-clock/advance`, { frozen_time: iso(24) }, { status: 200 });
+    const rec = await call('GET', `${WS}/billing-recovery`, undefined, { status: 200 });
+    assert.equal(rec.body.past_due.length, 1, rec.text);
+    const sub = rec.body.past_due[0].subscription_id;
+    await call('POST', `${WS}/billing-recovery/{subscription_id}/retry`, undefined, { ids: { subscription_id: sub }, status: 202 });
+    await call('POST', `${WS}/billing-recovery/{subscription_id}/recovered`, undefined, { ids: { subscription_id: sub }, status: 200 });
+    await call('POST', `${WS}/billing-recovery/{subscription_id}/retry`, undefined, { ids: { subscription_id: sub }, status: 409 });
+    await call('POST', `${B}/invoices/{invoice_id}/void`, undefined, { ids: { invoice_id: inv }, status: 409 });
+    await call('GET', `${WS}/billing-recovery`, undefined, { status: 200 });
+    // The next renewal's invoice: uncollectible, then paid out of band, then not voidable.
+    await call('POST', `${B}/test-clock/advance`, { frozen_time: iso(47) }, { status: 200 });
+    const open = (await as('GET', at(`${B}/invoices`))).body.items.find((i) => i.status === 'open');
+    assert.ok(open, 'no open renewal invoice');
+    await call('POST', `${B}/invoices/{invoice_id}/mark-uncollectible`, undefined, { ids: { invoice_id: open.id }, status: 200 });
+    await call('POST', `${B}/invoices/{invoice_id}/mark-paid`, undefined, { ids: { invoice_id: open.id }, status: 200 });
+    await call('POST', `${B}/invoices/{invoice_id}/mark-uncollectible`, undefined, { ids: { invoice_id: open.id }, status: 409 });
+
+    // A sub-account billed on its own, and back to the agency; inside it, the agency's billing.
+    const child = await as('POST', at(`${WS}/subaccounts`), { name: 'Spec Child' });
+    assert.equal(child.status, 201, child.text);
+    const S = { subaccount_id: child.body.id };
+    await call('PUT', `${WS}/subaccounts/{subaccount_id}/billing`, { mode: 'own', plan_id: 'starter' }, { ids: S, status: 200 });
+    await call('PUT', `${WS}/subaccounts/{subaccount_id}/billing`, { mode: 'parent' }, { ids: S, status: 200 });
+    await call('PUT', `${WS}/subaccounts/{subaccount_id}/billing`, { mode: 'parent' }, { ids: S, status: 409 });
+    await call('PUT', `${WS}/subaccounts/{subaccount_id}/billing`, { mode: 'sometimes' }, { ids: S, status: 400 });
+    const inChild = (r) => r.replace('{workspace_id}', child.body.id);
+    conforms('GET', B, await as('GET', inChild(B)));
+    conforms('GET', `${B}/customer`, await as('GET', inChild(`${B}/customer`)));
+
+    // An API key reports usage (scope usage:write).
+    const key = await as('POST', at(`${WS}/api-keys`), { name: 'Meter', scopes: ['usage:write'], expires_in_days: 30, owner: 'workspace' });
+    assert.equal(key.status, 201, key.text);
+    const viaKey = await srv.req(at(`${B}/usage`), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.body.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [{ event_id: 'spec-key-1', metric: 'contacts', quantity: 3 }, { event_id: 'spec-1', metric: 'api_calls', quantity: 120 }] }),
+    });
+    assert.equal(viaKey.status, 200, viaKey.text);
+    conforms('POST', `${B}/usage`, viaKey);
+    conforms('GET', B, await srv.req(at(B), { headers: { authorization: `Bearer ${key.body.secret}` } })); // 403 insufficient-scope
+    // Billing follows the program clock again.
+    await call('DELETE', `${B}/test-clock`, undefined, { status: 204 });
+    await call('DELETE', `${B}/test-clock`, undefined, { status: 404 });
+
+    // A plan without a feature: a Starter workspace meets 402 plan-required in Sub-Accounts; ending
+    // its subscription and starting another (no second trial: an invoice at once).
+    const starter = await signedUpOwner('Stan Starter');
+    const SB = B.replace('{workspace_id}', starter.ws);
+    const change = await starter.as('POST', `${SB}/subscription/change`, { plan_id: 'starter', quantity: 2 });
+    assert.equal(change.status, 200, change.text);
+    const plan402 = await starter.as('GET', `${WS}/subaccounts`.replace('{workspace_id}', starter.ws));
+    assert.equal(plan402.status, 402, plan402.text);
+    assert.deepEqual([plan402.body.feature, plan402.body.plans.map((p) => p.id)], ['sub_accounts', ['pro', 'agency']]);
+    conforms('GET', `${WS}/subaccounts`, plan402);
+    conforms('POST', `${B}/subscription/cancel`, await starter.as('POST', `${SB}/subscription/cancel`, { at_period_end: false }));
+    conforms('GET', B, await starter.as('GET', SB));
+    const restart = await starter.as('POST', `${SB}/subscription`, { plan_id: 'starter', interval: 'year', quantity: 2 });
+    assert.equal(restart.status, 201, restart.text);
+    conforms('POST', `${B}/subscription`, restart);
+    conforms('GET', B, await starter.as('GET', SB));
+    conforms('POST', `${B}/preview`, await starter.as('POST', `${SB}/preview`, { quantity: 3 }));
+    conforms('POST', `${B}/preview`, await starter.as('POST', `${SB}/preview`, { interval: 'month' }));
+
+    // The provider's webhook: unsigned, then signed.
+    const hook = '/api/v1/billing/webhooks/stripe';
+    const event = JSON.stringify({ id: `evt_${randomBytes(6).toString('hex')}`, type: 'customer.updated', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_spec' } } });
+    const unsigned = await srv.req(hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: event });
+    assert.equal(unsigned.status, 400, unsigned.text);
+    conforms('POST', hook, unsigned);
+    const t = Math.floor(Date.now() / 1000);
+    const sig = createHmac('sha256', WEBHOOK_SECRET).update(`${t}.${event}`).digest('hex');
+    const signed = await srv.req(hook, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': `t=${t},v1=${sig}` }, body: event });
+    assert.equal(signed.status, 200, signed.text);
+    conforms('POST', hook, signed);
   });
 });

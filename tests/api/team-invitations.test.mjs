@@ -7,7 +7,7 @@
 // Mail goes to <data dir>/mail (no SMTP here): the tests read the links from there, as a person would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, signIn, signUp, principal, missingId, uniq, DEMO_PASSWORDS } from './lib-world.mjs';
+import { startWorld, signIn, signUp, principal, missingId, uniq, DEMO_PASSWORDS, setSeatLimit } from './lib-world.mjs';
 import { problemOf, RFC3339, startServer } from '../lib/server.mjs';
 import { readMailFolder, linkToken } from '../lib/smtp-sink.mjs';
 
@@ -180,7 +180,7 @@ test('invite: bad requests are 400 naming every field, and write nothing', async
   problemOf(await owner.post(`${W(wsId)}/invitations`, '{"emails":'), 400);
   assert.equal((await invitations(owner, wsId, 'all')).length, 0);
   // Exactly 100 is fine (the seat limit is raised first).
-  await srv.sql(`UPDATE workspaces SET seat_limit = 200 WHERE id = ${q(wsId)}`);
+  await setSeatLimit(srv, wsId, 200);
   const r = await owner.post(`${W(wsId)}/invitations`, { emails: many.slice(0, 100), role: 'member' });
   assert.equal(r.status, 200, r.text.slice(0, 300));
   assert.equal(r.body.results.filter((x) => x.status === 'invited').length, 100);
@@ -404,7 +404,7 @@ test('resend: the same invitation gets a new token (the old link dies), a later 
 
 test('resend: at most 30 a minute in one workspace', async () => {
   const { owner, wsId } = await freshTeam();
-  await srv.sql(`UPDATE workspaces SET seat_limit = 100 WHERE id = ${q(wsId)}`);
+  await setSeatLimit(srv, wsId, 100);
   const emails = Array.from({ length: 16 }, () => `${uniq('burst')}@team.test`);
   const r0 = await owner.post(`${W(wsId)}/invitations`, { emails, role: 'member' });
   const ids = r0.body.results.map((x) => x.invitation.id);

@@ -7,7 +7,7 @@
 // (no SMTP here); tests read invitation links from there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, signIn, signUp, principal, missingId, uniq, DEMO_PASSWORDS } from './lib-world.mjs';
+import { startWorld, signIn, signUp, principal, missingId, uniq, DEMO_PASSWORDS, setSeatLimit } from './lib-world.mjs';
 import { problemOf, RFC3339 } from '../lib/server.mjs';
 import { readMailFolder, linkToken } from '../lib/smtp-sink.mjs';
 
@@ -356,7 +356,7 @@ test('deactivation: reactivating needs a free seat (409 seats-full)', async () =
   const { owner, wsId } = await freshTeam();
   const mem = await addMember(wsId, 'member');
   await owner.post(`${W(wsId)}/members/${mem.memberId}/deactivate`, {});
-  await srv.sql(`UPDATE workspaces SET seat_limit = 2 WHERE id = ${q(wsId)}`);
+  await setSeatLimit(srv, wsId, 2);
   await owner.post(`${W(wsId)}/invitations`, { emails: [`${uniq('seat')}@team.test`], role: 'member' });
   const r = await owner.post(`${W(wsId)}/members/${mem.memberId}/reactivate`, {});
   assert.equal(problemOf(r, 409).type, PROBLEM('seats-full'));

@@ -1,11 +1,12 @@
-// Seats: the limit is workspaces.seat_limit (default ATRIUM_DEFAULT_SEATS = 10). Inviting counts
+// Seats: the limit is the seat count of the subscription that pays for the workspace (a sign-up's
+// trial starts with ATRIUM_DEFAULT_SEATS = 10; set here with setSeatLimit). Inviting counts
 // active members + pending invitations; accepting needs a free seat among active members; at the limit
 // → 409 seats-full (one address) or a per-address seats_full result naming the number of seats. It
 // holds under concurrency: 20 simultaneous accepts against 5 free seats → exactly 5 succeed. Also the
 // per-IP limits of the public invitation and password routes (ATRIUM_LOGIN_IP_PER_MINUTE).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, signUp, uniq } from './lib-world.mjs';
+import { startWorld, signUp, uniq, setSeatLimit } from './lib-world.mjs';
 import { problemOf, startServer } from '../lib/server.mjs';
 import { readMailFolder, linkToken } from '../lib/smtp-sink.mjs';
 
@@ -32,7 +33,7 @@ async function freshTeam(s = srv, name = 'Seat Owner') {
   return { owner, wsId };
 }
 
-const setSeats = (wsId, n) => srv.sql(`UPDATE workspaces SET seat_limit = ${Number(n)} WHERE id = ${q(wsId)}`);
+const setSeats = (wsId, n) => setSeatLimit(srv, wsId, n);
 const seats = async (pr, wsId) => (await pr.get(`${W(wsId)}/members`)).body.seats;
 
 async function deliver(s = srv) {

@@ -86,9 +86,9 @@ test('the section is titled "Sub Account" in a sub-account and "Workspace Settin
   assert.equal(await title(p.ownerB, 'B1'), 'Sub Account');
   assert.equal(await title(p.member, 'A'), undefined);
   const ids = (await p.subadmin.get(`${path('A1')}/sections`)).body.items.map((s) => s.id);
-  assert.deepEqual(ids, ['workspace', 'profile', 'notifications', 'team', 'api_keys', 'activity']);
+  assert.deepEqual(ids, ['workspace', 'profile', 'notifications', 'team', 'billing', 'api_keys', 'activity']);
   const rootIds = (await p.owner.get(`${path('A')}/sections`)).body.items.map((s) => s.id);
-  assert.deepEqual(rootIds, ['workspace', 'profile', 'notifications', 'team', 'subaccounts', 'api_keys', 'activity']);
+  assert.deepEqual(rootIds, ['workspace', 'profile', 'notifications', 'team', 'billing', 'subaccounts', 'api_keys', 'activity']);
 });
 
 test('validation names every bad field at once, and a refused PATCH changes nothing', async () => {

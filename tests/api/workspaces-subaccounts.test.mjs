@@ -52,7 +52,7 @@ test('create: every bad field named; defaults from the root; derived or chosen s
   assert.equal((await getDoc(p.owner, ws.A)).doc.context.subaccount_count, before + 1);
   // The new sub-account has the root's plan features: its sections are those of any sub-account.
   const sec = await p.owner.get(`/api/v1/workspaces/${r.body.id}/sections`);
-  assert.deepEqual(sec.body.items.map((s) => s.id), ['workspace', 'profile', 'notifications', 'team', 'api_keys', 'activity']);
+  assert.deepEqual(sec.body.items.map((s) => s.id), ['workspace', 'profile', 'notifications', 'team', 'billing', 'api_keys', 'activity']);
   // Chosen values win; a taken slug (any tenant's) is 409 and creates nothing.
   const full = await p.owner.post(subs(ws.A), { name: 'Acme Paris', display_name: 'Paris', slug: 'acme-paris', timezone: 'Europe/Paris', locale: 'fr-FR', currency: 'EUR' });
   assert.equal(full.status, 201, full.text);
