@@ -5,6 +5,7 @@
 #include "base/jsonv.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -12,25 +13,34 @@
 #include <strings.h>
 
 static sem_t password_sem;
-static int password_sem_ready;
+static int password_concurrency = 2;
+static pthread_once_t password_sem_once = PTHREAD_ONCE_INIT;
+static pthread_once_t password_dummy_once = PTHREAD_ONCE_INIT;
 static char password_dummy_hash[PASSWORD_HASH_MAX];
+
+static void password_sem_init(void)
+{
+    sem_init(&password_sem, 0, (unsigned)password_concurrency);
+}
 
 void password_setup(int concurrency)
 {
-    if (password_sem_ready)
-        return;
-    sem_init(&password_sem, 0, (unsigned)(concurrency > 0 ? concurrency : 1));
-    password_sem_ready = 1;
-    /* A real hash to verify against when the account does not exist: same cost, always false. */
+    password_concurrency = concurrency > 0 ? concurrency : 1;
+    pthread_once(&password_sem_once, password_sem_init);
+}
+
+/* A real hash to verify against when the account does not exist: same cost, always false. Made on
+ * first use by a thread that holds a hashing slot, so it counts against the bound like any hash. */
+static void password_dummy_init(void)
+{
     if (crypto_pwhash_str(password_dummy_hash, "atrium-dummy-password", strlen("atrium-dummy-password"),
-                      crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         password_dummy_hash[0] = '\0'; /* verification against "" simply fails, still costing little */
 }
 
 static void password_enter(void)
 {
-    if (!password_sem_ready)
-        password_setup(2);
+    pthread_once(&password_sem_once, password_sem_init);
     while (sem_wait(&password_sem) != 0)
         ;
 }
@@ -61,7 +71,11 @@ bool password_verify(const char *stored, const char *pw, size_t len, bool *needs
 
 void password_burn(const char *pw, size_t len)
 {
-    (void)password_verify(password_dummy_hash, pw, len, NULL);
+    password_enter();
+    pthread_once(&password_dummy_once, password_dummy_init);
+    int never = crypto_pwhash_str_verify(password_dummy_hash, pw, len);
+    password_leave();
+    (void)never;
 }
 
 /* Well-known passwords of 8 characters or more, lower-cased; the length rule already refuses the

@@ -10,7 +10,8 @@
 
 enum { PASSWORD_HASH_MAX = 128, PASSWORD_MAX_BYTES = 1024 };
 
-/* password_setup sizes the semaphore; call once before threads start. */
+/* password_setup sizes the semaphore (ATRIUM_HASH_CONCURRENCY); call once before threads start, else
+ * the first hash sizes it at 2. */
 void password_setup(int concurrency);
 
 /* password_hash writes the PHC string ($argon2id$v=19$m=65536,t=2,p=1$...) into out. Returns AT_OK or

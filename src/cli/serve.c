@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include "api/api.h"
+#include "auth/password.h"
 #include "billing/billing.h"
 #include "billing/render.h"
 #include "base/clock.h"
@@ -59,6 +60,7 @@ int cli_serve(int argc, char **argv)
     app.store = s;
     app.cfg = config_get();
     app.version = ATRIUM_VERSION;
+    password_setup(cfg.hash_concurrency);
     api_register_jobs(&cfg);
     if (billing_schedule(s) != AT_OK) {
         fprintf(stderr, "atrium: cannot schedule the billing jobs\n");
