@@ -7,6 +7,8 @@ import path from 'node:path';
 import { startServer, makeScratch, repoPath, sqlite, psql } from '../lib/server.mjs';
 
 const BACKEND = process.env.ATRIUM_TEST_BACKEND || 'sqlite';
+// Tests about PostgreSQL itself exist in the suite's PostgreSQL pass only (make test runs both passes).
+const testOnPostgres = BACKEND === 'pg' ? test : () => {};
 
 /** A scratch store for the duration of fn. */
 async function withScratch(fn) {
@@ -233,7 +235,7 @@ test('atrium backup FILE', async () => {
   });
 });
 
-test('production mode refuses a PostgreSQL without fsync', { skip: BACKEND !== 'pg' && 'PostgreSQL only' }, async () => {
+testOnPostgres('production mode refuses a PostgreSQL without fsync', async () => {
   const fsync = await psql(process.env.ATRIUM_TEST_PG_URL, 'SHOW fsync');
   assert.equal(fsync, 'off', 'the test PostgreSQL is expected to run with fsync off (scripts/pg.sh --fast)');
   await withScratch(async (sc) => {
