@@ -147,6 +147,12 @@ static int bchange_price(store_conn *c, const bsub *s, const billing_change *ch,
     bchange_desc(x->to, x->to_interval, x->to_qty, to_desc);
     clock_format_rfc3339(x->at, when);
     when[10] = '\0';
+    /* A new period starts now: the open period's metered usage is billed with it, at the old plan. */
+    if (x->to_interval != x->from_interval) {
+        int rc2 = bdraft_usage_lines(c, &x->d, s->ws, x->from, s->period_start, x->at);
+        if (rc2 != AT_OK)
+            return rc2;
+    }
     int64_t credit = money_prorate(old_amount, remaining, period);
     if (credit)
         bdraft_add(&x->d, "proration", 1, -credit, -credit, x->at, s->period_end, "Unused time on %s after %s",
@@ -173,7 +179,13 @@ static int bchange_next_invoice(store_conn *c, const bsub *s, const bchange *x, 
     memset(&d, 0, sizeof(d));
     int64_t start = x->new_period ? x->new_period_end : s->period_end;
     int interval = x->to_interval;
-    int rc = bdraft_pending_lines(c, &d, s->ws, s->id);
+    int rc = AT_OK;
+    /* As the renewal will bill it: the usage of the open period so far (at the plan it runs on), the
+     * waiting prorations, then the next period's plan charge. */
+    if (!x->new_period && strcmp(x->mode, "trial") != 0)
+        rc = bdraft_usage_lines(c, &d, s->ws, x->from, s->period_start, s->period_end);
+    if (rc == AT_OK)
+        rc = bdraft_pending_lines(c, &d, s->ws, s->id);
     if (rc != AT_OK)
         return rc;
     if (strcmp(x->mode, "prorate") == 0)

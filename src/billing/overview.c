@@ -25,7 +25,23 @@ const char *billing_provider_name_for(store_conn *c, const char *billing_ws)
 }
 
 /* The status banner: what an owner must know at a glance. */
-static json_t *boverview_banner(const bsub *s, bool have, int64_t now)
+/* The unpaid invoice the ladder works on, for the banner's Pay button. */
+static json_t *boverview_dunning_invoice(store_conn *c, const bsub *s)
+{
+    json_t *o = NULL;
+    store_rows *r = NULL;
+    store_arg a[] = {sa_text(s->ws), sa_text(s->dunning_invoice)};
+    if (s->dunning_invoice[0] &&
+        store_query(c, "SELECT id, number, amount_due - amount_paid FROM invoices WHERE workspace_id = $1 AND id = $2",
+                    a, 2, &r) == AT_OK &&
+        store_rows_next(r) == 1)
+        o = json_pack("{s:s, s:s?, s:I}", "id", store_rows_text(r, 0), "number", store_rows_text(r, 1), "amount_due",
+                      (json_int_t)store_rows_int(r, 2));
+    store_rows_free(r);
+    return o;
+}
+
+static json_t *boverview_banner(store_conn *c, const bsub *s, bool have, bool own, int64_t now)
 {
     char when[32] = "";
     if (!have)
@@ -40,12 +56,19 @@ static json_t *boverview_banner(const bsub *s, bool have, int64_t now)
                          "at", when, "days_left", (json_int_t)(days > 0 ? days : 0));
     }
     if (strcmp(s->status, "past_due") == 0 || strcmp(s->status, "unpaid") == 0) {
+        bool past_due = strcmp(s->status, "past_due") == 0;
         billing_time_str(s->dunning_started_at, when);
-        return json_pack("{s:s, s:s, s:s}", "kind", s->status, "message",
-                         strcmp(s->status, "past_due") == 0
-                             ? "A payment is past due. Pay the open invoice to keep every feature."
-                             : "The subscription is unpaid: paid features are off until the open invoice is paid.",
-                         "at", when);
+        json_t *b = json_pack("{s:s, s:s, s:s}", "kind", s->status, "message",
+                              !own        ? (past_due ? "Your agency's payment is past due."
+                                                      : "Your agency's subscription is unpaid: paid features are off.")
+                              : past_due ? "A payment is past due. Pay the open invoice to keep every feature."
+                                         : "The subscription is unpaid: paid features are off until the open invoice "
+                                           "is paid.",
+                              "at", when);
+        json_t *inv = own ? boverview_dunning_invoice(c, s) : NULL;
+        if (inv)
+            json_object_set_new(b, "invoice", inv);
+        return b;
     }
     if (strcmp(s->status, "paused") == 0)
         return json_pack("{s:s, s:s}", "kind", "paused", "message",
@@ -144,6 +167,17 @@ static int boverview_tx(store_conn *c, void *arg)
                                  (json_int_t)t.amount_due, "tax", btotals_tax_json(&t), "lines", bdraft_json(&d));
     }
     int64_t used = seats.active_members + seats.pending_invitations;
+    bsub last;
+    json_t *ended = json_null();
+    if (!have && bsub_latest(c, bws, &last) == AT_OK) {
+        json_decref(ended);
+        ended = json_pack("{s:s, s:s, s:o, s:s?}", "id", last.id, "plan_id", last.plan_id, "ended_at",
+                          billing_time_json(last.ended_at), "cancel_reason",
+                          last.cancel_reason[0] ? last.cancel_reason : NULL);
+    }
+    int64_t trial_used = 0;
+    store_arg tu[] = {sa_text(bws)};
+    store_query_int(c, "SELECT trial_used FROM billing_customers WHERE workspace_id = $1", tu, 1, &trial_used);
     x->out = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
         "workspace_id", x->ws, "billed_by", bws, "billing_mode", own ? "own" : "parent", "provider",
@@ -154,9 +188,11 @@ static int boverview_tx(store_conn *c, void *arg)
         "active_members", (json_int_t)seats.active_members, "pending_invitations",
         (json_int_t)seats.pending_invitations, "usage", have ? billing_usage_meters(c, bws, &s) : json_array(),
         "upcoming_invoice", upcoming, "customer", own ? bcustomer_json(c, bws, NULL) : json_null(), "banner",
-        boverview_banner(&s, have, now), "test_clock",
+        boverview_banner(c, &s, have, own, now), "test_clock",
         clocked ? json_pack("{s:o}", "frozen_time", billing_time_json(clock)) : json_null(), "paused_at",
         billing_time_json(paused_at), "now", billing_time_json(now));
+    json_object_set_new(x->out, "ended_subscription", ended);
+    json_object_set_new(x->out, "trial_available", json_boolean(own && !trial_used));
     return AT_OK;
 }
 
