@@ -53,9 +53,9 @@ describe('team page in the browser', () => {
     await rows(page).first().waitFor();
     assert.equal(await rows(page).count(), 4);
     await page.locator('.seats-title').waitFor();
-    await seatsSay(page, /4\s+of 10 seats used[\s\S]*6 seats free[\s\S]*4 active members[\s\S]*0 pending invitations/);
+    await seatsSay(page, /5\s+of 12 seats used[\s\S]*7 seats free[\s\S]*5 active members[\s\S]*0 pending invitations/);
     assert.match(await row(page, 'Olivia Owner').innerText(), /You[\s\S]*Owner[\s\S]*Active/);
-    assert.equal(await page.getByRole('meter', { name: 'Seats used' }).getAttribute('aria-valuenow'), '4');
+    assert.equal(await page.getByRole('meter', { name: 'Seats used' }).getAttribute('aria-valuenow'), '5');
     await check(page, 'team-members');
 
     // Search (debounced, kept in the URL).
@@ -149,7 +149,7 @@ describe('team page in the browser', () => {
     await grace.waitFor();
     assert.match(await grace.innerText(), /Admin[\s\S]*Olivia Owner[\s\S]*Not resent[\s\S]*Pending[\s\S]*Expires in 7 days/);
     assert.match(await grace.innerText(), /Welcome to the agency, Grace!/);
-    await seatsSay(page, /5\s+of 10 seats used[\s\S]*1 pending invitation/);
+    await seatsSay(page, /6\s+of 12 seats used[\s\S]*1 pending invitation/);
     await check(page, 'team-invitations');
 
     // Resend: the same row, a fresh link; too soon again is refused with a clear wait.
@@ -170,7 +170,7 @@ describe('team page in the browser', () => {
     await confirm.getByRole('button', { name: 'Cancel invitation' }).click();
     await page.getByRole('status').filter({ hasText: 'Invitation to grace@example.com cancelled' }).waitFor();
     await page.getByText('No pending invitations').waitFor();
-    await seatsSay(page, /4\s+of 10 seats used/);
+    await seatsSay(page, /5\s+of 12 seats used/);
     // …and it is listed under "Cancelled".
     await page.getByRole('combobox', { name: 'Status' }).selectOption('revoked');
     await row(page, 'grace@example.com').getByText('Cancelled').waitFor();
@@ -228,13 +228,13 @@ describe('team page in the browser', () => {
     await remove.getByRole('button', { name: 'Remove member' }).click();
     await page.getByRole('status').filter({ hasText: 'Dev Developer was removed' }).waitFor();
     await page.waitForFunction(() => document.querySelectorAll('.team-card tbody tr').length === 3);
-    await seatsSay(page, /3\s+of 10 seats used/);
+    await seatsSay(page, /4\s+of 12 seats used/);
 
     // Deactivate and reactivate.
     await action(page, 'Mia Member', 'Deactivate…');
     await page.getByRole('alertdialog', { name: 'Deactivate Mia Member?' }).getByRole('button', { name: 'Deactivate' }).click();
     await row(page, 'Mia Member').getByText('Deactivated').waitFor();
-    await seatsSay(page, /2\s+of 10 seats used/);
+    await seatsSay(page, /3\s+of 12 seats used/);
     await action(page, 'Mia Member', 'Reactivate');
     await row(page, 'Mia Member').getByText('Active', { exact: true }).waitFor();
 

@@ -48,11 +48,14 @@ function resolve(path: string): Route | undefined {
       ? { path, public: true, render: () => <AcceptInvitation key={token} token={token} /> }
       : { path, public: true, render: () => <ResetPassword key={token} token={token} /> };
   }
-  const { wsId, section } = parseWorkspacePath(path);
+  const { wsId, section, subpath } = parseWorkspacePath(path);
   if (!wsId) return undefined;
   if (!section) return { path, render: () => <WorkspaceHome wsId={wsId} /> };
   if (section === 'profile') return { path, render: () => <Redirect to="/settings/profile" /> };
-  return { path, render: () => <WorkspaceSection key={`${wsId}/${section}`} wsId={wsId} section={section} /> };
+  return {
+    path,
+    render: () => <WorkspaceSection key={`${wsId}/${section}/${subpath ?? ''}`} wsId={wsId} section={section} subpath={subpath} />,
+  };
 }
 
 function Router() {

@@ -147,11 +147,11 @@ export function useSections(id: string | null): SectionsState {
   return sections[id] ?? { status: 'loading' };
 }
 
-/** /w/{id}/settings/{section} → {wsId, section}; other paths → nulls. */
-export function parseWorkspacePath(path: string): { wsId: string | null; section: string | null } {
-  const m = /^\/w\/([^/]+)(?:\/settings(?:\/([^/]+))?)?\/?$/.exec(path);
+/** /w/{id}/settings/{section}[/{subpath}] → {wsId, section, subpath}; other paths → nulls. */
+export function parseWorkspacePath(path: string): { wsId: string | null; section: string | null; subpath?: string } {
+  const m = /^\/w\/([^/]+)(?:\/settings(?:\/([^/]+)(?:\/(.+?))?)?)?\/?$/.exec(path);
   if (!m) return { wsId: null, section: null };
-  return { wsId: decodeURIComponent(m[1]), section: m[2] ? decodeURIComponent(m[2]) : null };
+  return { wsId: decodeURIComponent(m[1]), section: m[2] ? decodeURIComponent(m[2]) : null, subpath: m[3] || undefined };
 }
 
 export function workspacePath(id: string, section?: string): string {

@@ -19,6 +19,8 @@ import {
 } from '../workspace';
 import { Activity } from './Activity';
 import { ApiKeys } from './apikeys/ApiKeys';
+import { Billing } from './billing/Billing';
+import { BillingRecovery } from './billing/Recovery';
 import { Notifications } from './Notifications';
 import { SubAccounts } from './SubAccounts';
 import { TeamMemberLanding } from './team/MemberLanding';
@@ -32,6 +34,8 @@ export interface WorkspacePageProps {
   section: Section;
   sections: Sections;
   workspace?: WorkspaceSummary;
+  /** The rest of the path after the section (e.g. "portal" in /w/{id}/settings/billing/portal). */
+  subpath?: string;
 }
 
 const PAGES: Record<string, (p: WorkspacePageProps) => ComponentChildren> = {
@@ -41,7 +45,12 @@ const PAGES: Record<string, (p: WorkspacePageProps) => ComponentChildren> = {
   team: (p) => <Team {...p} />,
   activity: (p) => <Activity {...p} />,
   api_keys: (p) => <ApiKeys {...p} />,
+  billing: (p) => <Billing {...p} />,
+  billing_recovery: (p) => <BillingRecovery {...p} />,
 };
+
+/** Sections with pages below them (/w/{id}/settings/{section}/{subpath}). */
+const SUBPATHS = new Set(['billing']);
 
 /** Section ids the product knows (DESIGN.md §1), for a clear "not available here" instead of a 404. */
 const KNOWN = new Set([
@@ -93,7 +102,7 @@ export function WorkspaceHome({ wsId }: { wsId: string }) {
   );
 }
 
-export function WorkspaceSection({ wsId, section }: { wsId: string; section: string }) {
+export function WorkspaceSection({ wsId, section, subpath }: { wsId: string; section: string; subpath?: string }) {
   const state = useSections(wsId);
   const { workspaces } = useWorkspaces();
   const workspace = findWorkspace(workspaces, wsId);
@@ -108,8 +117,9 @@ export function WorkspaceSection({ wsId, section }: { wsId: string; section: str
           return <NotHere wsId={wsId} data={data} section={section} workspace={workspace} />;
         }
         const page = PAGES[s.id];
+        if (subpath && !SUBPATHS.has(s.id)) return <NotFoundInWorkspace wsId={wsId} data={data} />;
         if (!page) return <ComingSoon section={s} />;
-        return page({ wsId, section: s, sections: data, workspace });
+        return page({ wsId, section: s, sections: data, workspace, subpath });
       }}
     </Gate>
   );
