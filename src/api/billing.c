@@ -133,7 +133,6 @@ static int billing_change_body(http_req *req, billing_change *ch)
     json_t *body = NULL;
     if (http_body_or_reply(req, billing_change_fields, 5, &body) != AT_OK)
         return AT_EINVAL;
-    http_req_keep(req, body);
     memset(ch, 0, sizeof(*ch));
     ch->plan_id = json_string_value(json_object_get(body, "plan_id"));
     ch->interval = json_string_value(json_object_get(body, "interval"));
@@ -186,7 +185,6 @@ static int billing_post_subscribe(http_req *req)
     billing_refusal r = {0};
     if (http_body_or_reply(req, billing_subscribe_fields, 3, &body) != AT_OK)
         return AT_OK;
-    http_req_keep(req, body);
     int rc = billing_subscribe(billing_store(req), billing_ws(req), json_string_value(json_object_get(body, "plan_id")),
                                json_string_value(json_object_get(body, "interval")),
                                json_integer_value(json_object_get(body, "quantity")), billing_actor(req), &out, &r);
@@ -204,7 +202,6 @@ static int billing_post_cancel(http_req *req)
     billing_refusal r = {0};
     if (req->body_len && http_body_or_reply(req, billing_cancel_fields, 2, &body) != AT_OK)
         return AT_OK;
-    http_req_keep(req, body);
     json_t *ape = body ? json_object_get(body, "at_period_end") : NULL;
     int rc =
         billing_cancel(billing_store(req), billing_ws(req), ape ? json_is_true(ape) : true,
@@ -282,7 +279,6 @@ static int billing_patch_customer(http_req *req)
         return AT_OK;
     if (http_body_or_reply(req, billing_customer_fields, 9, &patch) != AT_OK)
         return AT_OK;
-    http_req_keep(req, patch);
     if (json_object_size(patch) == 0) {
         field_errors errs;
         fe_init(&errs, &req->arena);
@@ -466,7 +462,6 @@ static int billing_post_usage(http_req *req)
     billing_refusal r = {0};
     if (http_body_fields_or_reply(req, billing_usage_fields, 1, &body, &errs) != AT_OK)
         return AT_OK;
-    http_req_keep(req, body);
     json_t *events = json_object_get(body, "events");
     size_t i;
     json_t *e;
@@ -523,7 +518,6 @@ static int billing_post_clock(http_req *req)
     billing_refusal r = {0};
     if (req->body_len && http_body_or_reply(req, billing_clock_fields, 1, &body) != AT_OK)
         return AT_OK;
-    http_req_keep(req, body);
     int rc = billing_clock_create(billing_store(req), billing_ws(req), billing_body_time(body), billing_actor(req),
                                   &out, &r);
     return billing_reply(req, rc, &r, out, 201);
@@ -535,7 +529,6 @@ static int billing_post_clock_advance(http_req *req)
     billing_refusal r = {0};
     if (http_body_or_reply(req, billing_advance_fields, 1, &body) != AT_OK)
         return AT_OK;
-    http_req_keep(req, body);
     int rc = billing_clock_advance(billing_store(req), billing_ws(req), billing_body_time(body), billing_actor(req),
                                    &out, &r);
     return billing_reply(req, rc, &r, out, 200);
@@ -595,7 +588,6 @@ static int billing_put_mode(http_req *req)
     billing_refusal r = {0};
     if (http_body_or_reply(req, billing_mode_fields, 2, &body) != AT_OK)
         return AT_OK;
-    http_req_keep(req, body);
     int rc = billing_set_mode(billing_store(req), billing_ws(req), http_param(req, "subaccount_id"),
                               json_string_value(json_object_get(body, "mode")),
                               json_string_value(json_object_get(body, "plan_id")), billing_actor(req), &out, &r);
