@@ -339,7 +339,8 @@ function SeatMeter({ seats, billing, myRole }: { seats: Seats | null; billing?: 
             <strong>{seats.used}</strong> of {seats.limit} seats used
           </h2>
           <p class="seats-sub">
-            Members and pending invitations each hold a seat. Deactivated members don't.
+            Members and pending invitations each hold a seat of the subscription that pays for this workspace;
+            sub-accounts billed to their agency share its seats. Deactivated members don't.
           </p>
         </div>
         <p class={full ? 'seats-free is-none' : near ? 'seats-free is-low' : 'seats-free'}>
