@@ -130,7 +130,7 @@ RESULTS=$TMP/results
 run_wrk() {
   name=$1 c=$2 url=$3
   set --
-  [ "$name" = bearer ] && set -- -H "Authorization: Bearer $API_KEY"
+  case $name in bearer | billing | pdf) set -- -H "Authorization: Bearer $API_KEY" ;; esac
   log=$TMP/wrk-$name-$c.txt
   pids=$(server_pids "$name")
   # shellcheck disable=SC2086
@@ -241,12 +241,23 @@ if [ "$TARGETS" = all ]; then
   WS_ID=$(curl -s -b "$TMP/jar" "${A_URL}api/v1/workspaces" | sed -n 's/^{"items":\[{"id":"\(ws_[0-9A-Z]*\)".*/\1/p')
   [ -n "$WS_ID" ] || die "cannot find the demo workspace"
   API_KEY=$(curl -s -b "$TMP/jar" -H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
-    -H "Origin: ${A_URL%/}" -d '{"name":"bench","scopes":["workspace:read"],"owner":"workspace"}' \
+    -H "Origin: ${A_URL%/}" -d '{"name":"bench","scopes":["workspace:read","billing:read"],"owner":"workspace"}' \
     "${A_URL}api/v1/workspaces/$WS_ID/api-keys" | sed -n 's/.*"secret":"\(atr_[0-9A-Za-z]*\)".*/\1/p')
   [ -n "$API_KEY" ] || die "cannot create an API key"
   code=$(curl -s -o "$TMP/ws.json" -w '%{http_code}' -H "Authorization: Bearer $API_KEY" "${A_URL}api/v1/workspaces/$WS_ID")
   [ "$code" = 200 ] || die "GET the workspace with the key answered $code: $(head -c 300 "$TMP/ws.json")"
   echo "bench: Bearer route GET /api/v1/workspaces/$WS_ID answers $(wc -c <"$TMP/ws.json") bytes"
+  # Billing: the overview (the heaviest read: subscription, seats, usage meters, the next invoice) and
+  # the demo's first invoice as a PDF drawn with cairo on every request.
+  code=$(curl -s -o "$TMP/billing.json" -w '%{http_code}' -H "Authorization: Bearer $API_KEY" "${A_URL}api/v1/workspaces/$WS_ID/billing")
+  [ "$code" = 200 ] || die "GET the billing overview with the key answered $code: $(head -c 300 "$TMP/billing.json")"
+  INVOICE_ID=$(curl -s -H "Authorization: Bearer $API_KEY" "${A_URL}api/v1/workspaces/$WS_ID/billing/invoices" |
+    sed -n 's/^{"items":\[{"id":"\(in_[0-9A-Z]*\)".*/\1/p')
+  [ -n "$INVOICE_ID" ] || die "cannot find the demo's invoice"
+  code=$(curl -s -o "$TMP/invoice.pdf" -w '%{http_code}' -H "Authorization: Bearer $API_KEY" \
+    "${A_URL}api/v1/workspaces/$WS_ID/billing/invoices/$INVOICE_ID/pdf")
+  [ "$code" = 200 ] || die "GET the invoice PDF answered $code"
+  echo "bench: billing overview $(wc -c <"$TMP/billing.json") bytes; invoice PDF $(wc -c <"$TMP/invoice.pdf") bytes"
 fi
 
 # --- nginx: the yardstick ----------------------------------------------------------------------------
@@ -298,7 +309,8 @@ echo "bench: nginx pid $NGINX_PID at $N_URL ($BODY_BYTES bytes)"
 # --- load --------------------------------------------------------------------------------------------
 set -- nginx "$N_URL"
 if [ "$TARGETS" = all ]; then
-  set -- "$@" healthz "${A_URL}healthz" system "${A_URL}api/v1/system" bearer "${A_URL}api/v1/workspaces/$WS_ID"
+  set -- "$@" healthz "${A_URL}healthz" system "${A_URL}api/v1/system" bearer "${A_URL}api/v1/workspaces/$WS_ID" \
+    billing "${A_URL}api/v1/workspaces/$WS_ID/billing" pdf "${A_URL}api/v1/workspaces/$WS_ID/billing/invoices/$INVOICE_ID/pdf"
 fi
 echo "bench: wrk -t1, ${SECONDS_PER_RUN} s per run, connections: $CONNS"
 while [ $# -gt 0 ]; do
@@ -306,7 +318,7 @@ while [ $# -gt 0 ]; do
   shift 2
   if [ "$WARMUP" -gt 0 ]; then
     # shellcheck disable=SC2086
-    if [ "$name" = bearer ]; then
+    if [ "$name" = bearer ] || [ "$name" = billing ] || [ "$name" = pdf ]; then
       $PIN_CLIENT wrk -t1 -c64 -d"${WARMUP}s" -H "Authorization: Bearer $API_KEY" "$url" >/dev/null 2>&1 &
     else
       $PIN_CLIENT wrk -t1 -c64 -d"${WARMUP}s" "$url" >/dev/null 2>&1 &
@@ -332,7 +344,7 @@ awk '
   { name[NR] = $1; c[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; err[NR] = $6 + $7; cpu[NR] = $9
     if ($1 == "nginx") { base[$2] = $3; bcpu[$2] = $9 } }
   END {
-    label["nginx"] = "nginx static file"; label["healthz"] = "atrium GET /healthz"; label["system"] = "atrium GET /api/v1/system"; label["bearer"] = "atrium Bearer GET /workspaces/{id}"
+    label["nginx"] = "nginx static file"; label["healthz"] = "atrium GET /healthz"; label["system"] = "atrium GET /api/v1/system"; label["bearer"] = "atrium Bearer GET /workspaces/{id}"; label["billing"] = "atrium GET .../billing"; label["pdf"] = "atrium GET invoice PDF"
     for (i = 1; i <= NR; i++) {
       ratio = (base[c[i]] > 0) ? sprintf("%.0f %%", 100 * rps[i] / base[c[i]]) : "-"
       cratio = (cpu[i] > 0 && bcpu[c[i]] > 0) ? sprintf("%.0f %%", 100 * bcpu[c[i]] / cpu[i]) : "-"
@@ -369,6 +381,11 @@ if [ "$TARGETS" = all ]; then
     ok=$(awk -v a="$b_p99" -v t="$TARGET_P99_MS" 'BEGIN { print (a != "NaN" && a + 0 <= t) ? 1 : 0 }')
     verdict "API key latency" "$ok" "Bearer GET p99 at 64 connections: $b_p99 ms (target <= $TARGET_P99_MS ms)"
   fi
+  for name in billing pdf; do
+    r=$(get "$name" 64 3) p=$(get "$name" 64 5) x=$(get "$name" 64 7)
+    [ -n "$r" ] && [ -n "$n_rps" ] &&
+      echo "INFO  $name at 64 connections: $r req/s, $(awk -v a="$r" -v b="$n_rps" 'BEGIN { printf "%.1f %%", 100 * a / b }') of nginx, p99 $p ms, non-2xx $x (no target: reported for the record)"
+  done
   for name in healthz system; do
     base=$(get "$name" 64 3)
     for c in $CONNS; do

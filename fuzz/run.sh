@@ -37,6 +37,8 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 target_src() {
   case $1 in
     router) echo src/http/router.c ;;
+    stripe_sig) echo src/billing/stripe_sig.c ;;
+    catalog) echo src/billing/catalog.c ;;
     *) echo "" ;;
   esac
 }
@@ -48,7 +50,7 @@ mkdir -p "$out/obj" "$out/logs"
 build_failed=0
 lib="$out/libsrc.a"
 objs=""
-for src in src/base/*.c src/http/router.c; do
+for src in src/base/*.c src/http/router.c src/billing/stripe_sig.c src/billing/catalog.c src/billing/money.c; do
   [ -f "$src" ] || continue
   obj="$out/obj/$(echo "$src" | sed 's|^src/||; s|/|_|g; s|\.c$|.o|')"
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find src -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ] \
