@@ -229,7 +229,10 @@ static int stripe_ensure_customer(const billing_customer_info *who, char ref[80]
     stripe_req_add(&r, "metadata[workspace_id]", who->workspace_id);
     if (who->country && who->country[0])
         stripe_req_add(&r, "address[country]", who->country);
-    rc = stripe_req_post(&r, "/v1/customers", NULL, &status, &body);
+    /* One customer per workspace even when a response is lost and the call is made again. */
+    char key[96];
+    snprintf(key, sizeof(key), "atrium-customer-%s", who->workspace_id);
+    rc = stripe_req_post(&r, "/v1/customers", key, &status, &body);
     if (rc != AT_OK)
         goto cleanup;
     if (status / 100 != 2) {
