@@ -32,7 +32,7 @@ static const demo_user demo_users[] = {
     {"subadmin@acme.test", "Sam Subadmin", "acme-subadmin-demo-2026", false, "acme-dental", "admin",
      "admin of the Acme Dental sub-account"},
     {"dev@acme.test", "Dev Developer", "acme-dev-demo-2026", true, "acme-agency", "member",
-     "member of Acme Agency with developer access"},
+     "member of Acme Agency with developer access (Billing Recovery, test clock)"},
 };
 
 static const struct {
