@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SUB_COLS "id, name, display_name, slug, status, status_reason, deletion_due_at, created_at, updated_at, timezone"
+#define SUB_COLS                                                                                                       \
+    "id, name, display_name, slug, status, status_reason, deletion_due_at, created_at, updated_at, timezone, "         \
+    "billing_mode"
 
 /* The children of $1 (not deleted), filtered by status $2 and search pattern $3. */
 #define SUB_MATCH                                                                                                      \
@@ -38,7 +40,7 @@ const jv_field sub_rename_fields[] = {
 };
 const size_t sub_rename_field_count = sizeof(sub_rename_fields) / sizeof(sub_rename_fields[0]);
 
-/* Builds a summary object from a SUB_COLS row, plus the member count in column 10 when present. */
+/* Builds a summary object from a SUB_COLS row, plus the member count in column 11 when present. */
 static json_t *sub_row_json(store_rows *r, bool with_members)
 {
     char created[32], updated[32], due[32];
@@ -51,8 +53,10 @@ static json_t *sub_row_json(store_rows *r, bool with_members)
                           "status", store_rows_text(r, 4), "status_reason", store_rows_text(r, 5), "deletion_due_at",
                           store_rows_is_null(r, 6) ? NULL : due, "created_at", created, "updated_at", updated,
                           "timezone", store_rows_text(r, 9));
+    /* Who pays for it: its agency ("parent", the default) or its own subscription ("own"). */
+    json_object_set_new(o, "billing_mode", json_string(store_rows_text(r, 10)));
     if (with_members)
-        json_object_set_new(o, "member_count", json_integer(store_rows_int(r, 10)));
+        json_object_set_new(o, "member_count", json_integer(store_rows_int(r, 11)));
     return o;
 }
 

@@ -310,6 +310,12 @@ test('the ladder: days 1…14 send the reminders, pause the parent-billed sub-ac
   const own = await newSubAccount(a.owner, a.wsId, 'Own Billing');
   const m = await a.owner.req('PUT', `${W(a.wsId)}/subaccounts/${own}/billing`, { body: { mode: 'own' } });
   assert.equal(m.status, 200, m.text);
+  // The Sub-Accounts list says who pays for each.
+  const listed = (await a.owner.get(`${W(a.wsId)}/subaccounts`)).body.items;
+  assert.deepEqual(
+    Object.fromEntries(listed.map((x) => [x.id, x.billing_mode])),
+    { [sub]: 'parent', [own]: 'own' },
+  );
   const subKeys = () => a.owner.get(`${W(sub)}/api-keys`);
   const rootKeys = () => a.owner.get(`${W(a.wsId)}/api-keys`);
   const steps = async () => (await auditActions(a.wsId, 'billing.dunning.step')).length;

@@ -25,7 +25,7 @@ after(async () => {
 
 const subs = (root) => `/api/v1/workspaces/${root}/subaccounts`;
 const subPath = (root, id) => `${subs(root)}/${id}`;
-const SUMMARY_KEYS = ['created_at', 'deletion_due_at', 'display_name', 'id', 'member_count', 'name', 'slug', 'status', 'status_reason', 'timezone', 'updated_at'];
+const SUMMARY_KEYS = ['billing_mode', 'created_at', 'deletion_due_at', 'display_name', 'id', 'member_count', 'name', 'slug', 'status', 'status_reason', 'timezone', 'updated_at'];
 
 test('create: every bad field named; defaults from the root; derived or chosen slug; 409 on a taken slug', async () => {
   const bad = await p.owner.post(subs(ws.A), { name: ' ', display_name: 7, slug: 'No', timezone: 'Moon/Base', locale: 'e', currency: 'usd', parent_id: ws.B });
@@ -45,7 +45,7 @@ test('create: every bad field named; defaults from the root; derived or chosen s
   assert.deepEqual(Object.keys(r.body).sort(), SUMMARY_KEYS);
   assert.match(r.body.id, /^ws_[0-9A-HJKMNP-TV-Z]{26}$/);
   assert.match(r.body.slug, /^acme-bakery-co-[a-z0-9]{6}$/);
-  assert.deepEqual([r.body.status, r.body.member_count, r.body.display_name, r.body.timezone], ['active', 0, null, 'Europe/Berlin']);
+  assert.deepEqual([r.body.status, r.body.member_count, r.body.display_name, r.body.timezone, r.body.billing_mode], ['active', 0, null, 'Europe/Berlin', 'parent']);
   assert.equal(r.headers.get('location'), `/api/v1/workspaces/${ws.A}/subaccounts/${r.body.id}`);
   const doc = (await getDoc(p.owner, r.body.id)).doc;
   assert.deepEqual([doc.kind, doc.parent_id, doc.locale, doc.currency, doc.timezone], ['sub_account', ws.A, 'de-DE', 'EUR', 'Europe/Berlin']);

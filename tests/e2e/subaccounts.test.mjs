@@ -214,6 +214,41 @@ describe('sub-accounts in the browser', () => {
     await w.context.close();
   });
 
+  test('who pays: the Billing column, and moving a sub-account between its own subscription and the agency', async () => {
+    const w = await b.page(srv.url);
+    const { page } = w;
+    await signIn(w, DEMO.owner);
+    await openList(w);
+    // The demo: Acme Dental is billed to the agency, Acme Fitness has its own subscription.
+    assert.match(await row(page, 'Acme Dental').innerText(), /Agency pays/);
+    assert.match(await row(page, 'Acme Fitness').innerText(), /Own subscription/);
+
+    await action(page, 'Acme Fitness', 'Bill to this agency…');
+    const toAgency = page.getByRole('alertdialog', { name: 'Bill Acme Fitness to this agency?' });
+    await toAgency.waitFor();
+    assert.match(await toAgency.innerText(), /take seats of this workspace/);
+    await check(page, 'subaccount-billing-confirm', { fullPage: false });
+    await toAgency.getByRole('button', { name: 'Bill to the agency' }).click();
+    await page.getByRole('status').getByText('Acme Fitness is billed to this agency').waitFor();
+    assert.match(await row(page, 'Acme Fitness').innerText(), /Agency pays/);
+    let api = (await owner('GET', `/workspaces/${ids.root}/subaccounts/${ids.fitness}`)).body;
+    assert.equal(api.billing_mode, 'parent');
+    assert.equal((await owner('GET', `/workspaces/${ids.fitness}/billing`)).body.billed_by, ids.root);
+
+    await action(page, 'Acme Fitness', 'Give it its own subscription…');
+    const own = page.getByRole('alertdialog', { name: 'Give Acme Fitness its own subscription?' });
+    await own.waitFor();
+    await own.getByRole('button', { name: 'Start its own subscription' }).click();
+    await page.getByRole('status').getByText('Acme Fitness has its own subscription').waitFor();
+    assert.match(await row(page, 'Acme Fitness').innerText(), /Own subscription/);
+    api = (await owner('GET', `/workspaces/${ids.root}/subaccounts/${ids.fitness}`)).body;
+    assert.equal(api.billing_mode, 'own');
+    assert.equal((await owner('GET', `/workspaces/${ids.fitness}/billing`)).body.billed_by, ids.fitness);
+    await check(page, 'subaccounts-billing');
+    w.assertClean();
+    await w.context.close();
+  });
+
   test('pages of 20, and the empty state of a new workspace', async () => {
     for (let i = 1; i <= 22; i++)
       await owner('POST', `/workspaces/${ids.root}/subaccounts`, { name: `Client ${String(i).padStart(2, '0')}` });

@@ -322,6 +322,8 @@ export interface SubAccount {
   updated_at: string;
   member_count: number;
   timezone: string | null;
+  /** Who pays for it: its agency (`parent`) or its own subscription (`own`). */
+  billing_mode: 'parent' | 'own';
 }
 
 export interface SubAccountQuery {
@@ -430,6 +432,12 @@ export const workspacesApi = {
     request<SubAccount>('POST', `${ws(root)}/subaccounts/${encodeURIComponent(sub)}/schedule-deletion`),
   restore: (root: string, sub: string) =>
     request<SubAccount>('POST', `${ws(root)}/subaccounts/${encodeURIComponent(sub)}/restore`),
+  setBillingMode: (root: string, sub: string, mode: 'parent' | 'own') =>
+    request<{ workspace_id: string; billing_mode: 'parent' | 'own' }>(
+      'PUT',
+      `${ws(root)}/subaccounts/${encodeURIComponent(sub)}/billing`,
+      { body: { mode } },
+    ),
 
   notifications: (id: string) => request<{ groups: NotificationGroup[] }>('GET', `${ws(id)}/notifications`),
   patchNotifications: (id: string, groups: Record<string, { email?: boolean; in_app?: boolean }>) =>

@@ -59,7 +59,7 @@ const STATUSES = [
   { value: 'pending_deletion', label: 'Pending deletion' },
 ];
 
-type Action = { kind: 'rename' | 'suspend' | 'reactivate' | 'delete'; sub: SubAccount } | null;
+type Action = { kind: 'rename' | 'suspend' | 'reactivate' | 'delete' | 'billing'; sub: SubAccount } | null;
 
 function problemText(e: unknown): string | undefined {
   return e instanceof ApiError ? (e.errors[0]?.message ?? e.detail ?? e.title) : undefined;
@@ -199,6 +199,13 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
       items.push({ id: 'reactivate', label: 'Reactivate…', icon: <IconPlay size={16} />, onSelect: () => setAction({ kind: 'reactivate', sub: s }) });
     if (s.status !== 'pending_deletion')
       items.push({
+        id: 'billing',
+        label: s.billing_mode === 'own' ? 'Bill to this agency…' : 'Give it its own subscription…',
+        icon: <IconLayers size={16} />,
+        onSelect: () => setAction({ kind: 'billing', sub: s }),
+      });
+    if (s.status !== 'pending_deletion')
+      items.push({
         id: 'schedule-deletion',
         label: 'Schedule deletion…',
         icon: <IconTrash size={16} />,
@@ -259,6 +266,13 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
       ),
     },
     { key: 'members', header: 'Members', class: 'nowrap', render: (s) => String(s.member_count) },
+    {
+      key: 'billing',
+      header: 'Billing',
+      class: 'nowrap',
+      render: (s) =>
+        s.billing_mode === 'own' ? <Badge tone="neutral">Own subscription</Badge> : <Badge tone="accent">Agency pays</Badge>,
+    },
     { key: 'tz', header: 'Time zone', class: 'nowrap', render: (s) => s.timezone?.replace(/_/g, ' ') ?? '—' },
     {
       key: 'created',
@@ -443,6 +457,43 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
           if (action && (await move('suspend', action.sub, reason))) setAction(null);
         }}
         busy={busy}
+      />
+      <ConfirmDialog
+        open={action?.kind === 'billing'}
+        title={
+          action
+            ? action.sub.billing_mode === 'own'
+              ? `Bill ${workspaceName(action.sub)} to this agency?`
+              : `Give ${workspaceName(action.sub)} its own subscription?`
+            : ''
+        }
+        description={
+          action?.sub.billing_mode === 'own'
+            ? 'Its own subscription ends now (a final invoice bills any usage), and its members take seats of this workspace’s subscription from now on.'
+            : 'It starts its own subscription (a trial of the default plan when it never had one), invoiced to its own billing details; its members stop taking this workspace’s seats.'
+        }
+        confirmLabel={action?.sub.billing_mode === 'own' ? 'Bill to the agency' : 'Start its own subscription'}
+        tone="primary"
+        busy={busy}
+        onConfirm={async () => {
+          if (!action) return;
+          const s = action.sub;
+          const mode = s.billing_mode === 'own' ? 'parent' : 'own';
+          setBusy(true);
+          try {
+            await workspacesApi.setBillingMode(wsId, s.id, mode);
+            replaceRow({ ...s, billing_mode: mode });
+            setAction(null);
+            toast({
+              title: mode === 'own' ? `${workspaceName(s)} has its own subscription` : `${workspaceName(s)} is billed to this agency`,
+            });
+          } catch (e) {
+            toast({ tone: 'danger', title: "Couldn't change who pays", description: problemText(e) });
+          } finally {
+            setBusy(false);
+          }
+        }}
+        onCancel={() => setAction(null)}
       />
       <ConfirmDialog
         open={action?.kind === 'reactivate'}
