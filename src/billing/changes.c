@@ -451,15 +451,23 @@ int billing_end_now(store_conn *c, bsub *s, int64_t now, const char *why, const 
     return rc;
 }
 
+/* Loads the live subscription of a workspace that pays for itself, locked, or refuses: billed to its
+ * agency, or nothing live to `what` ("cancel", "resume"). */
+static int bsub_load_own(store_conn *c, const char *ws_id, const char *refusal, billing_refusal *r, bsub *out)
+{
+    int rc = billing_own_scope(c, ws_id, r);
+    if (rc == AT_OK && (rc = bsub_load(c, ws_id, true, out)) == AT_ENOTFOUND) {
+        billing_refuse(r, "", "no_subscription", "%s", refusal);
+        return AT_ECONFLICT;
+    }
+    return rc;
+}
+
 static int billing_cancel_tx(store_conn *c, void *arg)
 {
     bsub_ctx *x = arg;
     bsub s;
-    int rc = billing_own_scope(c, x->ws_id, x->r);
-    if (rc == AT_OK && (rc = bsub_load(c, x->ws_id, true, &s)) == AT_ENOTFOUND) {
-        billing_refuse(x->r, "", "no_subscription", "There is no live subscription to cancel.");
-        return AT_ECONFLICT;
-    }
+    int rc = bsub_load_own(c, x->ws_id, "There is no live subscription to cancel.", x->r, &s);
     if (rc != AT_OK)
         return rc;
     int64_t now = billing_now(c, x->ws_id);
@@ -504,11 +512,7 @@ static int billing_resume_tx(store_conn *c, void *arg)
 {
     bsub_ctx *x = arg;
     bsub s;
-    int rc = billing_own_scope(c, x->ws_id, x->r);
-    if (rc == AT_OK && (rc = bsub_load(c, x->ws_id, true, &s)) == AT_ENOTFOUND) {
-        billing_refuse(x->r, "", "no_subscription", "There is no live subscription to resume; start a new one.");
-        return AT_ECONFLICT;
-    }
+    int rc = bsub_load_own(c, x->ws_id, "There is no live subscription to resume; start a new one.", x->r, &s);
     if (rc != AT_OK)
         return rc;
     int64_t now = billing_now(c, x->ws_id);

@@ -368,8 +368,11 @@ static int bprov_save_tx(store_conn *c, void *arg)
 }
 
 /* Reads the customer, and with a real provider makes sure it has the provider's customer. */
-static int bprov_prepare(store *s, bprov_ctx *x, const billing_provider **p)
+static int bprov_prepare(store *s, const char *ws_id, billing_refusal *r, bprov_ctx *x, const billing_provider **p)
 {
+    memset(x, 0, sizeof(*x));
+    x->ws = ws_id;
+    x->r = r;
     int rc = store_tx(s, false, bprov_read_tx, x);
     if (rc != AT_OK)
         return rc;
@@ -388,10 +391,7 @@ int billing_checkout(store *s, const char *ws_id, const char *return_base, char 
 {
     bprov_ctx x;
     const billing_provider *p = NULL;
-    memset(&x, 0, sizeof(x));
-    x.ws = ws_id;
-    x.r = r;
-    int rc = bprov_prepare(s, &x, &p);
+    int rc = bprov_prepare(s, ws_id, r, &x, &p);
     if (rc != AT_OK)
         return rc;
     if (!p || strcmp(p->name, "manual") == 0) {
@@ -409,10 +409,7 @@ int billing_portal(store *s, const char *ws_id, const char *return_base, char ur
 {
     bprov_ctx x;
     const billing_provider *p = NULL;
-    memset(&x, 0, sizeof(x));
-    x.ws = ws_id;
-    x.r = r;
-    int rc = bprov_prepare(s, &x, &p);
+    int rc = bprov_prepare(s, ws_id, r, &x, &p);
     if (rc != AT_OK)
         return rc;
     if (!p || strcmp(p->name, "manual") == 0) {
