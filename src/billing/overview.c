@@ -59,8 +59,8 @@ static json_t *boverview_banner(store_conn *c, const bsub *s, bool have, bool ow
         bool past_due = strcmp(s->status, "past_due") == 0;
         billing_time_str(s->dunning_started_at, when);
         json_t *b = json_pack("{s:s, s:s, s:s}", "kind", s->status, "message",
-                              !own        ? (past_due ? "Your agency's payment is past due."
-                                                      : "Your agency's subscription is unpaid: paid features are off.")
+                              !own       ? (past_due ? "Your agency's payment is past due."
+                                                     : "Your agency's subscription is unpaid: paid features are off.")
                               : past_due ? "A payment is past due. Pay the open invoice to keep every feature."
                                          : "The subscription is unpaid: paid features are off until the open invoice "
                                            "is paid.",
@@ -260,6 +260,7 @@ int billing_customer_get(store *s, const char *ws_id, json_t **out, int64_t *ver
     return rc;
 }
 
+/* In the order of the UPDATE's parameters $2..$10 in bcustomer_patch_tx. */
 static const char *const bcustomer_fields[] = {"name",        "email",  "address_line1", "address_line2", "city",
                                                "postal_code", "region", "country",       "tax_id"};
 
@@ -282,20 +283,24 @@ static int bcustomer_patch_tx(store_conn *c, void *arg)
         return rc;
     if (x->if_version && x->if_version != version)
         return AT_EPRECOND;
+    /* Merge the patch over the stored values, then write all of them in one fixed statement. */
+    enum { NFIELDS = sizeof(bcustomer_fields) / sizeof(bcustomer_fields[0]) };
     json_t *before = bcustomer_json(c, x->ws, NULL), *changes = json_object();
-    for (size_t i = 0; i < sizeof(bcustomer_fields) / sizeof(bcustomer_fields[0]) && rc == AT_OK; i++) {
-        json_t *v = json_object_get(x->patch, bcustomer_fields[i]);
-        if (!v)
-            continue;
-        const char *val = json_is_null(v) ? "" : json_string_value(v);
-        char sql[128];
-        snprintf(sql, sizeof(sql), "UPDATE billing_customers SET %s = $2 WHERE workspace_id = $1", bcustomer_fields[i]);
-        store_arg a[] = {sa_text(x->ws), sa_text(val)};
-        rc = store_exec(c, sql, a, 2, NULL);
+    store_arg a[NFIELDS + 1];
+    a[0] = sa_text(x->ws);
+    for (size_t i = 0; i < NFIELDS; i++) {
         const char *old = json_string_value(json_object_get(before, bcustomer_fields[i]));
-        if (old && strcmp(old, val) != 0)
+        json_t *v = json_object_get(x->patch, bcustomer_fields[i]);
+        const char *val = !v ? (old ? old : "") : json_is_null(v) ? "" : json_string_value(v);
+        a[i + 1] = sa_text(val);
+        if (v && old && strcmp(old, val) != 0)
             json_object_set_new(changes, bcustomer_fields[i], json_pack("{s:s, s:s}", "before", old, "after", val));
     }
+    if (json_object_size(changes))
+        rc = store_exec(c,
+                        "UPDATE billing_customers SET name = $2, email = $3, address_line1 = $4, address_line2 = $5, "
+                        "city = $6, postal_code = $7, region = $8, country = $9, tax_id = $10 WHERE workspace_id = $1",
+                        a, NFIELDS + 1, NULL);
     /* A patch that changes nothing keeps the version: a second editor's If-Match stays good. */
     store_arg va[] = {sa_text(x->ws), sa_int(now)};
     if (rc == AT_OK && json_object_size(changes))
@@ -437,8 +442,7 @@ static int bpay_tx(store_conn *c, void *arg)
     char status[24] = "";
     store_rows *r = NULL;
     store_arg a[] = {sa_text(x->ws), sa_text(x->invoice)};
-    rc = store_query(c, "SELECT status FROM invoices WHERE workspace_id = $1 AND id = $2 FOR UPDATE", a,
-                     2, &r);
+    rc = store_query(c, "SELECT status FROM invoices WHERE workspace_id = $1 AND id = $2 FOR UPDATE", a, 2, &r);
     if (rc == AT_OK)
         rc = store_rows_next(r) == 1 ? AT_OK : AT_ENOTFOUND;
     if (rc == AT_OK) {
