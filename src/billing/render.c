@@ -120,22 +120,9 @@ static void html_document(const rd_model *m, buf *out)
         buf_puts(out, "</div>\n");
     }
     buf_puts(out, "</header>\n<dl class=\"meta\">\n");
-    const struct {
-        const char *label, *value;
-    } meta[] = {
-        {"Invoice number", m->number},
-        {m->issued_label, m->issued},
-        {"Date due", m->due},
-        {"Service period", m->period},
-        {"Date paid", m->paid_on},
-        {"Voided on", m->voided_on},
-        {"Marked uncollectible", m->uncollectible_on},
-    };
-    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
-        if (!meta[i].value || !meta[i].value[0])
-            continue;
-        buf_printf(out, "<dt>%s</dt><dd>", meta[i].label);
-        html_esc(out, meta[i].value);
+    for (size_t i = 0; i < m->nmeta; i++) {
+        buf_printf(out, "<dt>%s</dt><dd>", m->meta[i].label);
+        html_esc(out, m->meta[i].value);
         buf_puts(out, "</dd>\n");
     }
     buf_puts(out, "</dl>\n<section class=\"parties\">\n");

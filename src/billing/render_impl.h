@@ -65,6 +65,12 @@ typedef struct rd_model {
     size_t ntotals;
     char headline[160]; /* "$232.05 due 12 Dec 2026" */
     const char *headline_note;
+    /* The document's facts (number, dates, period), only those it has, in display order. Values point
+     * into this model: it must not be copied once built. */
+    struct {
+        const char *label, *value;
+    } meta[8];
+    size_t nmeta;
 } rd_model;
 
 /* rd_model_build reads the invoice document into m: AT_OK (m then needs rd_model_free) or AT_EINVAL

@@ -153,6 +153,20 @@ int rd_model_build(const json_t *inv, rd_model *m)
             m->headline_note = "This is a draft, not a request for payment. Amounts may still change.";
         break;
     }
+    const char *facts[][2] = {
+        {"Invoice number", m->number},
+        {m->issued_label, m->issued},
+        {"Date due", m->due},
+        {"Service period", m->period},
+        {"Date paid", m->paid_on},
+        {"Voided on", m->voided_on},
+        {"Marked uncollectible", m->uncollectible_on},
+    };
+    for (size_t k = 0; k < sizeof facts / sizeof facts[0]; k++)
+        if (facts[k][1] && facts[k][1][0] && m->nmeta < sizeof m->meta / sizeof m->meta[0]) {
+            m->meta[m->nmeta].label = facts[k][0];
+            m->meta[m->nmeta++].value = facts[k][1];
+        }
     return AT_OK;
 }
 

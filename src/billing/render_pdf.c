@@ -257,25 +257,12 @@ static double pdf_first_header(pdf_ctx *p)
     }
 
     y += 30.0;
-    const struct {
-        const char *label, *value;
-    } meta[] = {
-        {"Invoice number", m->number},
-        {m->issued_label, m->issued},
-        {"Date due", m->due},
-        {"Service period", m->period},
-        {"Date paid", m->paid_on},
-        {"Voided on", m->voided_on},
-        {"Marked uncollectible", m->uncollectible_on},
-    };
-    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
-        if (!meta[i].value || !meta[i].value[0])
-            continue;
+    for (size_t i = 0; i < m->nmeta; i++) {
         pdf_font(p, PDF_BODY, false);
         pdf_rgb(p, PDF_MUTED);
-        pdf_text(p, PDF_MARGIN, y, meta[i].label, PDF_LEFT);
+        pdf_text(p, PDF_MARGIN, y, m->meta[i].label, PDF_LEFT);
         pdf_rgb(p, PDF_INK);
-        pdf_text_fit(p, PDF_MARGIN + 110.0, y, meta[i].value, PDF_RIGHT - PDF_MARGIN - 110.0);
+        pdf_text_fit(p, PDF_MARGIN + 110.0, y, m->meta[i].value, PDF_RIGHT - PDF_MARGIN - 110.0);
         y += PDF_LEADING + 1.0;
     }
 
