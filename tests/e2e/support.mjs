@@ -124,6 +124,14 @@ export async function axeCheck(page, label) {
   const hasAxe = await page.evaluate(() => typeof window.axe === 'object');
   if (!hasAxe) await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(async () => {
+    // Contrast is judged on settled colours: let running CSS transitions and animations finish first
+    // (infinite ones, such as spinners, are left alone).
+    await Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => a.effect?.getComputedTiming().endTime !== Infinity)
+        .map((a) => a.finished.catch(() => {})),
+    );
     const r = await window.axe.run(document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({
       id: v.id,
