@@ -2,7 +2,8 @@
  *
  * Routes are declared as static tables of http_route rows (c-stack.md §5 rule 12) that api/ owns;
  * main hands them to http_server_start together with a guard function. For every request the server:
- *   1. accumulates the body (capped; 413 past the cap) — it answers only on the second callback;
+ *   1. accumulates the body (capped; 413 past the cap, after the body is read and dropped, or at once
+ *      when the declared length is over four times the cap) — it answers only on the second callback;
  *   2. matches the path against the tables (404 unknown, 405 with Allow for a wrong method);
  *   3. runs the guard, which authenticates the caller and enforces the row's auth/section/access;
  *   4. runs the handler, which replies through http_reply_* (exactly once);

@@ -208,12 +208,17 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
         atomic_fetch_add(&s->in_flight, 1);
         http_metrics_in_flight(1);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body_bytes) {
+        unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+        if (declared > 4ull * (unsigned long long)s->cfg.max_body_bytes) {
             /* Answer at once so a client sending a huge body is not read in full. */
             req->too_big = true;
             server_dispatch(s, req);
             return server_queue(s, conn, req);
         }
+        /* Somewhat over the cap: read and drop the body, then answer 413. Answering before the body is
+         * in would close a socket with unread data, and the reset can destroy the answer in flight. */
+        if (declared > (unsigned long long)s->cfg.max_body_bytes)
+            req->too_big = true;
         return MHD_YES;
     }
     if (*upload_data_size) {
