@@ -57,7 +57,7 @@ int api_reply_plan_required(http_req *req, const char *feature)
  * 402 or 409. */
 static int billing_reply_refusal(http_req *req, int rc, const billing_refusal *r)
 {
-    if ((rc == AT_EINVAL || rc == AT_ECONFLICT || rc == AT_ELIMIT) && r->code[0]) {
+    if ((rc == AT_EINVAL || rc == AT_ECONFLICT || rc == AT_ELIMIT || rc == AT_ECONSTRAINT) && r->code[0]) {
         if (strcmp(r->code, "plan_required") == 0)
             return api_reply_plan_required(req, "sub_accounts");
         /* Problem types are kebab-case; the field error keeps the domain's code. */
@@ -70,8 +70,11 @@ static int billing_reply_refusal(http_req *req, int rc, const billing_refusal *r
             field_errors errs;
             fe_init(&errs, &req->arena);
             fe_add(&errs, arena_strdup(&req->arena, r->field), arena_strdup(&req->arena, r->code), "%s", r->message);
-            return rc == AT_EINVAL ? http_reply_invalid(req, &errs)
-                                   : http_reply_problem_errors(req, 409, slug, r->message, &errs);
+            /* AT_ECONSTRAINT: well-formed but not acceptable in this state (a proration_date no preview
+             * issued): 422 naming the field. */
+            return rc == AT_EINVAL        ? http_reply_invalid(req, &errs)
+                   : rc == AT_ECONSTRAINT ? http_reply_problem_errors(req, 422, slug, r->message, &errs)
+                                          : http_reply_problem_errors(req, 409, slug, r->message, &errs);
         }
         return http_reply_problem(req, 409, slug, r->message, NULL);
     }

@@ -72,6 +72,7 @@ typedef struct bline {
     char description[200];
     int64_t quantity, unit_amount, amount;
     int64_t period_start, period_end;
+    char pending_id[ID_MAX]; /* a waiting proration's id ("" for other lines): the invoice claims it */
 } bline;
 
 typedef struct bdraft {
@@ -91,19 +92,34 @@ bline *bdraft_add(bdraft *d, const char *kind, int64_t quantity, int64_t unit_am
 /* bdraft_plan_lines adds the plan's charge for one period (base line, then the seats beyond those
  * included). */
 void bdraft_plan_lines(bdraft *d, const billing_plan *p, int interval, int64_t seats, int64_t from, int64_t to);
-/* bdraft_usage_lines adds the overage of each metered item of p used in [from, to). */
-int bdraft_usage_lines(store_conn *c, bdraft *d, const char *billing_ws, const billing_plan *p, int64_t from,
-                       int64_t to);
-/* bdraft_pending_lines moves the subscription's pending items onto the draft (mark them with the
- * invoice id later through binv_create). */
+/* A change that is not made yet, as a preview prices it into the next invoice. */
+typedef struct bwhatif {
+    int64_t at;                      /* its proration instant */
+    const char *from_plan, *to_plan; /* the plan before and after at `at` (equal: the plan stays) */
+    const bdraft *waiting;           /* the prorations it would leave waiting (NULL: none) */
+} bwhatif;
+
+/* bdraft_usage_lines is the one pricing of metered usage: the usage of s's billed workspace in
+ * [from, to), split into segments at each immediate plan change of s (and at w's, when w is given),
+ * each segment priced by the plan in force then, with that plan's whole included quantity. */
+int bdraft_usage_lines(store_conn *c, bdraft *d, const bsub *s, int64_t from, int64_t to, const bwhatif *w);
+/* bdraft_pending_lines adds the subscription's waiting prorations to the draft, each line carrying its
+ * item's id; binv_create claims exactly those items. */
 int bdraft_pending_lines(store_conn *c, bdraft *d, const char *billing_ws, const char *sub_id);
+/* bcycle_draft is the one pricing of the next period invoice, used by the renewal, the trial's end,
+ * the overview's upcoming invoice and a preview's next_invoice: at s's period end (its trial end for a
+ * trial) the ending period's usage (active and past_due only), the scheduled change applied, the next
+ * period from the anchor-day calendar (billing_period_end), the waiting prorations (and w's), then the
+ * next period's plan charge. Moves *s to the next period: the caller saves it or works on a copy. */
+int bcycle_draft(store_conn *c, bsub *s, const bwhatif *w, bdraft *d);
 /* binv_totals prices a draft for the billed workspace's customer (reads its balance and country). */
 int binv_totals(store_conn *c, const char *billing_ws, const bdraft *d, btotals *out);
 /* binv_totals_adjusted prices it as if the customer's balance were moved by balance_delta first (a
  * preview of the invoice after another one that uses or leaves credit). */
 int binv_totals_adjusted(store_conn *c, const char *billing_ws, const bdraft *d, int64_t balance_delta, btotals *out);
 /* binv_create writes the draft as an invoice, finalizes it (number, open; paid at once when nothing is
- * due), applies the credit balance, claims the pending items, then starts collection: with manual
+ * due), applies the credit balance, claims the pending items whose lines are on the draft (and only
+ * those: a waiting proration is billed on the invoice that shows it), then starts collection: with manual
  * collection a due date and a mail to the billing contacts; with a provider a "billing.collect" job.
  * id_out receives the invoice id. */
 int binv_create(store_conn *c, const bsub *s, const char *reason, const bdraft *d, int64_t now, int64_t period_start,

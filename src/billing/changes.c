@@ -69,6 +69,54 @@ static int bchange_check_target(store_conn *c, const char *bws, const billing_pl
     return AT_OK;
 }
 
+/* A proration_date is only taken from a preview: one issued to this subscription within the last
+ * BILLING_PREVIEW_TTL of billing time, and not earlier than the subscription's last change. Anything
+ * else would let a customer be credited for time already used (issue 11): 422 naming the field. */
+#define BILLING_PREVIEW_TTL (15 * 60 * US_PER_S)
+
+static int bchange_check_issued(store_conn *c, const bsub *s, int64_t at, int64_t now, billing_refusal *r)
+{
+    int64_t issued = 0, last = 0;
+    store_arg a[] = {sa_text(s->ws), sa_text(s->id), sa_int(at), sa_int(now - BILLING_PREVIEW_TTL)};
+    int rc = store_query_int(c,
+                             "SELECT COUNT(*) FROM billing_previews WHERE workspace_id = $1 AND subscription_id = $2 "
+                             "AND proration_date = $3 AND issued_at >= $4",
+                             a, 4, &issued);
+    if (rc == AT_OK)
+        rc = store_query_int(c,
+                             "SELECT COALESCE(MAX(made_at), 0) FROM subscription_changes WHERE workspace_id = $1 AND "
+                             "subscription_id = $2",
+                             a, 2, &last);
+    if (rc != AT_OK)
+        return rc;
+    if (!issued) {
+        billing_refuse(r, "proration_date", "not_previewed",
+                       "Must be the proration_date of a preview of this subscription from the last 15 minutes.");
+        return AT_ECONSTRAINT;
+    }
+    if (at < last) {
+        billing_refuse(r, "proration_date", "before_last_change",
+                       "The subscription changed after this preview: preview the change again.");
+        return AT_ECONSTRAINT;
+    }
+    return AT_OK;
+}
+
+/* Records that a preview priced a change at `at` (its own "now"), so a change may use it within
+ * BILLING_PREVIEW_TTL; older records of the workspace are dropped on the way. */
+static int bchange_issue(store_conn *c, const bsub *s, int64_t at)
+{
+    store_arg a[] = {sa_text(s->ws), sa_text(s->id), sa_int(at), sa_int(at - BILLING_PREVIEW_TTL)};
+    int rc = store_exec(c, "DELETE FROM billing_previews WHERE workspace_id = $1 AND issued_at < $4", a, 4, NULL);
+    if (rc == AT_OK)
+        rc = store_exec(c,
+                        "INSERT INTO billing_previews (workspace_id, subscription_id, proration_date, issued_at) "
+                        "VALUES ($1, $2, $3, $3) ON CONFLICT (workspace_id, subscription_id, proration_date) "
+                        "DO UPDATE SET issued_at = excluded.issued_at",
+                        a, 3, NULL);
+    return rc;
+}
+
 static void bchange_desc(const billing_plan *p, int interval, int64_t qty, char out[96])
 {
     snprintf(out, 96, "%s, %lld seat%s, %sly", p->name, (long long)qty, qty == 1 ? "" : "s",
@@ -111,6 +159,8 @@ static int bchange_price(store_conn *c, const bsub *s, const billing_change *ch,
         billing_refuse(r, "proration_date", "range", "Must lie between the current period's start and now.");
         return AT_EINVAL;
     }
+    if (ch->proration_date && (rc = bchange_check_issued(c, s, x->at, now, r)) != AT_OK)
+        return rc;
     if (strcmp(s->status, "trialing") == 0) {
         snprintf(x->mode, sizeof(x->mode), "trial");
         return AT_OK;
@@ -141,7 +191,8 @@ static int bchange_price(store_conn *c, const bsub *s, const billing_change *ch,
     snprintf(x->mode, sizeof(x->mode), "%s", mode);
     if (strcmp(mode, "at_renewal") == 0)
         return AT_OK;
-    int64_t remaining = (s->period_end - x->at) / US_PER_S, period = (s->period_end - s->period_start) / US_PER_S;
+    /* On the stored microseconds: a sub-second boundary is not cut first, so each line is rounded once. */
+    int64_t remaining = s->period_end - x->at, period = s->period_end - s->period_start;
     char from_desc[96], to_desc[96], when[32];
     bchange_desc(x->from, x->from_interval, x->from_qty, from_desc);
     bchange_desc(x->to, x->to_interval, x->to_qty, to_desc);
@@ -149,7 +200,7 @@ static int bchange_price(store_conn *c, const bsub *s, const billing_change *ch,
     when[10] = '\0';
     /* A new period starts now: the open period's metered usage is billed with it, at the old plan. */
     if (x->to_interval != x->from_interval) {
-        int rc2 = bdraft_usage_lines(c, &x->d, s->ws, x->from, s->period_start, x->at);
+        int rc2 = bdraft_usage_lines(c, &x->d, s, s->period_start, x->at, NULL);
         if (rc2 != AT_OK)
             return rc2;
     }
@@ -159,7 +210,7 @@ static int bchange_price(store_conn *c, const bsub *s, const billing_change *ch,
                    from_desc, when);
     if (x->to_interval != x->from_interval) {
         x->new_period = true;
-        x->new_period_end = billing_cycle_time(x->at, x->to_interval, 1);
+        x->new_period_end = billing_period_end(x->at, x->to_interval, x->at);
         bdraft_plan_lines(&x->d, x->to, x->to_interval, x->to_qty, x->at, x->new_period_end);
     } else {
         int64_t debit = money_prorate(new_amount, remaining, period);
@@ -170,32 +221,44 @@ static int bchange_price(store_conn *c, const bsub *s, const billing_change *ch,
     return AT_OK;
 }
 
-/* The renewal invoice as it would be after the change (plan lines plus pending prorations), with the
- * credit balance as the change's own invoice leaves it (balance_delta). */
+/* The next period invoice as it would be after the change: the subscription as the change leaves it,
+ * priced by bcycle_draft (the renewal's own pricing) with the change's plan segment and waiting
+ * prorations, and the credit balance as the change's own invoice leaves it (balance_delta). */
 static int bchange_next_invoice(store_conn *c, const bsub *s, const bchange *x, int64_t balance_delta, json_t **out)
 {
+    bsub n = *s;
+    bwhatif w = {x->at, x->from->id, x->from->id, NULL};
     bdraft d;
     btotals t;
     memset(&d, 0, sizeof(d));
-    int64_t start = x->new_period ? x->new_period_end : s->period_end;
-    int interval = x->to_interval;
-    int rc = AT_OK;
-    /* As the renewal will bill it: the usage of the open period so far (at the plan it runs on), the
-     * waiting prorations, then the next period's plan charge. */
-    if (!x->new_period && strcmp(x->mode, "trial") != 0)
-        rc = bdraft_usage_lines(c, &d, s->ws, x->from, s->period_start, s->period_end);
+    if (strcmp(x->mode, "at_renewal") == 0) {
+        snprintf(n.pending_plan, sizeof(n.pending_plan), "%s", x->to->id);
+        n.pending_interval = x->to_interval;
+        n.pending_quantity = x->to_qty;
+    } else {
+        snprintf(n.plan_id, sizeof(n.plan_id), "%s", x->to->id);
+        n.interval = x->to_interval;
+        n.quantity = x->to_qty;
+        n.pending_plan[0] = '\0';
+        n.pending_interval = -1;
+        n.pending_quantity = 0;
+        if (x->new_period) {
+            n.anchor = x->at;
+            n.period_start = x->at;
+            n.period_end = x->new_period_end;
+        } else {
+            w.to_plan = x->to->id;
+        }
+        if (strcmp(x->mode, "prorate") == 0)
+            w.waiting = &x->d;
+    }
+    int rc = bcycle_draft(c, &n, &w, &d);
     if (rc == AT_OK)
-        rc = bdraft_pending_lines(c, &d, s->ws, s->id);
+        rc = binv_totals_adjusted(c, s->ws, &d, balance_delta, &t);
     if (rc != AT_OK)
         return rc;
-    if (strcmp(x->mode, "prorate") == 0)
-        for (size_t i = 0; i < x->d.n && d.n < BILLING_MAX_LINES; i++)
-            d.lines[d.n++] = x->d.lines[i];
-    bdraft_plan_lines(&d, x->to, interval, x->to_qty, start, billing_cycle_time(start, interval, 1));
-    if ((rc = binv_totals_adjusted(c, s->ws, &d, balance_delta, &t)) != AT_OK)
-        return rc;
-    *out = json_pack("{s:o, s:I, s:o}", "at", billing_time_json(start), "amount", (json_int_t)t.amount_due, "lines",
-                     bdraft_json(&d));
+    *out = json_pack("{s:o, s:I, s:o}", "at", billing_time_json(n.period_start), "amount", (json_int_t)t.amount_due,
+                     "lines", bdraft_json(&d));
     return AT_OK;
 }
 
@@ -250,6 +313,10 @@ static int bchange_preview_tx(store_conn *c, void *arg)
     int64_t delta = immediate ? -t.applied_balance - t.credit_to_balance : 0;
     if ((rc = bchange_next_invoice(c, &s, &ch, delta, &next)) != AT_OK)
         return rc;
+    if (!x->ch->proration_date && (rc = bchange_issue(c, &s, ch.at)) != AT_OK) {
+        json_decref(next);
+        return rc;
+    }
     char at[32];
     clock_format_rfc3339(ch.at, at);
     x->out = json_pack("{s:s, s:s, s:s, s:I, s:o, s:I, s:o, s:I, s:I, s:I, s:o, s:o, s:s}", "effective",
@@ -265,7 +332,8 @@ static int bchange_preview_tx(store_conn *c, void *arg)
 int billing_preview(store *s, const char *ws_id, const billing_change *ch, json_t **out, billing_refusal *r)
 {
     bchange_ctx x = {ws_id, ch, NULL, r, false, NULL};
-    return billing_tx_out(s, false, bchange_preview_tx, &x, &x.out, out);
+    /* A write: the preview records the proration_date it issued. */
+    return billing_tx_out(s, true, bchange_preview_tx, &x, &x.out, out);
 }
 
 static json_t *bchange_audit(const bchange *x)
@@ -282,6 +350,20 @@ static json_t *bchange_audit(const bchange *x)
                             json_pack("{s:I, s:I}", "before", (json_int_t)x->from_qty, "after", (json_int_t)x->to_qty));
     json_object_set_new(changes, "proration", json_pack("{s:n, s:s}", "before", "after", x->mode));
     return changes;
+}
+
+/* Writes the change's row of subscription_changes (usage segments, the last change's time). */
+static int bchange_record(store_conn *c, const bsub *s, const bchange *x, int64_t now)
+{
+    char id[ID_MAX];
+    id_new("sch", id);
+    store_arg a[] = {sa_text(s->ws),       sa_text(id),     sa_text(s->id),
+                     sa_int(x->at),        sa_int(now),     sa_text(x->from->id),
+                     sa_text(x->to->id),   sa_int(strcmp(x->mode, "at_renewal") != 0)};
+    return store_exec(c,
+                      "INSERT INTO subscription_changes (workspace_id, id, subscription_id, effective_at, made_at, "
+                      "from_plan, to_plan, immediate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                      a, 8, NULL);
 }
 
 static int bchange_apply_tx(store_conn *c, void *arg)
@@ -302,6 +384,8 @@ static int bchange_apply_tx(store_conn *c, void *arg)
         return rc;
     int64_t now = billing_now(c, bws);
     if ((rc = bchange_price(c, &s, x->ch, now, &ch, x->r)) != AT_OK)
+        return rc;
+    if ((rc = bchange_record(c, &s, &ch, now)) != AT_OK)
         return rc;
     json_t *changes = bchange_audit(&ch);
     if (strcmp(ch.mode, "at_renewal") == 0) {
@@ -424,7 +508,7 @@ int billing_end_now(store_conn *c, bsub *s, int64_t now, const char *why, const 
     memset(&d, 0, sizeof(d));
     int rc = AT_OK;
     if (p && strcmp(s->status, "trialing") != 0)
-        rc = bdraft_usage_lines(c, &d, s->ws, p, s->period_start, now);
+        rc = bdraft_usage_lines(c, &d, s, s->period_start, now, NULL);
     if (rc == AT_OK)
         rc = bdraft_pending_lines(c, &d, s->ws, s->id);
     if (rc == AT_OK && d.n) {
@@ -529,8 +613,11 @@ static int billing_resume_tx(store_conn *c, void *arg)
         memset(&d, 0, sizeof(d));
         s.anchor = now;
         s.period_start = now;
-        s.period_end = billing_cycle_time(now, s.interval, 1);
+        s.period_end = billing_period_end(now, s.interval, now);
         rc = bsub_set_status(c, &s, "active", "resumed", x->actor);
+        /* The resumed period's invoice is the next invoice: the waiting prorations go on it. */
+        if (rc == AT_OK)
+            rc = bdraft_pending_lines(c, &d, s.ws, s.id);
         if (rc == AT_OK && p) {
             bdraft_plan_lines(&d, p, s.interval, s.quantity, s.period_start, s.period_end);
             rc = binv_create(c, &s, "subscription_cycle", &d, now, s.period_start, s.period_end, inv, &t);

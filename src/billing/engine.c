@@ -133,9 +133,44 @@ int bdunning_start(store_conn *c, bsub *s, const char *invoice_id, int64_t now)
 
 /* ---- Events ------------------------------------------------------------------------------------- */
 
+int bcycle_draft(store_conn *c, bsub *s, const bwhatif *w, bdraft *d)
+{
+    const billing_catalog *cat = billing_catalog_get();
+    bool trial = strcmp(s->status, "trialing") == 0;
+    int64_t at = trial ? s->trial_end : s->period_end;
+    int rc = AT_OK;
+    if (strcmp(s->status, "active") == 0 || strcmp(s->status, "past_due") == 0)
+        rc = bdraft_usage_lines(c, d, s, s->period_start, at, w);
+    if (rc != AT_OK)
+        return rc;
+    if (s->pending_plan[0])
+        snprintf(s->plan_id, sizeof(s->plan_id), "%s", s->pending_plan);
+    if (trial || (s->pending_interval >= 0 && s->pending_interval != s->interval))
+        s->anchor = at;
+    if (s->pending_interval >= 0)
+        s->interval = s->pending_interval;
+    if (s->pending_quantity)
+        s->quantity = s->pending_quantity;
+    s->pending_plan[0] = '\0';
+    s->pending_interval = -1;
+    s->pending_quantity = 0;
+    s->period_start = at;
+    s->period_end = billing_period_end(s->anchor, s->interval, at);
+    if ((rc = bdraft_pending_lines(c, d, s->ws, s->id)) != AT_OK)
+        return rc;
+    for (size_t i = 0; w && w->waiting && i < w->waiting->n; i++) {
+        if (d->n >= BILLING_MAX_LINES)
+            return AT_EINTERNAL;
+        d->lines[d->n++] = w->waiting->lines[i];
+    }
+    const billing_plan *p = billing_plan_find(cat, s->plan_id);
+    if (p)
+        bdraft_plan_lines(d, p, s->interval, s->quantity, s->period_start, s->period_end);
+    return AT_OK;
+}
+
 static int bengine_trial_end(store_conn *c, bsub *s, int64_t at)
 {
-    const billing_plan *p = billing_plan_find(billing_catalog_get(), s->plan_id);
     if (s->cancel_at_period_end)
         return billing_end_now(c, s, at, "canceled at the end of the trial", NULL);
     if (strcmp(s->collection, "charge_automatically") == 0) {
@@ -154,16 +189,16 @@ static int bengine_trial_end(store_conn *c, bsub *s, int64_t at)
             return rc == AT_OK ? billing_sync(c, s->ws) : rc;
         }
     }
-    int rc = bsub_set_status(c, s, "active", "the trial ended", NULL);
-    s->anchor = at;
-    s->period_start = at;
-    s->period_end = billing_cycle_time(at, s->interval, 1);
-    if (rc == AT_OK && p) {
-        bdraft d;
+    /* Priced while still trialing (no usage is billed for a trial), then made active. */
+    bdraft d;
+    memset(&d, 0, sizeof(d));
+    s->trial_end = at;
+    int rc = bcycle_draft(c, s, NULL, &d);
+    if (rc == AT_OK)
+        rc = bsub_set_status(c, s, "active", "the trial ended", NULL);
+    if (rc == AT_OK) {
         btotals t;
         char inv[ID_MAX];
-        memset(&d, 0, sizeof(d));
-        bdraft_plan_lines(&d, p, s->interval, s->quantity, s->period_start, s->period_end);
         rc = binv_create(c, s, "subscription_cycle", &d, at, s->period_start, s->period_end, inv, &t);
     }
     if (rc == AT_OK)
@@ -171,23 +206,14 @@ static int bengine_trial_end(store_conn *c, bsub *s, int64_t at)
     return rc == AT_OK ? billing_sync(c, s->ws) : rc;
 }
 
-/* The period ends at `at`: usage of the ending period is billed at the plan it ran on, scheduled
- * changes take effect, and the next period is invoiced in advance. */
+/* The period ends at `at`: the next period invoice as bcycle_draft prices it (usage of the ending
+ * period segment by segment, scheduled changes, waiting prorations, the next period in advance). */
 static int bengine_renew(store_conn *c, bsub *s, int64_t at)
 {
-    const billing_catalog *cat = billing_catalog_get();
     if (s->cancel_at_period_end)
         return billing_end_now(c, s, at, "canceled at the end of the period", NULL);
-    int64_t old_start = s->period_start;
     bool billable = strcmp(s->status, "active") == 0 || strcmp(s->status, "past_due") == 0;
-    bdraft d;
-    memset(&d, 0, sizeof(d));
-    const billing_plan *old_plan = billing_plan_find(cat, s->plan_id);
     int rc = AT_OK;
-    if (billable && old_plan)
-        rc = bdraft_usage_lines(c, &d, s->ws, old_plan, old_start, at);
-    if (rc != AT_OK)
-        return rc;
     if (s->pending_plan[0] || s->pending_interval >= 0 || s->pending_quantity) {
         json_t *changes =
             json_pack("{s:{s:s, s:s}, s:{s:I, s:I}}", "plan", "before", s->plan_id, "after",
@@ -196,32 +222,16 @@ static int bengine_renew(store_conn *c, bsub *s, int64_t at)
         rc = audit_append(c, s->ws, &billing_system_actor, "billing.subscription.change_applied", "subscription", s->id,
                           changes);
         json_decref(changes);
-        if (s->pending_plan[0])
-            snprintf(s->plan_id, sizeof(s->plan_id), "%s", s->pending_plan);
-        if (s->pending_interval >= 0 && s->pending_interval != s->interval) {
-            s->interval = s->pending_interval;
-            s->anchor = at;
-        }
-        if (s->pending_quantity)
-            s->quantity = s->pending_quantity;
-        s->pending_plan[0] = '\0';
-        s->pending_interval = -1;
-        s->pending_quantity = 0;
     }
-    int64_t k = billing_cycle_index(s->anchor, s->interval, at);
-    s->period_start = at;
-    s->period_end = billing_cycle_time(s->anchor, s->interval, k + 1);
-    if (s->period_end <= at)
-        s->period_end = billing_cycle_time(s->anchor, s->interval, k + 2);
-    const billing_plan *p = billing_plan_find(cat, s->plan_id);
-    if (rc == AT_OK && billable && p) {
-        rc = bdraft_pending_lines(c, &d, s->ws, s->id);
-        if (rc == AT_OK) {
-            bdraft_plan_lines(&d, p, s->interval, s->quantity, s->period_start, s->period_end);
-            btotals t;
-            char inv[ID_MAX];
-            rc = binv_create(c, s, "subscription_cycle", &d, at, s->period_start, s->period_end, inv, &t);
-        }
+    bdraft d;
+    memset(&d, 0, sizeof(d));
+    s->period_end = at;
+    if (rc == AT_OK)
+        rc = bcycle_draft(c, s, NULL, &d);
+    if (rc == AT_OK && billable && billing_plan_find(billing_catalog_get(), s->plan_id)) {
+        btotals t;
+        char inv[ID_MAX];
+        rc = binv_create(c, s, "subscription_cycle", &d, at, s->period_start, s->period_end, inv, &t);
     }
     if (rc == AT_OK)
         rc = bsub_save(c, s);

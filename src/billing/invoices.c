@@ -45,9 +45,14 @@ void bdraft_plan_lines(bdraft *d, const billing_plan *p, int interval, int64_t s
                    "%s seats (per %s)%s", p->name, per, p->included_seats ? ", beyond those included" : "");
 }
 
-int bdraft_usage_lines(store_conn *c, bdraft *d, const char *billing_ws, const billing_plan *p, int64_t from,
-                       int64_t to)
+/* The overage of each metered item of plan p used in [from, to) by the billed workspace and the
+ * sub-accounts it pays for; `on` names the plan in the descriptions when the period has segments. */
+static int bdraft_usage_segment(store_conn *c, bdraft *d, const char *billing_ws, const billing_plan *p, int64_t from,
+                                int64_t to, bool on)
 {
+    char suffix[96] = "";
+    if (on)
+        snprintf(suffix, sizeof(suffix), " on the %s plan", p->name);
     for (size_t i = 0; i < p->metered_count; i++) {
         const billing_metered *m = &p->metered[i];
         int64_t used = 0;
@@ -66,11 +71,67 @@ int bdraft_usage_lines(store_conn *c, bdraft *d, const char *billing_ws, const b
         int64_t amount = money_usage_amount(over, m->unit_price, m->per_units);
         if (m->per_units > 1)
             bdraft_add(d, "usage", over, m->unit_price, amount, from, to,
-                       "%s: %lld %ss beyond the %lld included (per %lld)", m->name, (long long)over, m->unit,
-                       (long long)m->included, (long long)m->per_units);
+                       "%s: %lld %ss beyond the %lld included (per %lld)%s", m->name, (long long)over, m->unit,
+                       (long long)m->included, (long long)m->per_units, suffix);
         else
-            bdraft_add(d, "usage", over, m->unit_price, amount, from, to, "%s: %lld %ss beyond the %lld included",
-                       m->name, (long long)over, m->unit, (long long)m->included);
+            bdraft_add(d, "usage", over, m->unit_price, amount, from, to, "%s: %lld %ss beyond the %lld included%s",
+                       m->name, (long long)over, m->unit, (long long)m->included, suffix);
+    }
+    return AT_OK;
+}
+
+/* The segments are read from subscription_changes (the immediate plan changes strictly inside
+ * [from, to), oldest first); the first segment's plan is the first change's from_plan, or the
+ * subscription's plan when nothing changed. A change without a row (made before the table existed)
+ * leaves its period priced at the plan in force at its end, as before. */
+int bdraft_usage_lines(store_conn *c, bdraft *d, const bsub *s, int64_t from, int64_t to, const bwhatif *w)
+{
+    enum { MAX_SEGMENTS = 32 };
+    struct {
+        int64_t at;
+        char plan[32];
+    } seg[MAX_SEGMENTS + 2];
+    size_t n = 0;
+    char first[32];
+    snprintf(first, sizeof(first), "%s", s->plan_id);
+    store_rows *r = NULL;
+    store_arg a[] = {sa_text(s->ws), sa_text(s->id), sa_int(from), sa_int(to)};
+    int rc = store_query(c,
+                         "SELECT effective_at, from_plan, to_plan FROM subscription_changes WHERE workspace_id = $1 "
+                         "AND subscription_id = $2 AND immediate = 1 AND from_plan <> to_plan AND effective_at > $3 "
+                         "AND effective_at < $4 ORDER BY effective_at, made_at, id",
+                         a, 4, &r);
+    if (rc != AT_OK)
+        return rc;
+    while ((rc = store_rows_next(r)) == 1 && n < MAX_SEGMENTS) {
+        if (n == 0)
+            snprintf(first, sizeof(first), "%s", store_rows_text(r, 1));
+        seg[n].at = store_rows_int(r, 0);
+        snprintf(seg[n].plan, sizeof(seg[n].plan), "%s", store_rows_text(r, 2));
+        n++;
+    }
+    store_rows_free(r);
+    if (rc < 0)
+        return rc;
+    if (w && w->to_plan && strcmp(w->from_plan, w->to_plan) != 0 && w->at > from && w->at < to) {
+        if (n == 0)
+            snprintf(first, sizeof(first), "%s", w->from_plan);
+        seg[n].at = w->at;
+        snprintf(seg[n].plan, sizeof(seg[n].plan), "%s", w->to_plan);
+        n++;
+    }
+    const billing_catalog *cat = billing_catalog_get();
+    int64_t start = from;
+    const char *plan = first;
+    for (size_t i = 0; i <= n; i++) {
+        int64_t end = i < n ? seg[i].at : to;
+        const billing_plan *p = billing_plan_find(cat, plan);
+        if (p && end > start && (rc = bdraft_usage_segment(c, d, s->ws, p, start, end, n > 0)) != AT_OK)
+            return rc;
+        if (i < n) {
+            start = end;
+            plan = seg[i].plan;
+        }
     }
     return AT_OK;
 }
@@ -81,15 +142,21 @@ int bdraft_pending_lines(store_conn *c, bdraft *d, const char *billing_ws, const
     store_arg args[] = {sa_text(billing_ws), sa_text(sub_id)};
     int rc =
         store_query(c,
-                    "SELECT description, quantity, unit_amount, amount, period_start, period_end FROM "
+                    "SELECT description, quantity, unit_amount, amount, period_start, period_end, id FROM "
                     "pending_invoice_items WHERE workspace_id = $1 AND subscription_id = $2 AND invoice_id IS NULL "
                     "ORDER BY created_at, seq, id",
                     args, 2, &r);
     if (rc != AT_OK)
         return rc;
-    while ((rc = store_rows_next(r)) == 1)
-        bdraft_add(d, "proration", store_rows_int(r, 1), store_rows_int(r, 2), store_rows_int(r, 3),
-                   store_rows_int(r, 4), store_rows_int(r, 5), "%s", store_rows_text(r, 0));
+    while ((rc = store_rows_next(r)) == 1) {
+        bline *l = bdraft_add(d, "proration", store_rows_int(r, 1), store_rows_int(r, 2), store_rows_int(r, 3),
+                              store_rows_int(r, 4), store_rows_int(r, 5), "%s", store_rows_text(r, 0));
+        if (!l) {
+            rc = AT_EINTERNAL;
+            break;
+        }
+        snprintf(l->pending_id, sizeof(l->pending_id), "%s", store_rows_text(r, 6));
+    }
     store_rows_free(r);
     return rc < 0 ? rc : AT_OK;
 }
@@ -297,12 +364,19 @@ int binv_create(store_conn *c, const bsub *s, const char *reason, const bdraft *
             "unit_amount, amount, period_start, period_end) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             la, 10, NULL);
     }
-    if (rc == AT_OK) {
-        store_arg pa[] = {sa_text(s->ws), sa_text(s->id), sa_text(id_out)};
+    /* Each waiting proration on the draft is claimed by its id; one already claimed means it would be
+     * billed twice, so the invoice is refused (the transaction rolls back). */
+    for (size_t i = 0; rc == AT_OK && i < d->n; i++) {
+        if (!d->lines[i].pending_id[0])
+            continue;
+        int64_t n = 0;
+        store_arg pa[] = {sa_text(s->ws), sa_text(d->lines[i].pending_id), sa_text(id_out)};
         rc = store_exec(c,
-                        "UPDATE pending_invoice_items SET invoice_id = $3 WHERE workspace_id = $1 AND "
-                        "subscription_id = $2 AND invoice_id IS NULL",
-                        pa, 3, NULL);
+                        "UPDATE pending_invoice_items SET invoice_id = $3 WHERE workspace_id = $1 AND id = $2 AND "
+                        "invoice_id IS NULL",
+                        pa, 3, &n);
+        if (rc == AT_OK && n != 1)
+            rc = AT_EINTERNAL;
     }
     if (rc == AT_OK && (t->applied_balance || t->credit_to_balance)) {
         store_arg ba[] = {sa_text(s->ws), sa_int(-t->applied_balance - t->credit_to_balance), sa_int(now)};

@@ -37,15 +37,15 @@ int64_t money_muldiv(int64_t a, int64_t b, int64_t d)
     return money_clamp(money_div_round((money_i128)a * b, d));
 }
 
-int64_t money_prorate(int64_t amount, int64_t remaining_s, int64_t period_s)
+int64_t money_prorate(int64_t amount, int64_t remaining, int64_t period)
 {
-    if (period_s <= 0)
+    if (period <= 0)
         return 0;
-    if (remaining_s < 0)
-        remaining_s = 0;
-    if (remaining_s > period_s)
-        remaining_s = period_s;
-    return money_muldiv(amount, remaining_s, period_s);
+    if (remaining < 0)
+        remaining = 0;
+    if (remaining > period)
+        remaining = period;
+    return money_muldiv(amount, remaining, period);
 }
 
 int64_t money_tax(int64_t subtotal, int64_t rate_bp)
@@ -192,6 +192,15 @@ int64_t billing_cycle_index(int64_t anchor_us, int interval, int64_t t_us)
     for (int i = 0; i < 3 && billing_cycle_time(anchor_us, interval, k + 1) <= t_us; i++)
         k++;
     return k;
+}
+
+/* billing_period_end: the index of the period holding start_us, then the next boundary; when start_us
+ * is itself a boundary that is the one after it (a boundary is never a period's end and its start). */
+int64_t billing_period_end(int64_t anchor_us, int interval, int64_t start_us)
+{
+    int64_t k = billing_cycle_index(anchor_us, interval, start_us);
+    int64_t end = billing_cycle_time(anchor_us, interval, k + 1);
+    return end > start_us ? end : billing_cycle_time(anchor_us, interval, k + 2);
 }
 
 /* ---------------------------------------------------------------------------------------------

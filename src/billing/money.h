@@ -15,10 +15,11 @@
  * fits in int64 (128-bit intermediate). */
 int64_t money_muldiv(int64_t a, int64_t b, int64_t d);
 
-/* money_prorate returns the share of `amount` (one full period's price) for `remaining_s` seconds of a
- * `period_s`-second period: round_half_away(amount * remaining_s / period_s). remaining_s is clamped to
- * [0, period_s]; period_s <= 0 gives 0. Negative amounts (credits) round symmetrically. */
-int64_t money_prorate(int64_t amount, int64_t remaining_s, int64_t period_s);
+/* money_prorate returns the share of `amount` (one full period's price) for `remaining` of a `period`
+ * long period, both in the same unit (billing passes the stored microseconds, so a sub-second boundary
+ * is rounded once, at the end): round_half_away(amount * remaining / period). remaining is clamped to
+ * [0, period]; period <= 0 gives 0. Negative amounts (credits) round symmetrically. */
+int64_t money_prorate(int64_t amount, int64_t remaining, int64_t period);
 
 /* money_tax returns round_half_away(subtotal * rate_bp / 10000); negative subtotals give negative tax. */
 int64_t money_tax(int64_t subtotal, int64_t rate_bp);
@@ -47,5 +48,10 @@ int64_t billing_cycle_time(int64_t anchor_us, int interval, int64_t k);
 /* billing_cycle_index returns the k with billing_cycle_time(anchor, interval, k) <= t_us <
  * billing_cycle_time(anchor, interval, k + 1). */
 int64_t billing_cycle_index(int64_t anchor_us, int interval, int64_t t_us);
+/* billing_period_end is the end of the period that starts at start_us on a calendar anchored at
+ * anchor_us: the first period boundary of the anchor strictly after start_us. Every period end the API
+ * shows (renewals, the upcoming invoice, a preview's next invoice) comes from here, so an anchor on the
+ * 31st gives Feb 28 -> Mar 31 and an anchor on Feb 29 gives 2031-02-28 -> 2032-02-29. */
+int64_t billing_period_end(int64_t anchor_us, int interval, int64_t start_us);
 
 #endif

@@ -149,20 +149,13 @@ static int boverview_tx(store_conn *c, void *arg)
     const billing_plan *plan = have ? billing_plan_find(cat, s.plan_id) : billing_plan_find(cat, cat->fallback_plan);
     json_t *upcoming = json_null();
     if (have && own && (bsub_entitled(s.status)) && !s.cancel_at_period_end) {
+        /* Priced by the renewal's own function, on a copy of the subscription. */
         bdraft d;
         btotals t;
+        bsub next = s;
         memset(&d, 0, sizeof(d));
-        const billing_plan *np = s.pending_plan[0] ? billing_plan_find(cat, s.pending_plan) : plan;
-        int ni = s.pending_interval >= 0 ? s.pending_interval : s.interval;
-        int64_t nq = s.pending_quantity ? s.pending_quantity : s.quantity;
-        int64_t start = strcmp(s.status, "trialing") == 0 ? s.trial_end : s.period_end;
-        if (strcmp(s.status, "trialing") != 0)
-            bdraft_usage_lines(c, &d, bws, plan, s.period_start, s.period_end);
-        bdraft_pending_lines(c, &d, bws, s.id);
-        if (np)
-            bdraft_plan_lines(&d, np, ni, nq, start, billing_cycle_time(start, ni, 1));
-        if (binv_totals(c, bws, &d, &t) == AT_OK)
-            upcoming = json_pack("{s:o, s:I, s:I, s:I, s:o, s:o}", "at", billing_time_json(start), "subtotal",
+        if (bcycle_draft(c, &next, NULL, &d) == AT_OK && binv_totals(c, bws, &d, &t) == AT_OK)
+            upcoming = json_pack("{s:o, s:I, s:I, s:I, s:o, s:o}", "at", billing_time_json(next.period_start), "subtotal",
                                  (json_int_t)t.subtotal, "total", (json_int_t)t.total, "amount_due",
                                  (json_int_t)t.amount_due, "tax", btotals_tax_json(&t), "lines", bdraft_json(&d));
     }

@@ -490,7 +490,7 @@ static int billing_start(store_conn *c, const char *ws_id, const billing_plan *p
         snprintf(s.status, sizeof(s.status), "%s", manual ? "active" : "incomplete");
         s.anchor = now;
         s.period_start = now;
-        s.period_end = billing_cycle_time(now, interval, 1);
+        s.period_end = billing_period_end(now, interval, now);
         if (!manual)
             s.incomplete_expires_at = now + (int64_t)cat->first_payment_hours * 3600 * US_PER_S;
     }

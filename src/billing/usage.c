@@ -105,12 +105,12 @@ json_t *billing_usage_meters(store_conn *c, const char *billing_ws, const bsub *
                         "AND e.metric = $2 AND e.occurred_at >= $3 AND e.occurred_at < $4",
                         args, 4, &used);
         int64_t over = used > m->included ? used - m->included : 0;
-        bdraft_usage_lines(c, &d, billing_ws, p, s->period_start, s->period_end);
+        bdraft_usage_lines(c, &d, s, s->period_start, s->period_end, NULL);
         int64_t amount = 0;
         for (size_t k = 0; k < d.n; k++)
             if (strncmp(d.lines[k].description, m->name, strlen(m->name)) == 0 &&
                 d.lines[k].description[strlen(m->name)] == ':')
-                amount = d.lines[k].amount;
+                amount += d.lines[k].amount;
         json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "metric", m->id, "name",
                                            m->name, "unit", m->unit, "used", (json_int_t)used, "included",
                                            (json_int_t)m->included, "overage", (json_int_t)over, "unit_price",

@@ -242,9 +242,11 @@ test('proration_date from an earlier preview prices the change at that instant; 
     [-32710, 39252],
   );
   assert.equal(pv.body.total, 6542);
-  // Five days later the change, priced at t1 because the preview's proration_date is sent.
-  await moveClock(a.owner, a.wsId, '2031-01-25T00:00:00Z');
-  for (const bad of ['2031-01-14T23:59:59Z', '2031-01-25T00:00:01Z', '2031-02-16T00:00:00Z', 'soon']) {
+  // Ten minutes later the change, priced at t1 because the preview's proration_date is sent (a preview
+  // stays valid for 15 minutes of billing time; billing-exact covers the refusals after that).
+  const later = '2031-01-20T00:10:00Z';
+  await moveClock(a.owner, a.wsId, later);
+  for (const bad of ['2031-01-14T23:59:59Z', '2031-01-20T00:10:01Z', '2031-02-16T00:00:00Z', 'soon']) {
     const r = await a.owner.post(`${B(a.wsId)}/subscription/change`, { quantity: 12, proration_date: bad });
     assert.deepEqual(errorFields(problemOf(r, 400)), ['proration_date'], `${bad}: ${r.text}`);
   }
@@ -253,10 +255,10 @@ test('proration_date from an earlier preview prices the change at that instant; 
   assert.equal(ch.status, 200, ch.text);
   const inv = await invoice(a.owner, a.wsId, ch.body.invoice.id);
   assertSame(pv.body, inv);
-  assert.equal(inv.created_at, '2031-01-25T00:00:00Z');
-  // Without a proration_date the same change would be priced now (Jan 25: 21 days left):
-  // credit 39000 × 1814400 / 2678400 = 26419.354… → −26419, which is not what was billed.
-  assert.notEqual(inv.lines[0].amount, -prorate(39000, 21 * 86400, P1));
+  assert.equal(inv.created_at, later);
+  // Without a proration_date the same change would be priced now (600 s fewer left):
+  // credit 39000 × 2245800 / 2678400 = 32700.94… → −32701, which is not what was billed.
+  assert.notEqual(inv.lines[0].amount, -prorate(39000, 26 * 86400 - 600, P1));
 });
 
 // ---------------------------------------------------------------------------------------------------
