@@ -40,7 +40,7 @@ typedef struct billing_change {
     const char *interval;   /* "month" | "year" | NULL */
     int64_t quantity;       /* 0: unchanged */
     const char *proration;  /* "invoice_now" | "prorate" | "at_renewal" | NULL (the default for the direction) */
-    int64_t proration_date; /* 0: now; else the time the preview priced (must lie in the current period) */
+    int64_t proration_date; /* 0: now; else the time a preview issued (within 15 minutes, after the last change) */
 } billing_change;
 
 /* ---- Time and scope ------------------------------------------------------------------------------ */

@@ -106,8 +106,8 @@ static int bchange_check_issued(store_conn *c, const bsub *s, int64_t at, int64_
  * BILLING_PREVIEW_TTL; older records of the workspace are dropped on the way. */
 static int bchange_issue(store_conn *c, const bsub *s, int64_t at)
 {
-    store_arg a[] = {sa_text(s->ws), sa_text(s->id), sa_int(at), sa_int(at - BILLING_PREVIEW_TTL)};
-    int rc = store_exec(c, "DELETE FROM billing_previews WHERE workspace_id = $1 AND issued_at < $4", a, 4, NULL);
+    store_arg a[] = {sa_text(s->ws), sa_text(s->id), sa_int(at)}, old[] = {sa_text(s->ws), sa_int(at - BILLING_PREVIEW_TTL)};
+    int rc = store_exec(c, "DELETE FROM billing_previews WHERE workspace_id = $1 AND issued_at < $2", old, 2, NULL);
     if (rc == AT_OK)
         rc = store_exec(c,
                         "INSERT INTO billing_previews (workspace_id, subscription_id, proration_date, issued_at) "

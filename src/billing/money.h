@@ -1,6 +1,6 @@
 /* Money and billing time (issue 7 §2, §5): exact integer arithmetic in minor units, the one rounding
- * rule, per-second proration as Stripe documents it, tax, usage overage, currency formatting without
- * setlocale, and the calendar of billing periods.
+ * rule, proration on the stored microseconds (Stripe's per-second proration on whole seconds), tax,
+ * usage overage, currency formatting without setlocale, and the calendar of billing periods.
  *
  * The rounding rule (docs/billing.md): every computed amount is an exact rational number rounded once
  * to a whole minor unit, half away from zero (0.5 cent -> 1 cent, -0.5 -> -1). Proration lines are

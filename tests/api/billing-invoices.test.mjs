@@ -6,7 +6,7 @@
 // starts with %PDF-, comes as an attachment named after the number, and its text (pdftotext) has the
 // number, the customer, every line amount and the totals formatted like "$1,234.56". The list pages
 // newest first with a cursor; who may read which invoice.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,6 +31,7 @@ import {
   usd,
   taxOf,
   uniq,
+  assertBillingInvariants,
 } from './lib-billing.mjs';
 
 const run = promisify(execFile);
@@ -100,6 +101,12 @@ before(async () => {
 after(async () => {
   await srv?.stop();
 });
+// Every scenario leaves the billing invariants intact (every waiting proration billed once, on the
+// invoice that shows it; subtotal = Σ lines; total = subtotal + tax; amount_due ≥ 0).
+afterEach(async () => {
+  if (srv) await assertBillingInvariants(srv);
+});
+
 
 // The renewal, by hand:
 //   AI minutes   2,000 used − 500 included   = 1,500 × $0.06              =   9,000  ($90.00)

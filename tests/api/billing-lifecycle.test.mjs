@@ -11,7 +11,7 @@
 //   past_due/unpaid (409); the operator's invoice actions (void, mark uncollectible, mark paid: their
 //   rules, developer access only); gapless invoice numbers under concurrency; plan entitlements
 //   (sections hidden, 402 plan-required naming the plans); a sub-account's billing mode.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,6 +38,7 @@ import {
   planIds,
   plus,
   uniq,
+  assertBillingInvariants,
 } from './lib-billing.mjs';
 
 let srv;
@@ -49,6 +50,12 @@ before(async () => {
 after(async () => {
   await srv?.stop();
 });
+// Every scenario leaves the billing invariants intact (every waiting proration billed once, on the
+// invoice that shows it; subtotal = Σ lines; total = subtotal + tax; amount_due ≥ 0).
+afterEach(async () => {
+  if (srv) await assertBillingInvariants(srv);
+});
+
 
 const P1_END = '2031-02-15T00:00:00Z';
 const DUE = '2031-01-22T00:00:00Z'; // the first invoice (Jan 15) is due 7 days later

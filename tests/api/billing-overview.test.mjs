@@ -6,7 +6,7 @@
 // field (country: two capitals). Usage reporting with an API key (scope usage:write; without it 403
 // insufficient-scope) is idempotent by event_id, refuses metrics the plan does not meter (400 naming
 // events[N].metric) and names every bad field of a malformed batch.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { problemOf, RFC3339 } from '../lib/server.mjs';
 import { principal, createKey, keyPrincipal, allScopes } from './lib-world.mjs';
@@ -23,6 +23,7 @@ import {
   PROBLEM,
   errorFields,
   uniq,
+  assertBillingInvariants,
 } from './lib-billing.mjs';
 
 let srv;
@@ -44,6 +45,12 @@ before(async () => {
 after(async () => {
   await srv?.stop();
 });
+// Every scenario leaves the billing invariants intact (every waiting proration billed once, on the
+// invoice that shows it; subtotal = Σ lines; total = subtotal + tax; amount_due ≥ 0).
+afterEach(async () => {
+  if (srv) await assertBillingInvariants(srv);
+});
+
 
 const PRO = {
   id: 'pro',

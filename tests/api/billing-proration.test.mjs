@@ -12,7 +12,7 @@
 // renewal invoice bills the ended period's usage overage at the old plan, then the new plan's seats),
 // a credit balance from a prorated decrease taken off the next invoice, changes during the trial, and
 // refusals naming their field.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { problemOf } from '../lib/server.mjs';
 import {
@@ -37,6 +37,7 @@ import {
   prorate,
   taxOf,
   uniq,
+  assertBillingInvariants,
 } from './lib-billing.mjs';
 
 let srv;
@@ -48,6 +49,12 @@ before(async () => {
 after(async () => {
   await srv?.stop();
 });
+// Every scenario leaves the billing invariants intact (every waiting proration billed once, on the
+// invoice that shows it; subtotal = Σ lines; total = subtotal + tax; amount_due ≥ 0).
+afterEach(async () => {
+  if (srv) await assertBillingInvariants(srv);
+});
+
 
 const P1_START = TRIAL_END; // 2031-01-15T00:00:00Z
 const P1_END = '2031-02-15T00:00:00Z';

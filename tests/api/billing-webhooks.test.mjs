@@ -19,7 +19,7 @@
 // pm_card_chargeDeclined the payment fails → past_due and the ladder's retries until unpaid, and a new
 // card through the portal pays it; a trial that ends without a card pauses; a new subscription without
 // a trial is incomplete until paid and expires after 23 hours.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
@@ -44,6 +44,7 @@ import {
   plus,
   q,
   uniq,
+  assertBillingInvariants,
 } from './lib-billing.mjs';
 import { signUp } from './lib-world.mjs';
 
@@ -81,6 +82,13 @@ after(async () => {
   await flow?.stop();
   await standin?.stop();
 });
+// Every scenario leaves the billing invariants intact (every waiting proration billed once, on the
+// invoice that shows it; subtotal = Σ lines; total = subtotal + tax; amount_due ≥ 0).
+afterEach(async () => {
+  if (hooks) await assertBillingInvariants(hooks);
+  if (flow) await assertBillingInvariants(flow);
+});
+
 
 // ---------------------------------------------------------------------------------------------------
 // Events as Stripe sends them (pretty-printed JSON).

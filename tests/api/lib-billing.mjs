@@ -257,3 +257,32 @@ export const lineKey = (l) => ({
   period_start: l.period_start,
   period_end: l.period_end,
 });
+
+// ---------------------------------------------------------------------------------------------------
+// The billing invariants (issue 11), checked after every billing scenario.
+
+/** SQL listing every broken invariant of the store (one text row each; none when all hold). */
+const LINES_SUM = `COALESCE((SELECT SUM(l.amount) FROM invoice_lines l WHERE l.workspace_id = i.workspace_id AND l.invoice_id = i.id), 0)`;
+export const INVARIANT_SQL = [
+  // A claimed waiting proration belongs to an invoice of its workspace that exists ...
+  `SELECT 'pending item ' || p.id || ' claimed by a missing invoice ' || p.invoice_id FROM pending_invoice_items p ` +
+    `WHERE p.invoice_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.workspace_id = p.workspace_id AND i.id = p.invoice_id)`,
+  // ... and shows on it: as many proration lines with its description and amount as items claimed.
+  `SELECT 'pending items claimed by ' || p.invoice_id || ' but not on it: ' || p.description FROM pending_invoice_items p ` +
+    `WHERE p.invoice_id IS NOT NULL GROUP BY p.workspace_id, p.invoice_id, p.description, p.amount HAVING COUNT(*) > ` +
+    `(SELECT COUNT(*) FROM invoice_lines l WHERE l.workspace_id = p.workspace_id AND l.invoice_id = p.invoice_id ` +
+    `AND l.kind = 'proration' AND l.description = p.description AND l.amount = p.amount)`,
+  // A subscription that ended leaves no proration unbilled (its final invoice takes them).
+  `SELECT 'pending item ' || p.id || ' never billed' FROM pending_invoice_items p JOIN subscriptions s ` +
+    `ON s.workspace_id = p.workspace_id AND s.id = p.subscription_id WHERE p.invoice_id IS NULL AND s.status IN ('canceled', 'incomplete_expired')`,
+  // Every invoice: subtotal = Σ lines, total = subtotal + tax, 0 <= amount_due <= max(total, 0).
+  `SELECT 'invoice ' || i.number || ': subtotal ' || i.subtotal || ' <> lines ' || ${LINES_SUM} FROM invoices i WHERE i.subtotal <> ${LINES_SUM}`,
+  `SELECT 'invoice ' || i.number || ': total ' || i.total || ' <> subtotal + tax' FROM invoices i WHERE i.total <> i.subtotal + i.tax`,
+  `SELECT 'invoice ' || i.number || ': amount_due ' || i.amount_due FROM invoices i WHERE i.amount_due < 0 OR i.amount_due > CASE WHEN i.total > 0 THEN i.total ELSE 0 END`,
+].join(' UNION ALL ');
+
+/** Asserts the billing invariants over the whole store of a server (every workspace). */
+export async function assertBillingInvariants(srv) {
+  const out = await srv.sql(INVARIANT_SQL);
+  assert.equal(out, '', `billing invariants broken:\n${out}`);
+}
