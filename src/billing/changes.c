@@ -106,7 +106,8 @@ static int bchange_check_issued(store_conn *c, const bsub *s, int64_t at, int64_
  * BILLING_PREVIEW_TTL; older records of the workspace are dropped on the way. */
 static int bchange_issue(store_conn *c, const bsub *s, int64_t at)
 {
-    store_arg a[] = {sa_text(s->ws), sa_text(s->id), sa_int(at)}, old[] = {sa_text(s->ws), sa_int(at - BILLING_PREVIEW_TTL)};
+    store_arg a[] = {sa_text(s->ws), sa_text(s->id), sa_int(at)},
+              old[] = {sa_text(s->ws), sa_int(at - BILLING_PREVIEW_TTL)};
     int rc = store_exec(c, "DELETE FROM billing_previews WHERE workspace_id = $1 AND issued_at < $2", old, 2, NULL);
     if (rc == AT_OK)
         rc = store_exec(c,
@@ -357,9 +358,9 @@ static int bchange_record(store_conn *c, const bsub *s, const bchange *x, int64_
 {
     char id[ID_MAX];
     id_new("sch", id);
-    store_arg a[] = {sa_text(s->ws),       sa_text(id),     sa_text(s->id),
-                     sa_int(x->at),        sa_int(now),     sa_text(x->from->id),
-                     sa_text(x->to->id),   sa_int(strcmp(x->mode, "at_renewal") != 0)};
+    store_arg a[] = {
+        sa_text(s->ws), sa_text(id),          sa_text(s->id),     sa_int(x->at),
+        sa_int(now),    sa_text(x->from->id), sa_text(x->to->id), sa_int(strcmp(x->mode, "at_renewal") != 0)};
     return store_exec(c,
                       "INSERT INTO subscription_changes (workspace_id, id, subscription_id, effective_at, made_at, "
                       "from_plan, to_plan, immediate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -155,8 +155,8 @@ static int boverview_tx(store_conn *c, void *arg)
         bsub next = s;
         memset(&d, 0, sizeof(d));
         if (bcycle_draft(c, &next, NULL, &d) == AT_OK && binv_totals(c, bws, &d, &t) == AT_OK)
-            upcoming = json_pack("{s:o, s:I, s:I, s:I, s:o, s:o}", "at", billing_time_json(next.period_start), "subtotal",
-                                 (json_int_t)t.subtotal, "total", (json_int_t)t.total, "amount_due",
+            upcoming = json_pack("{s:o, s:I, s:I, s:I, s:o, s:o}", "at", billing_time_json(next.period_start),
+                                 "subtotal", (json_int_t)t.subtotal, "total", (json_int_t)t.total, "amount_due",
                                  (json_int_t)t.amount_due, "tax", btotals_tax_json(&t), "lines", bdraft_json(&d));
     }
     int64_t used = seats.active_members + seats.pending_invitations;
