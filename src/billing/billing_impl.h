@@ -8,9 +8,10 @@
 
 #include <stdio.h>
 
-#define US_PER_S          INT64_C(1000000)
-#define US_PER_DAY        (INT64_C(86400) * US_PER_S)
-#define BILLING_MAX_LINES 64
+#define US_PER_S           INT64_C(1000000)
+#define US_PER_DAY         (INT64_C(86400) * US_PER_S)
+#define BILLING_MAX_LINES  64
+#define BILLING_PLAN_LINES 2 /* a period's plan charge: the base line and the seats beyond those included */
 
 /* A subscription row. Times are microseconds; 0 means unset (SQL NULL). */
 typedef struct bsub {

@@ -158,11 +158,8 @@ int bcycle_draft(store_conn *c, bsub *s, const bwhatif *w, bdraft *d)
     s->period_end = billing_period_end(s->anchor, s->interval, at);
     if ((rc = bdraft_pending_lines(c, d, s->ws, s->id)) != AT_OK)
         return rc;
-    for (size_t i = 0; w && w->waiting && i < w->waiting->n; i++) {
-        if (d->n >= BILLING_MAX_LINES)
-            return AT_EINTERNAL;
+    for (size_t i = 0; w && w->waiting && i < w->waiting->n && d->n < BILLING_MAX_LINES - BILLING_PLAN_LINES; i++)
         d->lines[d->n++] = w->waiting->lines[i];
-    }
     const billing_plan *p = billing_plan_find(cat, s->plan_id);
     if (p)
         bdraft_plan_lines(d, p, s->interval, s->quantity, s->period_start, s->period_end);

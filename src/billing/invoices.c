@@ -148,13 +148,11 @@ int bdraft_pending_lines(store_conn *c, bdraft *d, const char *billing_ws, const
                     args, 2, &r);
     if (rc != AT_OK)
         return rc;
-    while ((rc = store_rows_next(r)) == 1) {
+    /* Room is kept for the plan's lines; items that do not fit stay waiting, oldest first, for the
+     * invoice after (unclaimed, so never lost nor billed twice). */
+    while (d->n < BILLING_MAX_LINES - BILLING_PLAN_LINES && (rc = store_rows_next(r)) == 1) {
         bline *l = bdraft_add(d, "proration", store_rows_int(r, 1), store_rows_int(r, 2), store_rows_int(r, 3),
                               store_rows_int(r, 4), store_rows_int(r, 5), "%s", store_rows_text(r, 0));
-        if (!l) {
-            rc = AT_EINTERNAL;
-            break;
-        }
         snprintf(l->pending_id, sizeof(l->pending_id), "%s", store_rows_text(r, 6));
     }
     store_rows_free(r);

@@ -336,6 +336,20 @@ Test(billing_money, yearly_from_feb_29)
     cr_assert_eq(billing_cycle_time(anchor, BILLING_YEAR, -5), AT(19416, 0));
 }
 
+/* billing_period_end (issue 11): the end of a period starting at a boundary is the anchor's next
+ * boundary, not "start + 1 month" (Feb 28 + 1 month would be Mar 28). 2031-02-28 is day 22338
+ * (2032-02-29 = 22704, minus 366); a start between boundaries ends at the next one. */
+Test(billing_money, period_end_follows_the_anchor)
+{
+    cr_assert_eq(billing_period_end(ANCHOR_JAN31, BILLING_MONTH, AT(20877, 37230)), AT(20908, 37230)); /* Mar 31 */
+    cr_assert_eq(billing_period_end(ANCHOR_JAN31, BILLING_MONTH, AT(20938, 37230)), AT(20969, 37230)); /* May 31 */
+    cr_assert_eq(billing_period_end(ANCHOR_JAN31, BILLING_MONTH, ANCHOR_JAN31), AT(20877, 37230));
+    cr_assert_eq(billing_period_end(ANCHOR_JAN31, BILLING_MONTH, AT(20880, 0)), AT(20908, 37230));
+    cr_assert_eq(billing_period_end(AT(21243, 0), BILLING_YEAR, AT(22338, 0)), AT(22704, 0)); /* 2032-02-29 */
+    /* An anchor at the start itself (a new subscription, a resume): one interval later. */
+    cr_assert_eq(billing_period_end(AT(20877, 5), BILLING_MONTH, AT(20877, 5)), AT(20905, 5)); /* Feb 28 -> Mar 28 */
+}
+
 Test(billing_money, before_the_epoch)
 {
     /* 1969-12-31 23:59:59.5 is -500,000 us (day -1, second 86399.5). +1 month: 1970-01-31 23:59:59.5 =
