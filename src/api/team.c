@@ -144,14 +144,16 @@ static int team_member_reactivate(http_req *req)
 static int team_member_end_sessions(http_req *req)
 {
     int64_t ended = 0;
+    char *why = NULL;
     team_actor who = team_who(req);
     int rc = members_end_sessions(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "member_id"),
-                                  &who, &ended);
-    if (rc == AT_EFORBIDDEN)
-        return http_reply_problem(req, 403, "role-rules",
-                                  "You cannot end this person's sessions: they would be signed out of workspaces you do "
-                                  "not manage, or their role is above yours.",
-                                  NULL);
+                                  &who, &ended, &why);
+    if (rc == AT_EFORBIDDEN) {
+        const char *detail = arena_strdup(&req->arena, why ? why : "");
+        free(why);
+        return http_reply_problem(req, 403, "role-rules", "You cannot end this person's sessions.",
+                                  detail[0] ? detail : NULL);
+    }
     return team_reply(req, rc, rc == AT_OK ? json_pack("{s:I}", "ended", (json_int_t)ended) : NULL, 200);
 }
 

@@ -5,10 +5,12 @@
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/err.h"
+#include "base/mem.h"
 #include "billing/money.h"
 #include "billing/provider.h"
 #include "jobs/jobs.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *billing_provider_name_for(store_conn *c, const char *billing_ws)
@@ -119,6 +121,38 @@ static json_t *bcustomer_json(store_conn *c, const char *bws, int64_t *version)
     return o;
 }
 
+/* A sub-account billed by its agency: its own usage this period, counts only. The agency's meters,
+ * allowances and amounts are the agency's business (issue 12, item 7). */
+static json_t *boverview_own_usage(store_conn *c, const char *ws, const bsub *s)
+{
+    json_t *a = json_array();
+    const billing_plan *p = billing_plan_find(billing_catalog_get(), s->plan_id);
+    for (size_t i = 0; p && i < p->metered_count; i++) {
+        int64_t used = 0;
+        store_arg args[] = {sa_text(ws), sa_text(p->metered[i].id), sa_int(s->period_start), sa_int(s->period_end)};
+        store_query_int(c,
+                        "SELECT COALESCE(SUM(quantity), 0) FROM usage_events WHERE workspace_id = $1 AND metric = $2 "
+                        "AND occurred_at >= $3 AND occurred_at < $4",
+                        args, 4, &used);
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}", "metric", p->metered[i].id, "name",
+                                           p->metered[i].name, "unit", p->metered[i].unit, "used", (json_int_t)used));
+    }
+    return a;
+}
+
+/* The paying workspace's display name (a new string for json_pack's "s"; the caller frees it). */
+static char *boverview_payer_name(store_conn *c, const char *bws)
+{
+    store_rows *r = NULL;
+    store_arg a[] = {sa_text(bws)};
+    char *name = NULL;
+    if (store_query(c, "SELECT COALESCE(display_name, name) FROM workspaces WHERE id = $1", a, 1, &r) == AT_OK &&
+        store_rows_next(r) == 1)
+        name = xstrdup(store_rows_text(r, 0));
+    store_rows_free(r);
+    return name ? name : xstrdup("");
+}
+
 typedef struct boverview_ctx {
     const char *ws;
     json_t *out;
@@ -160,9 +194,24 @@ static int boverview_tx(store_conn *c, void *arg)
                                  (json_int_t)t.amount_due, "tax", btotals_tax_json(&t), "lines", bdraft_json(&d));
     }
     int64_t used = seats.active_members + seats.pending_invitations;
+    json_t *seats_json = json_pack("{s:I, s:I, s:I, s:I, s:I}", "purchased", (json_int_t)seats.purchased, "used",
+                                   (json_int_t)used, "available",
+                                   (json_int_t)(used < seats.purchased ? seats.purchased - used : 0), "active_members",
+                                   (json_int_t)seats.active_members, "pending_invitations",
+                                   (json_int_t)seats.pending_invitations);
+    json_t *usage = have ? billing_usage_meters(c, bws, &s) : json_array();
+    if (!own) {
+        /* Billed by the agency: only this workspace's own figures, never the agency's pool. */
+        json_decref(seats_json);
+        json_decref(usage);
+        seats_json = json_pack("{s:n, s:I, s:n, s:I, s:I}", "purchased", "used",
+                               (json_int_t)(seats.here_active + seats.here_pending), "available", "active_members",
+                               (json_int_t)seats.here_active, "pending_invitations", (json_int_t)seats.here_pending);
+        usage = have ? boverview_own_usage(c, x->ws, &s) : json_array();
+    }
     bsub last;
     json_t *ended = json_null();
-    if (!have && bsub_latest(c, bws, &last) == AT_OK) {
+    if (own && !have && bsub_latest(c, bws, &last) == AT_OK) {
         json_decref(ended);
         ended = json_pack("{s:s, s:s, s:o, s:s?}", "id", last.id, "plan_id", last.plan_id, "ended_at",
                           billing_time_json(last.ended_at), "cancel_reason",
@@ -171,19 +220,18 @@ static int boverview_tx(store_conn *c, void *arg)
     int64_t trial_used = 0;
     store_arg tu[] = {sa_text(bws)};
     store_query_int(c, "SELECT trial_used FROM billing_customers WHERE workspace_id = $1", tu, 1, &trial_used);
+    char *payer = boverview_payer_name(c, bws);
     x->out = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-        "workspace_id", x->ws, "billed_by", bws, "billing_mode", own ? "own" : "parent", "provider",
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "workspace_id", x->ws,
+        "billed_by", bws, "billed_by_name", payer, "billing_mode", own ? "own" : "parent", "provider",
         billing_provider_name_for(c, bws), "currency", cat->currency, "subscription",
-        have ? bsub_json(&s) : json_null(), "plan", plan ? billing_plan_json(cat, plan) : json_null(), "entitled",
-        have && bsub_entitled(s.status) && !paused_at, "seats", "purchased", (json_int_t)seats.purchased, "used",
-        (json_int_t)used, "available", (json_int_t)(used < seats.purchased ? seats.purchased - used : 0),
-        "active_members", (json_int_t)seats.active_members, "pending_invitations",
-        (json_int_t)seats.pending_invitations, "usage", have ? billing_usage_meters(c, bws, &s) : json_array(),
+        have && own ? bsub_json(&s) : json_null(), "plan", plan ? billing_plan_json(cat, plan) : json_null(),
+        "entitled", have && bsub_entitled(s.status) && !paused_at, "seats", seats_json, "usage", usage,
         "upcoming_invoice", upcoming, "customer", own ? bcustomer_json(c, bws, NULL) : json_null(), "banner",
         boverview_banner(c, &s, have, own, now), "test_clock",
         clocked ? json_pack("{s:o}", "frozen_time", billing_time_json(clock)) : json_null(), "paused_at",
         billing_time_json(paused_at), "now", billing_time_json(now));
+    free(payer);
     json_object_set_new(x->out, "ended_subscription", ended);
     json_object_set_new(x->out, "trial_available", json_boolean(own && !trial_used));
     return AT_OK;

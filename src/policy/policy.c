@@ -132,8 +132,19 @@ char *policy_authz_markdown(void)
                  "Every route names one section and whether it reads or writes; the server checks this table before "
                  "any handler runs. A caller who cannot see a workspace gets 404 for everything in it; one who can "
                  "see it but lacks the role gets 403. Owners and admins of a root workspace have **agency access** "
-                 "to its sub-accounts: they act there as admins without being members.\n\n"
-                 "| Section | Title | Owner | Admin (or agency) | Member | Condition | Listed now |\n"
+                 "to its sub-accounts: they act there with their root role without being members.\n\n"
+                 "**Sub-accounts' owners and billing.** An owner of the root acts as an owner in each of its "
+                 "sub-accounts: where a sub-account pays for itself, the root's owners manage its billing (the "
+                 "Billing section's writes need the owner role), and they may invite or promote an owner of the "
+                 "sub-account. A sub-account may have owners of its own, with the same rights there; ownership "
+                 "transfer works among them. An admin of the root acts as an admin. A sub-account billed by its "
+                 "agency shows its admins its own usage and the agency's name, never the agency's seats or "
+                 "amounts.\n\n"
+                 "**Acting on a person.** Ending a member's sessions signs the person out of every workspace, so it "
+                 "needs the right to manage them in every workspace where they are an active member (as a member "
+                 "or agency owner/admin there, never a role above the caller's own); otherwise 403 with the "
+                 "reason. Every other team action changes only the membership of the workspace it names.\n\n"
+                 "| Section | Title | Owner (or root owner) | Admin (or root admin) | Member | Condition | Listed now |\n"
                  "|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < policy_section_count; i++) {
         const policy_section *s = &policy_sections[i];

@@ -14,7 +14,7 @@ enum policy_kind { WS_ROOT = 1, WS_SUB_ACCOUNT = 2 };
 
 /* Who is asking, in which workspace. */
 typedef struct policy_subject {
-    int role;                     /* the effective role: agency access counts as ROLE_ADMIN */
+    int role;                     /* the effective role: agency access carries the root role (owner or admin) */
     bool agency;                  /* acting from the parent root, not as a member */
     bool developer;               /* the user's developer-access flag */
     int kind;                     /* the workspace's kind */

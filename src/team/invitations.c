@@ -3,10 +3,12 @@
 
 #include "billing/billing.h"
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/mem.h"
 #include "jobs/jobs.h"
 #include "auth/login.h"
 #include "mail/mail.h"
@@ -63,22 +65,26 @@ static void inv_aad(const char *ws_id, const char *inv_id, char out[128])
     snprintf(out, 128, "invitations.token:%s:%s", ws_id, inv_id);
 }
 
-/* Workspace and inviter names for the mail. */
-static void inv_names(store_conn *c, const char *ws_id, const char *user_id, char ws_name[256], char inviter[512])
+/* Workspace and inviter names for the mail, as new strings the caller frees ("a workspace" and
+ * "Someone" when they cannot be read). */
+static void inv_names(store_conn *c, const char *ws_id, const char *user_id, char **ws_name, char **inviter)
 {
     store_rows *r = NULL;
     store_arg args[] = {sa_text(ws_id), sa_text(user_id)};
-    snprintf(ws_name, 256, "a workspace");
-    snprintf(inviter, 512, "Someone");
+    *ws_name = *inviter = NULL;
     if (store_query(c,
                     "SELECT COALESCE(w.display_name, w.name), u.name FROM workspaces w, users u "
                     "WHERE w.id = $1 AND u.id = $2",
                     args, 2, &r) == AT_OK &&
         store_rows_next(r) == 1) {
-        snprintf(ws_name, 256, "%s", store_rows_text(r, 0));
-        snprintf(inviter, 512, "%s", store_rows_text(r, 1));
+        *ws_name = xstrdup(store_rows_text(r, 0));
+        *inviter = xstrdup(store_rows_text(r, 1));
     }
     store_rows_free(r);
+    if (!*ws_name) {
+        *ws_name = xstrdup("a workspace");
+        *inviter = xstrdup("Someone");
+    }
 }
 
 /* Enqueues the invitation (or reminder) mail carrying the link with `token`. */
@@ -86,17 +92,22 @@ static int inv_mail(store_conn *c, const char *ws_id, const char *inv_id, const 
                     const char *inviter_id, const char *message, const char *token, int64_t expires_at,
                     const char *template_id, const char *dedupe)
 {
-    char ws_name[256], inviter[512], link[1024], expires[32];
-    inv_names(c, ws_id, inviter_id, ws_name, inviter);
-    snprintf(link, sizeof(link), "%s/invitations/%s", config_public_url(), token);
+    char *ws_name, *inviter, expires[32];
+    buf link;
+    buf_init(&link);
+    inv_names(c, ws_id, inviter_id, &ws_name, &inviter);
+    buf_printf(&link, "%s/invitations/%s", config_public_url(), token);
     clock_format_rfc3339(expires_at, expires);
     json_t *vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "workspace", ws_name, "inviter", inviter, "role", role, "link",
-                             link, "expires", expires);
+                             link.data, "expires", expires);
     if (message)
         json_object_set_new(vars, "message", json_string(message));
     mail_request m = {ws_id, email, NULL, template_id, vars, dedupe};
     int rc = mail_enqueue(c, &m, NULL);
     json_decref(vars);
+    free(ws_name);
+    free(inviter);
+    buf_free(&link);
     (void)inv_id;
     return rc;
 }
@@ -459,21 +470,23 @@ int inv_lookup(store *s, const char *token, json_t **out)
 {
     store_conn *c = NULL;
     json_t *inv = NULL;
-    char ws_name[256], inviter[512];
+    char *ws_name = NULL, *inviter = NULL;
     int rc = store_acquire(s, &c);
     if (rc != AT_OK)
         return rc;
     rc = inv_by_token(c, token, false, &inv);
     if (rc == AT_OK) {
         const char *ws_id = json_string_value(json_object_get(inv, "workspace_id"));
-        inv_names(c, ws_id, json_string_value(json_object_get(json_object_get(inv, "inviter"), "id")), ws_name,
-                  inviter);
+        inv_names(c, ws_id, json_string_value(json_object_get(json_object_get(inv, "inviter"), "id")), &ws_name,
+                  &inviter);
         *out = json_pack("{s:{s:s, s:s}, s:{s:s}, s:O, s:O, s:O, s:O, s:O}", "workspace", "id", ws_id, "name", ws_name,
                          "inviter", "name", inviter, "role", json_object_get(inv, "role"), "email",
                          json_object_get(inv, "email"), "status", json_object_get(inv, "status"), "expires_at",
                          json_object_get(inv, "expires_at"), "message", json_object_get(inv, "message"));
     }
     json_decref(inv);
+    free(ws_name);
+    free(inviter);
     store_release(c);
     return rc;
 }

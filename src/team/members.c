@@ -3,8 +3,10 @@
 
 #include "billing/billing.h"
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/mem.h"
 #include "mail/mail.h"
 #include "profile/notifications.h"
 
@@ -88,11 +90,12 @@ int members_list(store *s, const char *ws_id, const member_query *q, json_t **it
     for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
         if (q->sort && strcmp(q->sort, sorts[i].key) == 0)
             sql = sorts[i].sql;
-    char pattern[260];
-    const char *like = NULL;
+    char *like = NULL;
     if (q->q && *q->q) {
-        store_like_contains(q->q, pattern, sizeof(pattern));
-        like = pattern;
+        /* Escaping at most doubles each byte. */
+        size_t cap = 2 * strlen(q->q) + 3;
+        like = xmalloc(cap);
+        store_like_contains(q->q, like, cap);
     }
     store_conn *c = NULL;
     store_rows *r = NULL;
@@ -125,6 +128,7 @@ int members_list(store *s, const char *ws_id, const member_query *q, json_t **it
     *next_offset = q->offset + n < *total ? q->offset + n : -1;
     rc = team_seats_get(c, ws_id, seats);
 out:
+    free(like);
     store_rows_free(r);
     if (c)
         store_release(c);
@@ -181,16 +185,21 @@ int members_revoke_invitations_by(store_conn *c, const char *ws_id, const char *
                       args, 4, NULL);
 }
 
-/* May `who` act on a member whose role is `current`, leaving them with `next` (NULL: removal)? Owners
- * act on anyone; admins on members and admins; nobody grants above their own role. */
-static bool members_may(const team_actor *who, const char *current, const char *next)
+/* May someone with role `actor` act on a member whose role is `cur`, leaving them with `nxt` (ROLE_NONE:
+ * removal)? Owners act on anyone; admins on members and admins; nobody grants above their own role. */
+static bool members_role_may(int actor, int cur, int nxt)
 {
-    int cur = team_role_rank(current), nxt = next ? team_role_rank(next) : ROLE_NONE;
-    if (who->role < ROLE_ADMIN)
+    if (actor < ROLE_ADMIN)
         return false;
     if (cur == ROLE_OWNER || nxt == ROLE_OWNER)
-        return who->role == ROLE_OWNER;
-    return nxt <= who->role && cur <= who->role;
+        return actor == ROLE_OWNER;
+    return nxt <= actor && cur <= actor;
+}
+
+/* members_role_may for `who` in the workspace the request names, with roles by name (next NULL: removal). */
+static bool members_may(const team_actor *who, const char *current, const char *next)
+{
+    return members_role_may(who->role, team_role_rank(current), next ? team_role_rank(next) : ROLE_NONE);
 }
 
 /* Sends the "team" mail a member gets when their membership changes, if they want it. */
@@ -208,16 +217,16 @@ static int members_mail(store_conn *c, const char *ws_id, json_t *member, const 
     return rc;
 }
 
-/* The workspace's display name for mail. */
-static void members_ws_name(store_conn *c, const char *ws_id, char out[256])
+char *members_ws_name(store_conn *c, const char *ws_id, const char *fallback)
 {
     store_rows *r = NULL;
     store_arg args[] = {sa_text(ws_id)};
-    snprintf(out, 256, "your workspace");
+    char *name = NULL;
     if (store_query(c, "SELECT COALESCE(display_name, name) FROM workspaces WHERE id = $1", args, 1, &r) == AT_OK &&
         store_rows_next(r) == 1)
-        snprintf(out, 256, "%s", store_rows_text(r, 0));
+        name = xstrdup(store_rows_text(r, 0));
     store_rows_free(r);
+    return name ? name : xstrdup(fallback);
 }
 
 typedef struct members_ctx {
@@ -226,13 +235,13 @@ typedef struct members_ctx {
     const team_actor *who;
     json_t *out;
     int64_t ended;
+    char *why; /* end-sessions: the reason of a refusal (owned) */
 } members_ctx;
 
 static int members_role_tx(store_conn *c, void *ctx)
 {
     members_ctx *x = ctx;
     json_t *before = NULL;
-    char ws_name[256];
     int rc = members_load(c, x->ws_id, x->member_id, true, &before);
     if (rc != AT_OK)
         return rc;
@@ -257,12 +266,13 @@ static int members_role_tx(store_conn *c, void *ctx)
         rc = audit_append(c, x->ws_id, x->who->audit, "member.role_changed", "member", x->member_id, changes);
     json_decref(changes);
     if (rc == AT_OK) {
-        members_ws_name(c, x->ws_id, ws_name);
+        char *ws_name = members_ws_name(c, x->ws_id, "your workspace");
         rc = members_mail(c, x->ws_id, before, "role_changed",
                           json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
                                     json_string_value(json_object_get(json_object_get(before, "user"), "name")),
                                     "workspace", ws_name, "old_role", current, "new_role", x->role, "by",
                                     x->who->name ? x->who->name : "an administrator"));
+        free(ws_name);
     }
     json_decref(before);
     if (rc == AT_OK)
@@ -273,7 +283,7 @@ static int members_role_tx(store_conn *c, void *ctx)
 int members_set_role(store *s, const char *ws_id, const char *member_id, const char *role, const team_actor *who,
                      json_t **out)
 {
-    members_ctx x = {ws_id, member_id, role, false, who, NULL, 0};
+    members_ctx x = {ws_id, member_id, role, false, who, NULL, 0, NULL};
     int rc = store_tx(s, true, members_role_tx, &x);
     if (rc == AT_OK)
         *out = x.out;
@@ -337,7 +347,7 @@ static int members_active_tx(store_conn *c, void *ctx)
 int members_set_active(store *s, const char *ws_id, const char *member_id, bool active, const team_actor *who,
                        json_t **out)
 {
-    members_ctx x = {ws_id, member_id, NULL, active, who, NULL, 0};
+    members_ctx x = {ws_id, member_id, NULL, active, who, NULL, 0, NULL};
     int rc = store_tx(s, true, members_active_tx, &x);
     if (rc == AT_OK)
         *out = x.out;
@@ -387,7 +397,6 @@ static int members_remove_tx(store_conn *c, void *ctx)
 {
     members_ctx *x = ctx;
     json_t *before = NULL;
-    char ws_name[256];
     int rc = members_load(c, x->ws_id, x->member_id, true, &before);
     if (rc != AT_OK)
         return rc;
@@ -396,11 +405,12 @@ static int members_remove_tx(store_conn *c, void *ctx)
         return AT_EFORBIDDEN;
     }
     /* The mail first: its preference check reads the preferences the removal deletes. */
-    members_ws_name(c, x->ws_id, ws_name);
+    char *ws_name = members_ws_name(c, x->ws_id, "your workspace");
     rc = members_mail(c, x->ws_id, before, "member_removed",
                       json_pack("{s:s, s:s, s:s}", "name",
                                 json_string_value(json_object_get(json_object_get(before, "user"), "name")),
                                 "workspace", ws_name, "by", x->who->name ? x->who->name : "an administrator"));
+    free(ws_name);
     if (rc == AT_OK)
         rc = members_delete(c, x->ws_id, before, x->who->audit, "member.removed");
     json_decref(before);
@@ -409,7 +419,7 @@ static int members_remove_tx(store_conn *c, void *ctx)
 
 int members_remove(store *s, const char *ws_id, const char *member_id, const team_actor *who)
 {
-    members_ctx x = {ws_id, member_id, NULL, false, who, NULL, 0};
+    members_ctx x = {ws_id, member_id, NULL, false, who, NULL, 0, NULL};
     return store_tx(s, true, members_remove_tx, &x);
 }
 
@@ -437,52 +447,97 @@ static int members_leave_tx(store_conn *c, void *ctx)
 
 int members_leave(store *s, const char *ws_id, const team_actor *who)
 {
-    members_ctx x = {ws_id, NULL, NULL, false, who, NULL, 0};
+    members_ctx x = {ws_id, NULL, NULL, false, who, NULL, 0, NULL};
     return store_tx(s, true, members_leave_tx, &x);
+}
+
+/* Checks that `who` may act on the person user_id as a whole (ending their sessions signs them out
+ * everywhere): in every other workspace where the person is an active member, the caller's own role
+ * there (direct, or agency through its root: ws_effective_role) must manage the person's role there
+ * (members_role_may). The workspace the request names is the caller's (checked by the caller of
+ * this). AT_OK; AT_EFORBIDDEN with *why set to a new string (the caller frees it); a store error. */
+static int members_person_check(store_conn *c, const char *ws_id, const char *user_id, const team_actor *who,
+                                char **why)
+{
+    store_rows *r = NULL;
+    store_arg args[] = {sa_text(user_id), sa_text(who->user_id ? who->user_id : ""), sa_text(ws_id)};
+    int rc = store_query(c,
+                         "SELECT COALESCE(w.display_name, w.name), m.role, dm.role, pm.role FROM memberships m "
+                         "JOIN workspaces w ON w.id = m.workspace_id "
+                         "LEFT JOIN memberships dm ON dm.workspace_id = w.id AND dm.user_id = $2 "
+                         "AND dm.status = 'active' "
+                         "LEFT JOIN memberships pm ON pm.workspace_id = w.parent_id AND pm.user_id = $2 "
+                         "AND pm.status = 'active' "
+                         "WHERE m.user_id = $1 AND m.status = 'active' AND w.status <> 'deleted' AND w.id <> $3 "
+                         "ORDER BY w.id",
+                         args, 3, &r);
+    while (rc == AT_OK && store_rows_next(r) == 1) {
+        int target = team_role_rank(store_rows_text(r, 1));
+        int direct = store_rows_is_null(r, 2) ? ROLE_NONE : team_role_rank(store_rows_text(r, 2));
+        int root = store_rows_is_null(r, 3) ? ROLE_NONE : team_role_rank(store_rows_text(r, 3));
+        int mine = ws_effective_role(direct, root);
+        if (members_role_may(mine, target, target))
+            continue;
+        buf b;
+        buf_init(&b);
+        /* Name only a workspace the caller reaches: elsewhere, saying where would tell them too much. */
+        if (mine < ROLE_ADMIN)
+            buf_puts(&b, "Ending sessions signs the person out of every workspace, and they are also a member of a "
+                         "workspace you do not manage.");
+        else
+            buf_printf(&b, "Ending sessions signs the person out of every workspace, and in %s they are %s %s, a "
+                           "role above yours there.",
+                       store_rows_text(r, 0), target == ROLE_OWNER || target == ROLE_ADMIN ? "an" : "a",
+                       store_rows_text(r, 1));
+        *why = buf_steal(&b, NULL);
+        rc = AT_EFORBIDDEN;
+    }
+    store_rows_free(r);
+    return rc;
 }
 
 static int members_sessions_tx(store_conn *c, void *ctx)
 {
     members_ctx *x = ctx;
     json_t *before = NULL;
+    free(x->why);
+    x->why = NULL;
     int rc = members_load(c, x->ws_id, x->member_id, true, &before);
     if (rc != AT_OK)
         return rc;
     const char *role = json_string_value(json_object_get(before, "role"));
     const char *user_id = json_string_value(json_object_get(json_object_get(before, "user"), "id"));
-    if (!members_may(x->who, role, role) || strcmp(user_id, x->who->user_id) == 0) {
-        json_decref(before);
-        return AT_EFORBIDDEN;
-    }
-    /* Sessions are not per workspace: ending them signs the person out everywhere. That is only for
-     * people who belong to nothing outside this workspace's family (its root and sub-accounts). */
-    int64_t elsewhere = 0;
-    store_arg fam[] = {sa_text(user_id), sa_text(x->ws_id)};
-    rc = store_query_int(c,
-                         "SELECT COUNT(*) FROM memberships m JOIN workspaces w ON w.id = m.workspace_id "
-                         "WHERE m.user_id = $1 AND w.status <> 'deleted' AND w.id <> "
-                         "(SELECT COALESCE(parent_id, id) FROM workspaces WHERE id = $2) AND COALESCE(w.parent_id, '') <> "
-                         "(SELECT COALESCE(parent_id, id) FROM workspaces WHERE id = $2)",
-                         fam, 2, &elsewhere);
-    if (rc == AT_OK && elsewhere > 0)
+    if (strcmp(user_id, x->who->user_id ? x->who->user_id : "") == 0) {
+        x->why = xstrdup("These are your own sessions: end them from your profile's list of sessions.");
         rc = AT_EFORBIDDEN;
-    if (rc != AT_OK) {
-        json_decref(before);
-        return rc;
+    } else if (!members_may(x->who, role, role)) {
+        x->why = xstrdup("Their role in this workspace is above yours.");
+        rc = AT_EFORBIDDEN;
+    } else {
+        /* Sessions belong to the person, not to this membership. */
+        rc = members_person_check(c, x->ws_id, user_id, x->who, &x->why);
     }
     store_arg args[] = {sa_int(clock_now_us()), sa_text(user_id)};
-    rc = store_exec(c, "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL", args, 2, &x->ended);
+    if (rc == AT_OK)
+        rc = store_exec(c, "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL", args, 2,
+                        &x->ended);
     if (rc == AT_OK)
         rc = audit_append(c, x->ws_id, x->who->audit, "member.sessions_ended", "member", x->member_id, NULL);
     json_decref(before);
     return rc;
 }
 
-int members_end_sessions(store *s, const char *ws_id, const char *member_id, const team_actor *who, int64_t *ended)
+int members_end_sessions(store *s, const char *ws_id, const char *member_id, const team_actor *who, int64_t *ended,
+                         char **why)
 {
-    members_ctx x = {ws_id, member_id, NULL, false, who, NULL, 0};
+    members_ctx x = {ws_id, member_id, NULL, false, who, NULL, 0, NULL};
     int rc = store_tx(s, true, members_sessions_tx, &x);
     *ended = x.ended;
+    if (rc == AT_EFORBIDDEN && x.why) {
+        *why = x.why;
+        x.why = NULL;
+    }
+    free(x.why);
     return rc;
 }
 

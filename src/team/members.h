@@ -51,12 +51,20 @@ int members_set_active(store *s, const char *ws_id, const char *member_id, bool 
 int members_remove(store *s, const char *ws_id, const char *member_id, const team_actor *who);
 /* members_leave removes the caller's own membership (AT_ENOTFOUND when they are not a member). */
 int members_leave(store *s, const char *ws_id, const team_actor *who);
-/* members_end_sessions ends every session of the member's user; *ended gets the count. */
-int members_end_sessions(store *s, const char *ws_id, const char *member_id, const team_actor *who, int64_t *ended);
+/* members_end_sessions ends every session of the member's user; *ended gets the count. Sessions belong
+ * to the person, not the membership: ending them signs the person out of every workspace, so the caller
+ * must manage the person here and in every other workspace where they are an active member (directly
+ * or through agency access to a sub-account, never a role above the caller's own there), and may not
+ * end their own. AT_EFORBIDDEN with *why set to a new string saying why (the caller frees it). */
+int members_end_sessions(store *s, const char *ws_id, const char *member_id, const team_actor *who, int64_t *ended,
+                         char **why);
 /* members_activity returns the member's timeline: audit events by them or about them, newest first. */
 int members_activity(store *s, const char *ws_id, const char *member_id, int limit, json_t **out);
 /* members_touch records that the user was active in the workspace (at most once a minute). */
 void members_touch(store *s, const char *ws_id, const char *user_id);
+/* members_ws_name returns a new string (the caller frees it): the workspace's display name for mail,
+ * or a copy of `fallback` when it cannot be read. */
+char *members_ws_name(store_conn *c, const char *ws_id, const char *fallback);
 /* members_revoke_invitations_by revokes the pending invitations a user sent in a workspace. */
 int members_revoke_invitations_by(store_conn *c, const char *ws_id, const char *user_id, const char *reason);
 

@@ -1,12 +1,14 @@
 /* Two-step ownership transfer. */
 #include "team/ownership.h"
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/err.h"
 #include "mail/mail.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int own_load(store_conn *c, const char *ws_id, bool for_update, json_t **out)
@@ -86,18 +88,16 @@ static int own_propose_tx(store_conn *c, void *ctx)
     if (rc == AT_OK)
         rc = audit_append(c, x->ws_id, x->who->audit, "ownership.transfer_proposed", "member", x->member_id, NULL);
     if (rc == AT_OK) {
-        char link[700], ws_name[256] = "your workspace";
-        store_rows *r = NULL;
-        store_arg ws[] = {sa_text(x->ws_id)};
-        if (store_query(c, "SELECT COALESCE(display_name, name) FROM workspaces WHERE id = $1", ws, 1, &r) == AT_OK &&
-            store_rows_next(r) == 1)
-            snprintf(ws_name, sizeof(ws_name), "%s", store_rows_text(r, 0));
-        store_rows_free(r);
-        snprintf(link, sizeof(link), "%s/w/%s/settings/team", config_public_url(), x->ws_id);
+        char *ws_name = members_ws_name(c, x->ws_id, "your workspace");
+        buf link;
+        buf_init(&link);
+        buf_printf(&link, "%s/w/%s/settings/team", config_public_url(), x->ws_id);
         json_t *vars = json_pack("{s:s, s:s, s:s, s:s}", "name",
                                  json_string_value(json_object_get(json_object_get(member, "user"), "name")),
                                  "workspace", ws_name, "from", x->who->name ? x->who->name : "An owner",
-                                 "link", link);
+                                 "link", link.data);
+        free(ws_name);
+        buf_free(&link);
         /* A security notice: it always goes, whatever the preferences. */
         mail_request m = {x->ws_id, json_string_value(json_object_get(json_object_get(member, "user"), "email")),
                           json_string_value(json_object_get(json_object_get(member, "user"), "name")),

@@ -55,8 +55,8 @@ static int ws_resolve_internal(store *s, const char *user_id, const char *ws_id,
     bool deactivated = !store_rows_is_null(r, 8) && strcmp(store_rows_text(r, 8), "active") != 0;
     int direct = store_rows_is_null(r, 6) || deactivated ? ROLE_NONE : policy_role_from_name(store_rows_text(r, 6));
     int parent = store_rows_is_null(r, 7) ? ROLE_NONE : policy_role_from_name(store_rows_text(r, 7));
-    int agency = parent >= ROLE_ADMIN ? ROLE_ADMIN : ROLE_NONE;
-    out->role = direct > agency ? direct : agency;
+    int agency = ws_agency_role(parent);
+    out->role = ws_effective_role(direct, parent);
     out->agency = agency > direct;
     if (forced_role != ROLE_NONE) {
         out->role = forced_role;
@@ -91,6 +91,17 @@ out:
     store_rows_free(r);
     store_release(c);
     return rc;
+}
+
+int ws_agency_role(int root_role)
+{
+    return root_role >= ROLE_ADMIN ? root_role : ROLE_NONE;
+}
+
+int ws_effective_role(int direct, int root_role)
+{
+    int agency = ws_agency_role(root_role);
+    return direct > agency ? direct : agency;
 }
 
 bool ws_locked(const ws_access *a)
@@ -231,7 +242,7 @@ int ws_list_for_user(store *s, const char *user_id, json_t **out)
                      "FROM memberships m JOIN workspaces w ON w.id = m.workspace_id "
                      "WHERE m.user_id = $1 AND m.status = 'active' AND w.status <> 'deleted' "
                      "UNION ALL "
-                     "SELECT w.id, w.kind, w.parent_id, w.name, w.display_name, w.slug, w.status, 'admin', 1, w.deletion_due_at "
+                     "SELECT w.id, w.kind, w.parent_id, w.name, w.display_name, w.slug, w.status, m.role, 1, w.deletion_due_at "
                      "FROM memberships m JOIN workspaces w ON w.parent_id = m.workspace_id "
                      "WHERE m.user_id = $1 AND m.status = 'active' AND m.role IN ('owner', 'admin') "
                      "AND w.status <> 'deleted' "
@@ -247,11 +258,15 @@ int ws_list_for_user(store *s, const char *user_id, json_t **out)
         json_t *e, *dup = NULL;
         json_array_foreach(target, i, e) if (strcmp(json_string_value(json_object_get(e, "id")), id) == 0) dup = e;
         if (dup) {
-            /* A member of a sub-account who is also an admin of its root: keep the stronger access. */
+            /* A member of a sub-account who is also an admin of its root: keep the stronger access,
+             * whichever of the two rows came first (a tie is the membership's). */
             int had = policy_role_from_name(json_string_value(json_object_get(dup, "role")));
-            if (agency && had < ROLE_ADMIN) {
-                json_object_set_new(dup, "role", json_string("admin"));
-                json_object_set_new(dup, "agency", json_true());
+            int role = policy_role_from_name(store_rows_text(r, 7));
+            if (agency)
+                role = ws_agency_role(role);
+            if (role > had || (role == had && !agency)) {
+                json_object_set_new(dup, "role", json_string(policy_role_name(role)));
+                json_object_set_new(dup, "agency", json_boolean(agency));
             }
             continue;
         }

@@ -2,7 +2,8 @@
  * identity and business setup; its status; who reaches it and with which role.
  *
  * Reaching a workspace: a member acts with their role; an owner or admin of the parent root acts in a
- * sub-account as an admin without being a member (agency access). Nobody else sees it at all. A
+ * sub-account with that root role without being a member (agency access: a root owner is an owner
+ * there, so manages the sub-account's billing and its owners; a root admin is an admin). Nobody else sees it at all. A
  * suspended or pending-deletion sub-account locks its own members out, with its reason, while agency
  * access continues. Every change writes its audit event in the same transaction. */
 #ifndef AT_WORKSPACE_H
@@ -27,12 +28,20 @@ typedef struct ws_access {
     int kind;               /* WS_ROOT or WS_SUB_ACCOUNT */
     char status[24];        /* active, suspended, pending_deletion */
     char status_reason[256];
-    int role;               /* effective role (agency counts as admin) */
+    int role;               /* effective role (agency carries the root role, ws_agency_role) */
     bool agency;
     int64_t last_active_at; /* of the direct membership, 0 when none */
     char feature_buf[WS_MAX_FEATURES][32];
     const char *features[WS_MAX_FEATURES + 1]; /* NULL-terminated, pointing into feature_buf */
 } ws_access;
+
+/* ws_agency_role is the role that `root_role` (an active membership of a sub-account's root) gives in
+ * the sub-account: an owner stays an owner, an admin an admin, a member reaches nothing (ROLE_NONE).
+ * The one statement of the rule; access resolution, the switcher and the team rules use it. */
+int ws_agency_role(int root_role);
+/* ws_effective_role combines a direct role (ROLE_NONE without an active membership) and the role in
+ * the parent root (ROLE_NONE for a root or without one): the stronger of the direct and agency roles. */
+int ws_effective_role(int direct, int root_role);
 
 /* ws_resolve finds what user_id may do in ws_id. AT_ENOTFOUND when the workspace does not exist, is
  * deleted, or the user cannot reach it; AT_EFORBIDDEN when their only way in is a deactivated

@@ -85,7 +85,8 @@ async function switcher(pr) {
 
 test('the switcher lists exactly the workspaces each caller reaches, roots followed by their sub-accounts', async () => {
   const expect = {
-    owner: [['A', 'owner', false], ['A1', 'admin', true], ['A2', 'admin', true]],
+    // Agency access carries the root role: the root's owner is an owner in its sub-accounts (issue 12, item 8).
+    owner: [['A', 'owner', false], ['A1', 'owner', true], ['A2', 'owner', true]],
     admin: [['A', 'admin', false], ['A1', 'admin', true], ['A2', 'admin', true]],
     member: [['A', 'member', false]],
     dev: [['A', 'member', false]],
@@ -93,7 +94,7 @@ test('the switcher lists exactly the workspaces each caller reaches, roots follo
     // A member of A1 who is also admin of A: A1 once, with the stronger (agency) access.
     agency: [['A', 'admin', false], ['A1', 'admin', true], ['A2', 'admin', true]],
     a1member: [['A1', 'member', false]],
-    ownerB: [['B', 'owner', false], ['B2', 'admin', true], ['B1', 'admin', true]], // by name: "Acme Lookalike" < "Bravo One"
+    ownerB: [['B', 'owner', false], ['B2', 'owner', true], ['B1', 'owner', true]], // by name: "Acme Lookalike" < "Bravo One"
     outsider: [],
   };
   for (const [k, want] of Object.entries(expect)) {

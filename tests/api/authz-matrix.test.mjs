@@ -380,7 +380,9 @@ function resolve(pk, W) {
   // A deactivated membership counts for nothing: no role in W, no agency below it.
   const roleIn = (X) => (X && m[X] && isActive(pk, X) ? ROLE[m[X]] : ROLE.none);
   const direct = roleIn(W);
-  const viaParent = PARENT[W] && roleIn(PARENT[W]) >= ROLE.admin ? ROLE.admin : ROLE.none;
+  // Agency access carries the root role: a root owner is an owner in its sub-accounts (billing writes,
+  // owners of the sub-account), a root admin an admin (issue 12, item 8).
+  const viaParent = PARENT[W] && roleIn(PARENT[W]) >= ROLE.admin ? roleIn(PARENT[W]) : ROLE.none;
   const role = Math.max(direct, viaParent);
   if (role === ROLE.none) return null;
   return { role, agency: viaParent > direct, kind: KIND(W), developer: DEVELOPER.has(pk), features: featuresOf(W) };
@@ -640,6 +642,10 @@ const ROWS = {
       const self = MEM[c.W][c.pk];
       const own = o ? [{ O: o === self ? 'own membership (the owner)' : 'the owner, by a non-owner', id: o.id, status: 403, type: 'role-rules' }]
         : self ? [{ O: 'own membership', id: self.id, status: 403, type: 'role-rules' }] : [];
+      // Sessions belong to the person (issue 12, item 2): agency@ is a member of A1 and an admin of A,
+      // which A1's own admin does not manage, so A1's admin may not sign them out everywhere.
+      if (c.W === 'A1' && c.pk === 'subadmin')
+        own.push({ O: 'a member who is also an admin of the root', id: MEM.A1.agency.id, status: 403, type: 'role-rules', check: (r) => (/a workspace you do not manage/.test(r.body.detail ?? '') ? null : `detail ${r.text}`) });
       return [...own, ...foreignMemberIds(c.W)];
     },
   }),
@@ -954,9 +960,14 @@ function subscriptionCells(c) {
 function checkOverview(c, r) {
   const b = r.body;
   const by = billedBy(c.W);
-  const want = [ws[c.W], ws[by], by === c.W ? 'own' : 'parent', by === 'A2' ? null : SUB[by], PLAN_OF[c.W], by === c.W];
-  const got = [b.workspace_id, b.billed_by, b.billing_mode, b.subscription?.id ?? null, b.plan?.id, b.customer !== null];
-  return JSON.stringify(got) === JSON.stringify(want) ? null : `overview ${JSON.stringify(got)} ≠ ${JSON.stringify(want)}`;
+  // A sub-account billed by its agency shows who bills it and its own seats and usage, never the
+  // agency's subscription, seat pool or amounts (issue 12, item 7).
+  const own = by === c.W;
+  const want = [ws[c.W], ws[by], NAMES[by], own ? 'own' : 'parent', own && by !== 'A2' ? SUB[by] : null, PLAN_OF[c.W], own, own];
+  const got = [b.workspace_id, b.billed_by, b.billed_by_name, b.billing_mode, b.subscription?.id ?? null, b.plan?.id, b.customer !== null, b.seats.purchased !== null];
+  if (JSON.stringify(got) !== JSON.stringify(want)) return `overview ${JSON.stringify(got)} ≠ ${JSON.stringify(want)}`;
+  if (!own && /overage|amount|"quantity"/.test(r.text)) return `a sub-account shows its agency's figures: ${r.text.slice(0, 300)}`;
+  return null;
 }
 function checkPlans(c, r) {
   const by = billedBy(c.W);

@@ -596,14 +596,16 @@ test("a sub-account's billing mode: parent (the default) ↔ own, who may set it
   const sub = await newSubAccount(a.owner, a.wsId);
   const put = (pr, body, root = a.wsId, id = sub) => pr.req('PUT', `${W(root)}/subaccounts/${id}/billing`, { body });
 
-  // Billed to the agency: the sub-account's billing shows the agency's subscription, and no customer.
+  // Billed to the agency: the sub-account's billing names who bills it, and shows neither the agency's
+  // subscription nor a customer (issue 12, item 7).
   let o = await overview(a.owner, sub);
-  assert.deepEqual([o.billed_by, o.billing_mode, o.customer], [a.wsId, 'parent', null]);
-  assert.equal(o.subscription.id, a.sub.id);
+  assert.deepEqual([o.billed_by, o.billing_mode, o.customer, o.subscription], [a.wsId, 'parent', null, null]);
   assert.equal(problemOf(await a.owner.get(`${B(sub)}/customer`), 409).type, PROBLEM('billed-to-parent'));
   assert.equal(problemOf(await a.owner.post(`${B(sub)}/preview`, { quantity: 3 }), 409).type, PROBLEM('billed-to-parent'));
-  // The agency's people manage a sub-account's billing from the agency: writes there are 403.
-  problemOf(await a.owner.post(`${B(sub)}/subscription/change`, { quantity: 3 }), 403);
+  // The agency's owners act as owners there, but a sub-account billed to the agency has no billing of
+  // its own (409); the agency's admins act as admins, who may not write billing (403).
+  assert.equal(problemOf(await a.owner.post(`${B(sub)}/subscription/change`, { quantity: 3 }), 409).type, PROBLEM('billed-to-parent'));
+  problemOf(await admin.post(`${B(sub)}/subscription/change`, { quantity: 3 }), 403);
 
   // Refusals.
   assert.deepEqual(errorFields(problemOf(await put(a.owner, { mode: 'shared' }), 400)), ['mode']);
@@ -718,7 +720,7 @@ test("usage of a sub-account billed to the agency counts on the agency's meters 
   const meter = async (ws) => (await overview(a.owner, ws)).usage.find((u) => u.metric === 'ai_minutes');
   // 300 + 250 = 550 of 500 included: 50 over × $0.06 = $3.00.
   assert.deepEqual([(await meter(a.wsId)).used, (await meter(a.wsId)).overage_amount], [550, 300]);
-  assert.equal((await meter(sub)).used, 550, "the sub-account shows the agency's meter");
+  assert.deepEqual((await meter(sub)), { metric: 'ai_minutes', name: (await meter(sub)).name, unit: 'minute', used: 250 }, 'the sub-account shows its own usage, not the agency’s meter');
   await moveClock(a.owner, a.wsId, P1_END);
   const list = await invoices(a.owner, a.wsId);
   const renewal = await invoice(a.owner, a.wsId, list.at(-1).id);

@@ -147,8 +147,9 @@ describe('sections and the workspace switcher', () => {
     assert.equal(await options.count(), 3);
     const texts = await options.allInnerTexts();
     assert.match(texts[0], /Acme Agency[\s\S]*Owner/);
-    assert.match(texts[1], /Acme Dental[\s\S]*Admin[\s\S]*Agency access/);
-    assert.match(texts[2], /Acme Fitness[\s\S]*Admin[\s\S]*Agency access/);
+    // Agency access carries the root role: the root's owner is an owner in its sub-accounts.
+    assert.match(texts[1], /Acme Dental[\s\S]*Owner[\s\S]*Agency access/);
+    assert.match(texts[2], /Acme Fitness[\s\S]*Owner[\s\S]*Agency access/);
     // Sub-accounts are indented under their root.
     assert.equal(await options.nth(1).evaluate((el) => el.classList.contains('is-nested')), true);
     assert.equal(await options.nth(0).getAttribute('aria-selected'), 'true');
@@ -173,7 +174,7 @@ describe('sections and the workspace switcher', () => {
     await banner.waitFor();
     assert.match(
       (await banner.innerText()).replace(/\s+/g, ' '),
-      /You are managing Acme Dental as an admin of Acme Agency/,
+      /You are managing Acme Dental as an owner of Acme Agency/,
     );
     const want = await expectedNav('owner', ids.dental);
     assert.ok(!want.apiIds.includes('subaccounts'));

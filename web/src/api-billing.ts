@@ -71,12 +71,22 @@ export interface Subscription {
   created_at: string | null;
 }
 
+/** In a sub-account billed by its agency the seats are this workspace's own: `purchased` and
+ * `available` (the agency's pool) are null. */
 export interface SeatSummary {
-  purchased: number;
+  purchased: number | null;
   used: number;
-  available: number;
+  available: number | null;
   active_members: number;
   pending_invitations: number;
+}
+
+/** A sub-account billed by its agency sees its own usage: counts only, no allowance or amounts. */
+export interface UsageCount {
+  metric: string;
+  name: string;
+  unit: string;
+  used: number;
 }
 
 export interface UsageMeter {
@@ -150,6 +160,8 @@ export interface BillingOverview {
   workspace_id: string;
   /** The workspace whose subscription covers this one (itself, or its agency). */
   billed_by: string;
+  /** The paying workspace's name ("billed by Acme Agency"). */
+  billed_by_name: string;
   billing_mode: 'own' | 'parent';
   provider: string;
   currency: string;
@@ -157,7 +169,8 @@ export interface BillingOverview {
   plan: Plan | null;
   entitled: boolean;
   seats: SeatSummary;
-  usage: UsageMeter[];
+  /** UsageMeter[] when the workspace pays for itself, UsageCount[] when its agency does. */
+  usage: UsageMeter[] | UsageCount[];
   upcoming_invoice: UpcomingInvoice | null;
   customer: Customer | null;
   banner: BillingBanner | null;

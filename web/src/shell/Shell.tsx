@@ -111,7 +111,7 @@ export function Shell({ me, children }: { me: Me; children: ComponentChildren })
             )
           }
         >
-          You are managing <strong>{workspaceName(ws)}</strong> as an admin of{' '}
+          You are managing <strong>{workspaceName(ws)}</strong> as {ws.role === 'owner' ? 'an owner' : 'an admin'} of{' '}
           <strong>{parent ? workspaceName(parent) : 'its agency'}</strong>.
         </Banner>
       )}

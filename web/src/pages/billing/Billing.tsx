@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { billingApi, type BillingOverview, type InvoiceSummary, type Plan, type Interval } from '../../api-billing';
 import { Link, navigate, useLocation } from '../../router';
 import { Alert, Button, ErrorState, IconCompass, IconLayers, IconLink, PageHeader, Spinner, useToast } from '../../ui';
-import { findWorkspace, useWorkspaces, workspaceName, workspacePath } from '../../workspace';
+import { workspaceName, workspacePath } from '../../workspace';
 import { useTitle } from '../title';
 import type { WorkspacePageProps } from '../WorkspaceRoutes';
 import { CancelCard, CancelDialog } from './Cancel';
@@ -60,7 +60,6 @@ function BillingHome({ wsId, section, sections, workspace }: WorkspacePageProps)
   useTitle(workspace ? `${section.title} · ${name}` : section.title);
   const toast = useToast();
   const { search } = useLocation();
-  const { workspaces } = useWorkspaces();
   const canWrite = section.access === 'write';
   const { overview, plans, error, loading, reload } = useBillingData(wsId);
   const own = !!overview && overview.billing_mode === 'own';
@@ -82,7 +81,6 @@ function BillingHome({ wsId, section, sections, workspace }: WorkspacePageProps)
   const live = !!sub && sub.status !== 'canceled' && sub.status !== 'incomplete_expired';
   const changeable = own && canWrite && live && (sub!.status === 'active' || sub!.status === 'trialing');
   const offered = plans?.items ?? [];
-  const agency = workspace?.parent_id ? findWorkspace(workspaces, workspace.parent_id) : undefined;
 
   const openChange = (kind: ChangeTarget['kind'], plan?: Plan, interval?: Interval) => {
     if (!sub || !overview) return;
@@ -171,7 +169,7 @@ function BillingHome({ wsId, section, sections, workspace }: WorkspacePageProps)
         title={section.title}
         description={
           overview?.billing_mode === 'parent'
-            ? `The plan and seats ${name} uses. Its agency pays for them.`
+            ? `The plan and usage of ${name}, billed by ${overview.billed_by_name}.`
             : `The plan, seats, usage and invoices of ${name}.`
         }
         actions={
@@ -204,8 +202,8 @@ function BillingHome({ wsId, section, sections, workspace }: WorkspacePageProps)
           <div>
             <p class="bill-agency-title">Billed to your agency</p>
             <p>
-              {name} is covered by the subscription of {agency ? <strong>{workspaceName(agency)}</strong> : 'the agency that manages it'}.
-              Its plan and seats are shown here read-only; invoices go to the agency.
+              {name} is billed by <strong>{overview.billed_by_name}</strong>. Its plan and its own usage are shown here;
+              the agency manages the seats, and its invoices go to the agency.
             </p>
           </div>
         </section>

@@ -2,7 +2,7 @@
 // usage meters.
 import type { ComponentChildren } from 'preact';
 import { useLayoutEffect, useRef } from 'preact/hooks';
-import type { BillingOverview, InvoiceSummary, Plan, UpcomingInvoice } from '../../api-billing';
+import type { BillingOverview, InvoiceSummary, Plan, UpcomingInvoice, UsageCount, UsageMeter } from '../../api-billing';
 import { Link } from '../../router';
 import { Badge, Button, IconAlert, IconCheck, IconClock, IconInfo, IconPause, IconUsers } from '../../ui';
 import { Lines } from './Lines';
@@ -228,7 +228,14 @@ export function PlanCard({
   if (!plan) return null;
   const interval = sub?.interval ?? 'month';
   const amount = live ? planAmount(plan, interval, sub!.quantity) : 0;
-  const badge = live ? statusBadge(sub!.status) : { tone: 'neutral' as const, label: 'Free' };
+  // Billed by the agency: its subscription is not shown here, only whether the plan is in force.
+  const badge = parent
+    ? overview.entitled
+      ? { tone: 'success' as const, label: 'Active' }
+      : { tone: 'warning' as const, label: 'Paused' }
+    : live
+      ? statusBadge(sub!.status)
+      : { tone: 'neutral' as const, label: 'Free' };
   const other = interval === 'month' ? 'year' : 'month';
   const saving = yearlySaving(plan);
   const pending = sub?.pending_change;
@@ -293,7 +300,13 @@ export function PlanCard({
             <dd>{overview.provider === 'manual' ? 'Invoice, paid by bank transfer' : (overview.customer?.payment_method?.label ?? 'Card on file')}</dd>
           </div>
         )}
-        {!live && (
+        {parent && (
+          <div class="bill-fact">
+            <dt>Billed by</dt>
+            <dd>{overview.billed_by_name}</dd>
+          </div>
+        )}
+        {!live && !parent && (
           <div class="bill-fact">
             <dt>Seats</dt>
             <dd>{plural(plan.included_seats || plan.max_seats, 'seat')} included</dd>
@@ -353,8 +366,35 @@ export function SeatsCard({
   onChange: () => void;
 }) {
   const s = overview.seats;
-  const full = s.used >= s.purchased;
   const parent = overview.billing_mode === 'parent';
+  if (parent || s.purchased === null || s.available === null)
+    return (
+      <section class="card bill-seats" aria-labelledby="bill-seats-title">
+        <div class="bill-card-head">
+          <h2 class="bill-card-title" id="bill-seats-title">
+            <IconUsers size={16} />
+            Seats
+          </h2>
+        </div>
+        <p class="bill-seats-count" data-testid="seats-count">
+          <strong>{formatCount(s.used)}</strong> {s.used === 1 ? 'seat' : 'seats'} used here
+        </p>
+        <ul class="bill-legend" role="list">
+          <li>{plural(s.active_members, 'active member')}</li>
+          <li>{plural(s.pending_invitations, 'pending invitation')}</li>
+        </ul>
+        <p class="bill-muted">Seats are billed by {overview.billed_by_name}, which manages how many there are.</p>
+        {teamPath && (
+          <div class="bill-card-actions">
+            <Link href={teamPath} class="btn btn-ghost btn-md">
+              Manage team
+            </Link>
+          </div>
+        )}
+      </section>
+    );
+  const purchased = s.purchased;
+  const full = s.used >= purchased;
   return (
     <section class="card bill-seats" aria-labelledby="bill-seats-title">
       <div class="bill-card-head">
@@ -365,18 +405,14 @@ export function SeatsCard({
         {full ? <Badge tone="warning">Full</Badge> : <Badge tone="success">{plural(s.available, 'seat')} free</Badge>}
       </div>
       <p class="bill-seats-count" data-testid="seats-count">
-        <strong>{formatCount(s.used)}</strong> of {formatCount(s.purchased)} used
+        <strong>{formatCount(s.used)}</strong> of {formatCount(purchased)} used
       </p>
-      <Bar value={s.used} max={s.purchased} tone={full ? 'warning' : undefined} label="Seats used" text={`${s.used} of ${s.purchased} seats used`} />
+      <Bar value={s.used} max={purchased} tone={full ? 'warning' : undefined} label="Seats used" text={`${s.used} of ${purchased} seats used`} />
       <ul class="bill-legend" role="list">
         <li>{plural(s.active_members, 'active member')}</li>
         <li>{plural(s.pending_invitations, 'pending invitation')}</li>
       </ul>
-      <p class="bill-muted">
-        {parent
-          ? 'Seats are shared with your agency and the sub-accounts it pays for.'
-          : 'Members and pending invitations each hold a seat, here and in sub-accounts you pay for.'}
-      </p>
+      <p class="bill-muted">Members and pending invitations each hold a seat, here and in sub-accounts you pay for.</p>
       {(canChange || teamPath) && (
         <div class="bill-card-actions">
           {canChange && (
@@ -426,8 +462,9 @@ export function NextInvoiceCard({ upcoming, currency }: { upcoming: UpcomingInvo
 
 export function UsageCard({ overview }: { overview: BillingOverview }) {
   const currency = overview.currency;
-  const usage = overview.usage;
-  if (usage.length === 0) return null;
+  if (overview.usage.length === 0) return null;
+  if (overview.billing_mode === 'parent') return <OwnUsageCard overview={overview} />;
+  const usage = overview.usage as UsageMeter[];
   const sub = overview.subscription;
   const overage = usage.reduce((n, u) => n + u.overage_amount, 0);
   return (
@@ -486,6 +523,35 @@ export function UsageCard({ overview }: { overview: BillingOverview }) {
             </li>
           );
         })}
+      </ul>
+    </section>
+  );
+}
+
+/** A sub-account billed by its agency: its own usage this period, without the agency's allowance or amounts. */
+function OwnUsageCard({ overview }: { overview: BillingOverview }) {
+  const usage = overview.usage as UsageCount[];
+  return (
+    <section class="card bill-usage" aria-labelledby="bill-usage-title">
+      <header class="card-header">
+        <div class="card-heading">
+          <h2 class="card-title" id="bill-usage-title">
+            Usage this period
+          </h2>
+          <p class="card-description">What this workspace used. It is billed by {overview.billed_by_name}.</p>
+        </div>
+      </header>
+      <ul class="bill-meters" role="list">
+        {usage.map((u) => (
+          <li key={u.metric} class="bill-meter" data-metric={u.metric}>
+            <div class="bill-meter-head">
+              <span class="bill-meter-name">{u.name}</span>
+              <span class="bill-meter-count">
+                <strong>{unitText(u.used, u.unit)}</strong>
+              </span>
+            </div>
+          </li>
+        ))}
       </ul>
     </section>
   );
