@@ -48,6 +48,8 @@ int64_t api_query_int(http_req *req, const char *name, int64_t def, int64_t min,
 /* api_rate_or_reply counts one attempt of `what` (e.g. "login") from the caller's IP against
  * ATRIUM_LOGIN_IP_PER_MINUTE; past the limit it replies 429 with Retry-After and returns AT_ELIMIT. */
 int api_rate_or_reply(http_req *req, const char *what);
+/* api_reply_rate_limited answers 429 rate-limited with Retry-After and the given title. */
+int api_reply_rate_limited(http_req *req, int64_t retry_after_s, const char *title);
 /* api_offset_cursor reads the ?cursor= of offset-paged lists ("o<offset>", 0 when absent); a bad one
  * adds an error to errs. */
 int64_t api_offset_cursor(http_req *req, field_errors *errs);

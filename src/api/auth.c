@@ -68,13 +68,12 @@ static int auth_signin(http_req *req)
 
 static const jv_field auth_signup_fields[] = {
     {"name", JV_STRING, JV_REQUIRED | JV_TRIM, 1, USER_NAME_MAX_CHARS, users_check_name},
-    {"email", JV_STRING, JV_REQUIRED, 1, USER_EMAIL_MAX, users_check_email},
+    {"email", JV_STRING, JV_REQUIRED, 1, USER_EMAIL_MAX, email_check},
     {"password", JV_STRING, JV_REQUIRED, 1, PASSWORD_MAX_BYTES, NULL},
 };
 
 typedef struct auth_signup_ctx {
-    const char *email, *name, *password;
-    size_t password_len;
+    const char *email, *name, *hash;
     const char *ip, *user_agent, *request_id;
     auth_user user;
     auth_session session;
@@ -85,7 +84,7 @@ static int auth_signup_tx(store_conn *c, void *ctx)
 {
     auth_signup_ctx *s = ctx;
     char ws_id[ID_MAX], ws_name[USER_NAME_MAX_CHARS * 4 + 16];
-    int rc = users_create(c, s->email, s->name, s->password, s->password_len, false, &s->user);
+    int rc = users_create(c, s->email, s->name, s->hash, false, &s->user);
     if (rc == AT_OK) {
         /* Every new account starts with a root workspace of its own. */
         audit_actor actor = {"user", s->user.id, s->user.email, s->ip, s->user_agent, s->request_id};
@@ -116,7 +115,7 @@ static int auth_signup(http_req *req)
     const char *name = json_is_string(name_v) ? json_string_value(name_v) : "";
     json_t *email_raw = json_object_get(body, "email");
     if (!json_is_string(email_raw) ||
-        users_normalize_email(json_string_value(email_raw), json_string_length(email_raw), email) != AT_OK)
+        email_normalize(json_string_value(email_raw), json_string_length(email_raw), email) != AT_OK)
         email[0] = '\0';
     /* The password policy runs even when other fields are bad, so one answer names them all. */
     if (json_is_string(pw) && json_string_length(pw) > 0) {
@@ -129,16 +128,19 @@ static int auth_signup(http_req *req)
         return http_reply_invalid(req, &errs);
     if (api_rate_or_reply(req, "signup") != AT_OK)
         return AT_OK;
+    char hash[PASSWORD_HASH_MAX];
+    int rc = password_hash(json_string_value(pw), json_string_length(pw), hash);
+    if (rc != AT_OK)
+        return http_reply_status(req, rc);
     auth_signup_ctx s;
     memset(&s, 0, sizeof(s));
     s.email = email;
     s.name = name;
-    s.password = json_string_value(pw);
-    s.password_len = json_string_length(pw);
+    s.hash = hash;
     s.ip = req->client_ip;
     s.user_agent = http_header(req, "User-Agent");
     s.request_id = req->request_id;
-    int rc = store_tx(api_app_of(req)->store, true, auth_signup_tx, &s);
+    rc = store_tx(api_app_of(req)->store, true, auth_signup_tx, &s);
     if (rc == AT_ECONFLICT) {
         fe_init(&errs, &req->arena);
         fe_add(&errs, "email", "taken", "An account with this email already exists; sign in instead.");
@@ -204,38 +206,14 @@ static const jv_field auth_password_fields[] = {
     {"new_password", JV_STRING, JV_REQUIRED, 1, PASSWORD_MAX_BYTES, NULL},
 };
 
-typedef struct auth_password_ctx {
-    api_principal *p;
-    const char *next;
-    size_t next_len;
-} auth_password_ctx;
-
-/* The current password was verified before the transaction (auth_current_password_ok). */
-static int auth_password_tx(store_conn *c, void *ctx)
-{
-    auth_password_ctx *a = ctx;
-    return users_set_password(c, a->p->user.id, a->next, a->next_len, a->p->session.id);
-}
-
-/* Verifies the caller's current password outside any transaction (an Argon2 verification). */
-static bool auth_current_password_ok(http_req *req, json_t *cur)
-{
-    store_conn *c = NULL;
-    auth_user u;
-    char hash[PASSWORD_HASH_MAX];
-    if (store_acquire(api_app_of(req)->store, &c) != AT_OK)
-        return false;
-    int rc = users_find(c, api_principal_of(req)->user.id, &u, hash);
-    store_release(c);
-    return rc == AT_OK && password_verify(hash, json_string_value(cur), json_string_length(cur), NULL);
-}
-
 static int auth_password(http_req *req)
 {
     api_principal *p = api_principal_of(req);
+    store *st = api_app_of(req)->store;
     json_t *body;
     field_errors errs;
     const char *code = NULL;
+    char verified[PASSWORD_HASH_MAX] = "";
 
     if (http_body_fields_or_reply(req, auth_password_fields, 2, &body, &errs) != AT_OK)
         return AT_OK;
@@ -247,26 +225,26 @@ static int auth_password(http_req *req)
         if (why)
             fe_add(&errs, "new_password", code, "%s", why);
     }
-    /* Guessing the current password from a stolen session is limited like sign-in, per account. */
-    char bucket[96];
-    int64_t retry = 0;
-    snprintf(bucket, sizeof(bucket), "password:%s", p->user.id);
-    int limited = login_rate_hit(api_app_of(req)->store, bucket, api_app_of(req)->cfg->login_ip_per_minute, &retry);
-    if (limited == AT_ELIMIT) {
-        char text[32];
-        snprintf(text, sizeof(text), "%lld", (long long)retry);
-        http_set_header(req, "Retry-After", text);
-        return http_reply_problem(req, 429, "rate-limited", "Too many attempts; wait and try again.", NULL);
+    /* The current password is checked even when the new one is refused, so both errors show at once;
+     * the check is limited per account like every check of a current password. */
+    if (json_is_string(cur) && json_string_length(cur) > 0) {
+        int64_t retry = 0;
+        int rc = login_check_current(st, p->user.id, json_string_value(cur), json_string_length(cur), verified, &retry);
+        if (rc == AT_ELIMIT)
+            return api_reply_rate_limited(req, retry, "Too many attempts; wait and try again.");
+        if (rc == AT_EUNAUTH)
+            fe_add(&errs, "current_password", "incorrect", "The current password is not correct.");
+        else if (rc != AT_OK)
+            return http_reply_status(req, rc);
     }
-    if (limited != AT_OK)
-        return http_reply_status(req, limited);
-    /* The current password is checked even when the new one is refused, so both errors show at once. */
-    if (json_is_string(cur) && json_string_length(cur) > 0 && !auth_current_password_ok(req, cur))
-        fe_add(&errs, "current_password", "incorrect", "The current password is not correct.");
     if (errs.count)
         return http_reply_invalid(req, &errs);
-    auth_password_ctx a = {p, json_string_value(nxt), json_string_length(nxt)};
-    int rc = store_tx(api_app_of(req)->store, true, auth_password_tx, &a);
+    int rc = users_set_password(st, p->user.id, json_string_value(nxt), json_string_length(nxt), p->session.id,
+                                verified);
+    if (rc == AT_EUNAUTH) {
+        fe_add(&errs, "current_password", "incorrect", "The current password is not correct.");
+        return http_reply_invalid(req, &errs);
+    }
     if (rc != AT_OK)
         return http_reply_status(req, rc);
     return http_reply_empty(req, 204);

@@ -72,6 +72,14 @@ int api_if_match_or_reply(http_req *req, int64_t *version)
     return AT_OK;
 }
 
+int api_reply_rate_limited(http_req *req, int64_t retry_after_s, const char *title)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%lld", (long long)retry_after_s);
+    http_set_header(req, "Retry-After", text);
+    return http_reply_problem(req, 429, "rate-limited", title, NULL);
+}
+
 int api_rate_or_reply(http_req *req, const char *what)
 {
     char bucket[128];
@@ -79,10 +87,7 @@ int api_rate_or_reply(http_req *req, const char *what)
     snprintf(bucket, sizeof(bucket), "%s:%s", what, req->client_ip);
     int rc = login_rate_hit(api_app_of(req)->store, bucket, api_app_of(req)->cfg->login_ip_per_minute, &retry);
     if (rc == AT_ELIMIT) {
-        char text[32];
-        snprintf(text, sizeof(text), "%lld", (long long)retry);
-        http_set_header(req, "Retry-After", text);
-        http_reply_problem(req, 429, "rate-limited", "Too many attempts from your network; wait and try again.", NULL);
+        api_reply_rate_limited(req, retry, "Too many attempts from your network; wait and try again.");
         return AT_ELIMIT;
     }
     if (rc != AT_OK)

@@ -157,7 +157,7 @@ static int invitations_reset(http_req *req)
 {
     json_t *body;
     field_errors errs;
-    char email[256], name[512];
+    char *email = NULL, *name = NULL;
     if (!api_origin_ok(req, true))
         return http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.", NULL);
     if (http_body_fields_or_reply(req, invitations_reset_fields, 2, &body, &errs) != AT_OK)
@@ -166,7 +166,7 @@ static int invitations_reset(http_req *req)
         return AT_OK;
     json_t *tok = json_object_get(body, "token"), *pw = json_object_get(body, "password");
     bool live = json_is_string(tok) &&
-                reset_email_of(api_app_of(req)->store, json_string_value(tok), email, name) == AT_OK;
+                reset_email_of(api_app_of(req)->store, json_string_value(tok), &req->arena, &email, &name) == AT_OK;
     if (!live && json_is_string(tok))
         fe_add(&errs, "token", "invalid", "This reset link is not valid any more; ask for a new one.");
     if (json_is_string(pw) && json_string_length(pw) > 0) {

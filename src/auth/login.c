@@ -5,6 +5,7 @@
 #include "base/config.h"
 #include "base/err.h"
 
+#include <stdio.h>
 #include <string.h>
 
 typedef struct login_rate {
@@ -135,9 +136,7 @@ static int login_failure_tx(store_conn *c, void *ctx)
 
 typedef struct login_success {
     login_account *account;
-    const char *password;
-    size_t password_len;
-    bool rehash;
+    const char *rehash; /* a new hash made before the transaction, or NULL */
     const char *ip;
     const char *user_agent;
     auth_session *session;
@@ -147,7 +146,6 @@ typedef struct login_success {
 static int login_success_tx(store_conn *c, void *ctx)
 {
     login_success *ls = ctx;
-    char hash[PASSWORD_HASH_MAX];
     store_arg args[] = {sa_text(ls->account->user.id)};
     store_rows *r = NULL;
     /* The lock is checked again under the row lock: the right password that queued behind guesses
@@ -164,26 +162,39 @@ static int login_success_tx(store_conn *c, void *ctx)
         return AT_EUNAUTH;
     rc = store_exec(c, "UPDATE users SET failed_logins = 0, last_failed_at = NULL, locked_until = NULL WHERE id = $1",
                         args, 1, NULL);
-    if (rc == AT_OK && ls->rehash && password_hash(ls->password, ls->password_len, hash) == AT_OK) {
-        store_arg rh[] = {sa_text(hash), sa_text(ls->account->user.id)};
-        rc = store_exec(c, "UPDATE users SET password_hash = $1 WHERE id = $2", rh, 2, NULL);
+    if (rc == AT_OK && ls->rehash) {
+        /* Only over the hash just verified: a password changed meanwhile stays changed. */
+        store_arg rh[] = {sa_text(ls->rehash), sa_text(ls->account->user.id), sa_text(ls->account->hash)};
+        rc = store_exec(c, "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3", rh, 3, NULL);
     }
     if (rc == AT_OK)
         rc = sessions_create(c, ls->account->user.id, ls->ip, ls->user_agent, ls->token, ls->session);
     return rc;
 }
 
+/* The lookup key of a typed sign-in address: lower-cased ASCII, bounded. Sign-in looks an address up
+ * rather than accepting a new one, so an account stored before the one validator can still sign in. */
+static int login_lookup_key(const char *email, size_t len, char out[USER_EMAIL_MAX + 1])
+{
+    if (len == 0 || len > USER_EMAIL_MAX || memchr(email, '\0', len))
+        return AT_EINVAL;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (email[i] >= 'A' && email[i] <= 'Z') ? (char)(email[i] + 32) : email[i];
+    out[len] = '\0';
+    return AT_OK;
+}
+
 int login_password(store *s, const char *email, size_t email_len, const char *password, size_t password_len,
                    const char *ip, const char *user_agent, auth_user *user_out, auth_session *session_out,
                    char token_out[SESSION_TOKEN_MAX])
 {
-    char normal[USER_EMAIL_MAX + 1];
+    char normal[USER_EMAIL_MAX + 1], new_hash[PASSWORD_HASH_MAX];
     login_account a;
     bool rehash = false;
     int64_t now = clock_now_us();
 
     memset(&a, 0, sizeof(a));
-    if (users_normalize_email(email, email_len, normal) != AT_OK) {
+    if (login_lookup_key(email, email_len, normal) != AT_OK) {
         password_burn(password, password_len);
         return AT_EUNAUTH;
     }
@@ -202,9 +213,31 @@ int login_password(store *s, const char *email, size_t email_len, const char *pa
     }
     if (a.user.disabled)
         return AT_EUNAUTH;
-    login_success ls = {&a, password, password_len, rehash, ip, user_agent, session_out, token_out};
+    /* Argon2 runs before the write transaction, never inside it (issue 12, item 5). */
+    if (rehash && password_hash(password, password_len, new_hash) != AT_OK)
+        rehash = false;
+    login_success ls = {&a, rehash ? new_hash : NULL, ip, user_agent, session_out, token_out};
     rc = store_tx(s, true, login_success_tx, &ls);
     if (rc == AT_OK)
         *user_out = a.user;
     return rc;
+}
+
+int login_check_current(store *s, const char *user_id, const char *password, size_t len,
+                        char hash_out[PASSWORD_HASH_MAX], int64_t *retry_after_s)
+{
+    store_conn *c = NULL;
+    auth_user u;
+    char bucket[16 + ID_MAX];
+    snprintf(bucket, sizeof(bucket), "password:%s", user_id);
+    int rc = login_rate_hit(s, bucket, config_get()->login_ip_per_minute, retry_after_s);
+    if (rc != AT_OK)
+        return rc;
+    if ((rc = store_acquire(s, &c)) != AT_OK)
+        return rc;
+    rc = users_find(c, user_id, &u, hash_out);
+    store_release(c);
+    if (rc != AT_OK)
+        return rc;
+    return password_verify(hash_out, password, len, NULL) ? AT_OK : AT_EUNAUTH;
 }

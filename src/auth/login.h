@@ -17,4 +17,12 @@ int login_password(store *s, const char *email, size_t email_len, const char *pa
                    const char *ip, const char *user_agent, auth_user *user_out, auth_session *session_out,
                    char token_out[SESSION_TOKEN_MAX]);
 
+/* login_check_current is the one check of a signed-in user's current password, whatever asks for it
+ * (/me/password, an email change): each check counts in the user's "password:" window first (AT_ELIMIT
+ * with *retry_after_s past the sign-in limit a minute), then the stored hash is read outside any
+ * transaction and verified. Returns AT_OK with the verified hash in hash_out (the caller re-checks in
+ * its write transaction that it did not change), AT_EUNAUTH for a wrong password, or a store error. */
+int login_check_current(store *s, const char *user_id, const char *password, size_t len,
+                        char hash_out[PASSWORD_HASH_MAX], int64_t *retry_after_s);
+
 #endif

@@ -3,7 +3,9 @@
 
 #include "base/err.h"
 #include "base/jsonv.h"
+#include "store/store.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -38,8 +40,12 @@ static void password_dummy_init(void)
         password_dummy_hash[0] = '\0'; /* verification against "" simply fails, still costing little */
 }
 
+/* Every hash and verification takes a slot here first. It must never happen inside a transaction:
+ * a 64 MiB Argon2 run would hold SQLite's write lock (and be redone on every busy retry), stalling
+ * every tenant's writes (issue 12, item 5). Debug and test builds abort on a regression. */
 static void password_enter(void)
 {
+    assert(store_tx_open_count() == 0 && "Argon2 must not run inside a store transaction");
     pthread_once(&password_sem_once, password_sem_init);
     while (sem_wait(&password_sem) != 0)
         ;

@@ -1,11 +1,11 @@
 /* Password reset by mailed token. */
 #include "auth/reset.h"
 
+#include "auth/mailtoken.h"
 #include "auth/users.h"
 #include "base/clock.h"
-#include "base/config.h"
-#include "base/crypto.h"
 #include "base/err.h"
+#include "base/mem.h"
 #include "mail/mail.h"
 
 #include <stdio.h>
@@ -30,44 +30,46 @@ static int reset_request_tx(store_conn *c, void *ctx)
                          &recent);
     if (rc != AT_OK || recent >= RESET_MAX_PER_HOUR)
         return rc;
-    char id[ID_MAX], token[64], hash[CRYPTO_DIGEST_HEX], link[700], expires[32];
+    char id[ID_MAX], token[MAILTOKEN_MAX], hash[CRYPTO_DIGEST_HEX], expires[32];
     id_new("pwr", id);
-    crypto_token(32, token, sizeof(token));
-    crypto_keyed_hex(token, strlen(token), hash);
+    mailtoken_new(token, hash);
     int64_t exp = now + RESET_TTL_S * 1000000LL;
     store_arg args[] = {sa_text(id), sa_text(u.id), sa_text(hash), sa_int(exp), sa_int(now)};
     rc = store_exec(c,
                     "INSERT INTO password_resets (id, user_id, token_hash, expires_at, created_at) "
                     "VALUES ($1, $2, $3, $4, $5)",
                     args, 5, NULL);
-    snprintf(link, sizeof(link), "%s/reset-password/%s", config_public_url(), token);
+    char *link = mailtoken_link("reset-password", token);
     clock_format_rfc3339(exp, expires);
     json_t *vars = json_pack("{s:s, s:s, s:s}", "name", u.name, "link", link, "expires", expires);
     mail_request m = {NULL, u.email, u.name, "password_reset", vars, NULL};
     if (rc == AT_OK)
         rc = mail_enqueue(c, &m, NULL);
     json_decref(vars);
+    xfree_secret(link, strlen(link));
     memset(token, 0, sizeof(token));
     return rc;
 }
 
 int reset_request(store *s, const char *email, size_t len)
 {
-    char normal[USER_EMAIL_MAX + 1];
-    if (users_normalize_email(email, len, normal) != AT_OK)
+    char normal[EMAIL_MAX + 1];
+    if (email_normalize(email, len, normal) != AT_OK)
         return AT_OK;
     reset_req x = {normal};
-    return store_tx(s, true, reset_request_tx, &x);
+    int rc = store_tx(s, true, reset_request_tx, &x);
+    /* A stored address the mail layer refuses (made before the one validator) must not answer
+     * differently from an unknown one. */
+    return rc == AT_EINVAL ? AT_OK : rc;
 }
 
-/* Finds the live reset of a token on c; fills the user id. */
+/* Finds the live reset of a token on c; fills its id and the user id. */
 static int reset_find(store_conn *c, const char *token, bool for_update, char id[ID_MAX], char user_id[ID_MAX])
 {
     char hash[CRYPTO_DIGEST_HEX];
     store_rows *r = NULL;
-    if (!token || strlen(token) < 32 || strlen(token) > 60)
+    if (mailtoken_hash(token, hash) != AT_OK)
         return AT_EINVAL;
-    crypto_keyed_hex(token, strlen(token), hash);
     store_arg args[] = {sa_text(hash), sa_int(clock_now_us())};
     int rc = store_query(c,
                          for_update ? "SELECT id, user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL "
@@ -89,7 +91,7 @@ static int reset_find(store_conn *c, const char *token, bool for_update, char id
     return rc;
 }
 
-int reset_email_of(store *s, const char *token, char email[256], char name[512])
+int reset_email_of(store *s, const char *token, arena *a, char **email, char **name)
 {
     store_conn *c = NULL;
     char id[ID_MAX], user_id[ID_MAX];
@@ -101,16 +103,15 @@ int reset_email_of(store *s, const char *token, char email[256], char name[512])
     if (rc == AT_OK)
         rc = users_find(c, user_id, &u, NULL);
     if (rc == AT_OK) {
-        snprintf(email, 256, "%s", u.email);
-        snprintf(name, 512, "%s", u.name);
+        *email = arena_strdup(a, u.email);
+        *name = arena_strdup(a, u.name);
     }
     store_release(c);
     return rc == AT_ENOTFOUND ? AT_EINVAL : rc;
 }
 
 typedef struct reset_done {
-    const char *token, *password;
-    size_t len;
+    const char *token, *hash;
 } reset_done;
 
 static int reset_complete_tx(store_conn *c, void *ctx)
@@ -120,16 +121,19 @@ static int reset_complete_tx(store_conn *c, void *ctx)
     int rc = reset_find(c, x->token, true, id, user_id);
     if (rc != AT_OK)
         return rc;
-    store_arg used[] = {sa_int(clock_now_us()), sa_text(id)};
-    rc = store_exec(c, "UPDATE password_resets SET used_at = $1 WHERE id = $2", used, 2, NULL);
-    /* A new password ends every session, the caller's included; they sign in again. */
-    if (rc == AT_OK)
-        rc = users_set_password(c, user_id, x->password, x->len, NULL);
-    return rc;
+    /* A new password ends every session, the caller's included; they sign in again. The token itself
+     * is voided with every other one of the user. */
+    return users_password_commit(c, user_id, x->hash, NULL);
 }
 
 int reset_complete(store *s, const char *token, const char *password, size_t len)
 {
-    reset_done x = {token, password, len};
+    char hash[PASSWORD_HASH_MAX], token_hash[CRYPTO_DIGEST_HEX];
+    if (mailtoken_hash(token, token_hash) != AT_OK)
+        return AT_EINVAL;
+    int rc = password_hash(password, len, hash);
+    if (rc != AT_OK)
+        return rc;
+    reset_done x = {token, hash};
     return store_tx(s, true, reset_complete_tx, &x);
 }

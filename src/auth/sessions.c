@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { SESSION_TOUCH_US = 60 * 1000000LL };
+enum { SESSION_TOUCH_US = 60 * 1000000LL, SESSION_UA_MAX = 255 };
 
 static int64_t sessions_min(int64_t a, int64_t b)
 {
@@ -20,21 +20,25 @@ int sessions_create(store_conn *c, const char *user_id, const char *ip, const ch
 {
     const config *cfg = config_get();
     char hash[CRYPTO_DIGEST_HEX];
-    char ua[256];
     int64_t now = clock_now_us();
     int64_t idle = now + (int64_t)cfg->session_idle_s * 1000000;
     int64_t absolute = now + (int64_t)cfg->session_absolute_s * 1000000;
 
     crypto_token(32, token_out, SESSION_TOKEN_MAX);
     crypto_keyed_hex(token_out, strlen(token_out), hash);
-    snprintf(ua, sizeof(ua), "%s", user_agent ? user_agent : "");
+    /* The stored User-Agent is capped, cut on a character boundary, and borrowed until the insert. */
+    const char *ua = user_agent ? user_agent : "";
+    size_t ua_len = strnlen(ua, SESSION_UA_MAX + 1);
+    if (ua_len > SESSION_UA_MAX)
+        for (ua_len = SESSION_UA_MAX; ua_len > 0 && ((unsigned char)ua[ua_len] & 0xC0) == 0x80; ua_len--)
+            ;
     memset(out, 0, sizeof(*out));
     id_new("ses", out->id);
     snprintf(out->user_id, sizeof(out->user_id), "%s", user_id);
     out->created_at = now;
     out->expires_at = sessions_min(idle, absolute);
     store_arg args[] = {sa_text(out->id), sa_text(hash),     sa_text(user_id), sa_int(now),
-                        sa_int(idle),     sa_int(absolute), sa_text(ip),      sa_text(ua)};
+                        sa_int(idle),     sa_int(absolute), sa_text(ip),      sa_textn(ua, ua_len)};
     return store_exec(c,
                       "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, idle_expires_at, "
                       "absolute_expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)",

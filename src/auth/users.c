@@ -11,40 +11,6 @@
 
 #define USER_COLS "id, email, name, disabled, developer, created_at, password_hash"
 
-int users_normalize_email(const char *s, size_t len, char out[USER_EMAIL_MAX + 1])
-{
-    const char *at = NULL;
-    if (len < 3 || len > USER_EMAIL_MAX)
-        return AT_EINVAL;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        /* ASCII only: mail to internationalised addresses needs SMTPUTF8, which we do not send. */
-        if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';' || c == '\\')
-            return AT_EINVAL;
-        if (c == '@') {
-            if (at)
-                return AT_EINVAL;
-            at = s + i;
-        }
-        out[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : (char)c;
-    }
-    out[len] = '\0';
-    if (!at)
-        return AT_EINVAL;
-    size_t local = (size_t)(at - s), domain = len - local - 1;
-    const char *d = at + 1;
-    if (local == 0 || local > 64 || domain < 3 || !memchr(d, '.', domain) || d[0] == '.' || d[domain - 1] == '.' ||
-        d[0] == '-' || strstr(out + local + 1, ".."))
-        return AT_EINVAL;
-    return AT_OK;
-}
-
-const char *users_check_email(const char *s, size_t len)
-{
-    char tmp[USER_EMAIL_MAX + 1];
-    return users_normalize_email(s, len, tmp) == AT_OK ? NULL : "Must be an email address like name@example.com.";
-}
-
 const char *users_check_name(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -96,13 +62,9 @@ int users_find(store_conn *c, const char *id, auth_user *out, char hash_out[PASS
     return users_find_by(c, "SELECT " USER_COLS " FROM users WHERE id = $1", id, out, hash_out);
 }
 
-int users_create(store_conn *c, const char *email, const char *name, const char *password, size_t password_len,
-                 bool developer, auth_user *out)
+int users_create(store_conn *c, const char *email, const char *name, const char *hash, bool developer,
+                 auth_user *out)
 {
-    char hash[PASSWORD_HASH_MAX];
-    int rc = password_hash(password, password_len, hash);
-    if (rc != AT_OK)
-        return rc;
     memset(out, 0, sizeof(*out));
     id_new("usr", out->id);
     snprintf(out->email, sizeof(out->email), "%s", email);
@@ -161,26 +123,64 @@ int users_set_developer(store *s, const char *email, bool developer)
     return store_tx(s, true, users_flag_tx, &f);
 }
 
-int users_set_password(store_conn *c, const char *user_id, const char *password, size_t len,
-                       const char *keep_session_id)
+int users_end_access(store_conn *c, const char *user_id, const char *keep_session_id)
 {
-    char hash[PASSWORD_HASH_MAX];
-    int64_t now = clock_now_us(), changed = 0;
-    int rc = password_hash(password, len, hash);
+    int64_t now = clock_now_us();
+    /* A link mailed before the change must not set yet another password after it. */
+    store_arg void_args[] = {sa_int(now), sa_text(user_id)};
+    int rc = store_exec(c, "UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
+                        void_args, 2, NULL);
     if (rc != AT_OK)
         return rc;
+    store_arg end_args[] = {sa_int(now), sa_text(user_id), sa_text(keep_session_id ? keep_session_id : "")};
+    return store_exec(c, "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL AND id <> $3",
+                      end_args, 3, NULL);
+}
+
+int users_password_commit(store_conn *c, const char *user_id, const char *hash, const char *keep_session_id)
+{
+    int64_t now = clock_now_us(), changed = 0;
     store_arg args[] = {sa_text(hash), sa_int(now), sa_text(user_id)};
-    rc = store_exec(c,
-                    "UPDATE users SET password_hash = $1, updated_at = $2, failed_logins = 0, locked_until = NULL "
-                    "WHERE id = $3",
-                    args, 3, &changed);
+    int rc = store_exec(c,
+                        "UPDATE users SET password_hash = $1, updated_at = $2, failed_logins = 0, locked_until = NULL "
+                        "WHERE id = $3",
+                        args, 3, &changed);
     if (rc != AT_OK)
         return rc;
     if (changed == 0)
         return AT_ENOTFOUND;
-    store_arg end_args[] = {sa_int(now), sa_text(user_id), sa_text(keep_session_id ? keep_session_id : "")};
-    return store_exec(c, "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL AND id <> $3",
-                      end_args, 3, NULL);
+    return users_end_access(c, user_id, keep_session_id);
+}
+
+typedef struct users_pw_ctx {
+    const char *user_id, *hash, *keep_session_id, *expected_hash;
+} users_pw_ctx;
+
+static int users_set_password_tx(store_conn *c, void *ctx)
+{
+    users_pw_ctx *x = ctx;
+    if (x->expected_hash) {
+        auth_user u;
+        char stored[PASSWORD_HASH_MAX];
+        int rc = users_find(c, x->user_id, &u, stored);
+        if (rc != AT_OK)
+            return rc;
+        /* Changed since the current password was verified against it: that verification is void. */
+        if (strcmp(stored, x->expected_hash) != 0)
+            return AT_EUNAUTH;
+    }
+    return users_password_commit(c, x->user_id, x->hash, x->keep_session_id);
+}
+
+int users_set_password(store *s, const char *user_id, const char *password, size_t len, const char *keep_session_id,
+                       const char *expected_hash)
+{
+    char hash[PASSWORD_HASH_MAX];
+    int rc = password_hash(password, len, hash);
+    if (rc != AT_OK)
+        return rc;
+    users_pw_ctx x = {user_id, hash, keep_session_id, expected_hash};
+    return store_tx(s, true, users_set_password_tx, &x);
 }
 
 json_t *users_to_json(const auth_user *u)

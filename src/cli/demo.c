@@ -58,9 +58,14 @@ static int demo_ws_id(store_conn *c, const char *slug, char out[ID_MAX])
     return rc < 0 ? rc : AT_OK;
 }
 
+/* The demo users' password hashes, made before the transaction (Argon2 never runs inside one). */
+typedef struct demo_hashes {
+    char h[sizeof(demo_users) / sizeof(demo_users[0])][PASSWORD_HASH_MAX];
+} demo_hashes;
+
 static int demo_tx(store_conn *c, void *ctx)
 {
-    (void)ctx;
+    const demo_hashes *hashes = ctx;
     audit_actor system = {"system", NULL, "atrium demo", NULL, NULL, NULL};
     int64_t now = clock_now_us();
     int rc = AT_OK;
@@ -92,12 +97,12 @@ static int demo_tx(store_conn *c, void *ctx)
         char ws[ID_MAX];
         rc = users_find_by_email(c, d->email, &u, NULL);
         if (rc == AT_ENOTFOUND)
-            rc = users_create(c, d->email, d->name, d->password, strlen(d->password), d->developer, &u);
+            rc = users_create(c, d->email, d->name, hashes->h[i], d->developer, &u);
         else if (rc == AT_OK) {
             store_arg args[] = {sa_int(d->developer), sa_text(u.id)};
             rc = store_exec(c, "UPDATE users SET disabled = 0, developer = $1 WHERE id = $2", args, 2, NULL);
             if (rc == AT_OK)
-                rc = users_set_password(c, u.id, d->password, strlen(d->password), NULL);
+                rc = users_password_commit(c, u.id, hashes->h[i], NULL);
         }
         if (rc == AT_OK)
             rc = demo_ws_id(c, d->workspace, ws);
@@ -123,7 +128,12 @@ int cli_demo(int argc, char **argv)
     int rc = cli_setup(&cfg, &s);
     if (rc != CLI_OK)
         return rc;
-    int st = store_tx(s, true, demo_tx, NULL);
+    demo_hashes hashes;
+    int st = AT_OK;
+    for (size_t i = 0; st == AT_OK && i < sizeof(demo_users) / sizeof(demo_users[0]); i++)
+        st = password_hash(demo_users[i].password, strlen(demo_users[i].password), hashes.h[i]);
+    if (st == AT_OK)
+        st = store_tx(s, true, demo_tx, &hashes);
     if (st != AT_OK) {
         fprintf(stderr, "atrium: could not seed the demo (%s)\n", at_status_name(st));
         store_close(s);

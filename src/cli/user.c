@@ -36,7 +36,7 @@ static int user_password(bool from_stdin, char *out, size_t cap, bool *generated
 }
 
 typedef struct user_add_ctx {
-    const char *email, *name, *password;
+    const char *email, *name, *hash;
     bool developer;
     auth_user user;
 } user_add_ctx;
@@ -44,21 +44,23 @@ typedef struct user_add_ctx {
 static int user_add_tx(store_conn *c, void *ctx)
 {
     user_add_ctx *a = ctx;
-    return users_create(c, a->email, a->name, a->password, strlen(a->password), a->developer, &a->user);
+    return users_create(c, a->email, a->name, a->hash, a->developer, &a->user);
 }
 
-typedef struct user_pw_ctx {
-    const char *email, *password;
-} user_pw_ctx;
-
-static int user_set_password_tx(store_conn *c, void *ctx)
+/* Sets the password of the user with this email through the one password-change path
+ * (users_set_password: hashed before its transaction, reset links voided, sessions ended). */
+static int user_set_password(store *s, const char *email, const char *password)
 {
-    user_pw_ctx *p = ctx;
+    store_conn *c = NULL;
     auth_user u;
-    int rc = users_find_by_email(c, p->email, &u, NULL);
-    if (rc == AT_OK)
-        rc = users_set_password(c, u.id, p->password, strlen(p->password), NULL);
-    return rc;
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        return rc;
+    rc = users_find_by_email(c, email, &u, NULL);
+    store_release(c);
+    if (rc != AT_OK)
+        return rc;
+    return users_set_password(s, u.id, password, strlen(password), NULL, NULL);
 }
 
 /* Applies the policy to an operator-chosen password; prints why not. */
@@ -109,7 +111,7 @@ int cli_user(int argc, char **argv)
     const char *cmd = argv[1];
     bool needs_email = strcmp(cmd, "list") != 0;
     if (needs_email) {
-        if (argc < 3 || users_normalize_email(argv[2], strlen(argv[2]), email) != AT_OK) {
+        if (argc < 3 || email_normalize(argv[2], strlen(argv[2]), email) != AT_OK) {
             fprintf(stderr, "atrium: user %s needs a valid EMAIL\n\n%s", cmd, user_usage);
             return CLI_USAGE;
         }
@@ -138,13 +140,16 @@ int cli_user(int argc, char **argv)
         if (user_password(from_stdin, password, sizeof(password), &generated) != AT_OK ||
             user_check_password(password, email, name) != AT_OK)
             goto out;
+        char hash[PASSWORD_HASH_MAX];
         user_add_ctx a;
         memset(&a, 0, sizeof(a));
         a.email = email;
         a.name = name;
-        a.password = password;
+        a.hash = hash;
         a.developer = developer;
-        int st = store_tx(s, true, user_add_tx, &a);
+        int st = password_hash(password, strlen(password), hash);
+        if (st == AT_OK)
+            st = store_tx(s, true, user_add_tx, &a);
         if (st == AT_ECONFLICT)
             fprintf(stderr, "atrium: a user with email %s already exists\n", email);
         else if (st != AT_OK)
@@ -159,8 +164,7 @@ int cli_user(int argc, char **argv)
         if (user_password(from_stdin, password, sizeof(password), &generated) != AT_OK ||
             user_check_password(password, email, NULL) != AT_OK)
             goto out;
-        user_pw_ctx p = {email, password};
-        int st = store_tx(s, true, user_set_password_tx, &p);
+        int st = user_set_password(s, email, password);
         if (st == AT_ENOTFOUND)
             fprintf(stderr, "atrium: no user with email %s\n", email);
         else if (st == AT_OK) {

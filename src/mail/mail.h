@@ -17,6 +17,8 @@
  *   "invitation"        workspace, inviter, role, link, expires, message (optional)
  *   "invitation_reminder" workspace, inviter, role, link, expires
  *   "password_reset"    name, link, expires
+ *   "email_change_confirm" name, new_email, link, expires (to the new address)
+ *   "email_change_notice"  name, new_email, link (to undo), expires (to the old address)
  *   "role_changed"      name, workspace, old_role, new_role, by
  *   "member_removed"    name, workspace, by
  *   "ownership_transfer" name, workspace, from, link

@@ -116,6 +116,40 @@ static const mail_tpl mail_tpls[] = {
      TPL_NOTE "If you didn't ask to reset your password, you can ignore this email; your password stays the "
               "same.</p>\n"},
 
+    {"email_change_confirm", "new_email link expires",
+     "Confirm your new {product} email address",
+     "Hi{?name} {name}{/name},\n\n"
+     "You asked to sign in to {product} with {new_email} from now on. Confirm that this address is yours:\n"
+     "{link}\n\n"
+     "Until you do, nothing changes: you keep signing in with your current address. The link is valid until "
+     "{expires} and works only once.\n\n"
+     "If you didn't ask for this, you can ignore this email.\n",
+     TPL_H1 "Confirm your new email address</h1>\n"
+     TPL_HI
+     TPL_P "You asked to sign in to {product} with <strong>{new_email}</strong> from now on. Confirm that this "
+           "address is yours.</p>\n"
+     TPL_BUTTON("Confirm this address")
+     TPL_NOTE "Until you do, nothing changes: you keep signing in with your current address. The link is valid "
+              "until {expires} and works only once.</p>\n"
+     TPL_NOTE "If you didn't ask for this, you can ignore this email.</p>\n"},
+
+    {"email_change_notice", "new_email link expires",
+     "Your {product} email address was changed",
+     "Hi{?name} {name}{/name},\n\n"
+     "The email address you sign in to {product} with was changed to {new_email}. From now on, mail about "
+     "your account goes there.\n\n"
+     "If you didn't make this change, undo it here; this also signs everyone out of the account:\n"
+     "{link}\n\n"
+     "The link is valid until {expires}. After undoing, choose a new password with \"Forgot password\".\n",
+     TPL_H1 "Your email address was changed</h1>\n"
+     TPL_HI
+     TPL_P "The email address you sign in to {product} with was changed to <strong>{new_email}</strong>. From "
+           "now on, mail about your account goes there.</p>\n"
+     TPL_P "If you didn't make this change, undo it; this also signs everyone out of the account.</p>\n"
+     TPL_BUTTON("Undo this change")
+     TPL_NOTE "The link is valid until {expires}. After undoing, choose a new password with "
+              "\"Forgot password\".</p>\n"},
+
     {"role_changed", "workspace old_role new_role by",
      "Your role in {workspace} is now {new_role}",
      "Hi{?name} {name}{/name},\n\n"

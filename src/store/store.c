@@ -191,6 +191,16 @@ static void store_pool_put(store *s, store_conn *c)
 /* Transactions and statements                                                                      */
 /* ------------------------------------------------------------------------------------------------ */
 
+/* Transactions this thread has open, on any store and backend. Kept here, in the begin/commit/
+ * rollback paths both backends share, so that code which must never run inside a transaction (an
+ * Argon2 hash: issue 12, item 5) can assert it. */
+static _Thread_local int store_tx_open;
+
+int store_tx_open_count(void)
+{
+    return store_tx_open;
+}
+
 int store_begin(store_conn *c, bool write)
 {
     if (c->in_tx) {
@@ -201,6 +211,7 @@ int store_begin(store_conn *c, bool write)
     if (rc == AT_OK) {
         c->in_tx = true;
         c->tx_failed = false;
+        store_tx_open++;
     }
     return rc;
 }
@@ -220,14 +231,18 @@ int store_commit(store_conn *c)
         return AT_ESTORE;
     }
     int rc = store_note(c, c->owner->ops->commit(c));
-    if (rc == AT_OK)
+    if (rc == AT_OK) {
         c->in_tx = false;
+        store_tx_open--;
+    }
     return rc;
 }
 
 int store_rollback(store_conn *c)
 {
     int rc = c->owner->ops->rollback(c);
+    if (c->in_tx)
+        store_tx_open--;
     c->in_tx = false;
     c->tx_failed = false;
     return rc;

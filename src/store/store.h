@@ -91,6 +91,8 @@ void store_release(store_conn *c);
 int store_begin(store_conn *c, bool write);
 int store_commit(store_conn *c);
 int store_rollback(store_conn *c); /* safe to call when no transaction is open */
+/* store_tx_open_count is the number of transactions the calling thread has open (any store). */
+int store_tx_open_count(void);
 
 /* store_exec runs a statement that returns no rows; *changes_out (optional) gets the rows changed. */
 int store_exec(store_conn *c, const char *sql, const store_arg *args, size_t nargs, int64_t *changes_out);

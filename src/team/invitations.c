@@ -225,7 +225,7 @@ int inv_create(store *s, const char *ws_id, json_t *emails, const char *role, co
     {
         char email[USER_EMAIL_MAX + 1];
         const char *raw = json_string_value(e);
-        if (!raw || users_normalize_email(raw, json_string_length(e), email) != AT_OK) {
+        if (!raw || email_normalize(raw, json_string_length(e), email) != AT_OK) {
             json_array_append_new(list, json_pack("{s:s?, s:s, s:{s:s, s:s}}", "email", raw, "status", "error", "error",
                                                   "code", "invalid_email", "message", "This is not an email address."));
             continue;
@@ -499,6 +499,7 @@ typedef struct inv_accept_ctx {
     char *token;
     const char *why;
     bool created_user;
+    char hash[PASSWORD_HASH_MAX]; /* a new person's password, hashed before the transaction */
 } inv_accept_ctx;
 
 static int inv_accept_tx(store_conn *c, void *ctx)
@@ -545,7 +546,7 @@ static int inv_accept_tx(store_conn *c, void *ctx)
         }
         if (rc != AT_ENOTFOUND)
             goto out;
-        rc = users_create(c, email, x->r->name, x->r->password, x->r->password_len, false, &user);
+        rc = users_create(c, email, x->r->name, x->hash, false, &user);
         if (rc != AT_OK)
             goto out;
         x->created_user = true;
@@ -595,7 +596,10 @@ int inv_accept(store *s, const inv_accept_req *r, char ws_out[ID_MAX], auth_user
     x.new_user = new_user;
     x.session = session;
     x.token = token_out;
-    int rc = store_tx(s, true, inv_accept_tx, &x);
+    /* Argon2 never runs inside a write transaction (issue 12, item 5). */
+    int rc = r->user || !r->password ? AT_OK : password_hash(r->password, r->password_len, x.hash);
+    if (rc == AT_OK)
+        rc = store_tx(s, true, inv_accept_tx, &x);
     *why = x.why;
     if (rc == AT_OK)
         snprintf(ws_out, ID_MAX, "%s", x.ws_id);

@@ -758,6 +758,23 @@ const ROWS = {
     ],
   }),
 
+  // Email changes: public token routes; an unknown or malformed token changes nothing, for anyone.
+  'POST /api/v1/email-change/confirm': open(null, {
+    pure: true,
+    objs: () => [
+      { O: 'unknown token', body: { token: randomToken() }, status: 400, type: 'validation', check: checkResetToken },
+      { O: 'short token', body: { token: 'abc' }, status: 400, type: 'validation', check: checkResetToken },
+      { O: 'no token', body: {}, status: 400, type: 'validation' },
+    ],
+  }),
+  'POST /api/v1/email-change/undo': open(null, {
+    pure: true,
+    objs: () => [
+      { O: 'unknown token', body: { token: randomToken() }, status: 400, type: 'validation', check: checkResetToken },
+      { O: 'no token', body: {}, status: 400, type: 'validation' },
+    ],
+  }),
+
   // Billing. Past the guard every call meets a refusal of the domain or a read, so the world stays the
   // same: the live subscription cannot be started again, a change to the same interval is no change,
   // invoices are paid already (Acme) or collected by hand (Bravo), a sub-account billed to its agency

@@ -1,9 +1,10 @@
 // Notifications (per user and workspace: documented defaults, changes, the locked security group,
 // reset) and Profile (the caller's own user: validation, null clears, the email-change rules: the
-// current password is required, the other sessions end, a taken email is 409).
+// current password is required, a taken email is 409, the change waits for a link to the new address,
+// then ends the other sessions and tells the old address, which can undo it for 7 days).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, signIn, DEMO_PASSWORDS } from './lib-world.mjs';
+import { startWorld, signIn, signUp, uniq, mailedToken, DEMO_PASSWORDS, EXTRA_PASSWORD } from './lib-world.mjs';
 
 let w;
 let ws;
@@ -118,13 +119,14 @@ test('notifications: reset brings every group back to its default, for the calle
 
 // ---------------------------------------------------------------------------------------------------
 
-const PROFILE_KEYS = ['avatar_url', 'created_at', 'developer', 'email', 'id', 'locale', 'name', 'timezone'];
+const PROFILE_KEYS = ['avatar_url', 'created_at', 'developer', 'email', 'id', 'locale', 'name', 'pending_email', 'timezone'];
 
 test('profile: read and edit your own; every bad field named; null clears; nothing else is writable', async () => {
   const g = await p.dev.get('/api/v1/me/profile');
   assert.equal(g.status, 200, g.text);
   assert.deepEqual(Object.keys(g.body).sort(), PROFILE_KEYS);
   assert.deepEqual([g.body.email, g.body.name, g.body.developer, g.body.avatar_url, g.body.timezone, g.body.locale], ['dev@acme.test', 'Dev Developer', true, null, null, null]);
+  assert.equal(g.body.pending_email, null);
   const bad = await p.dev.patch('/api/v1/me/profile', { name: '', email: 'not-an-email', avatar_url: 'http://cdn.test/me.png', timezone: 'Mars/Base', locale: 'xx_YY', developer: false, id: 'usr_x' });
   assert.equal(bad.status, 400, bad.text);
   assert.deepEqual(
@@ -160,7 +162,7 @@ test('profile: read and edit your own; every bad field named; null clears; nothi
   assert.equal((await p.anon.get('/api/v1/me/profile')).status, 401);
 });
 
-test('profile: an email change needs the current password, is 409 when taken, and ends the other sessions', async () => {
+test('profile: an email change needs the current password, is 409 when taken, and waits for the new address', async () => {
   const other = await signIn(srv, 'member2', 'member@acme.test', DEMO_PASSWORDS.member);
   const third = await signIn(srv, 'member3', 'member@acme.test', DEMO_PASSWORDS.member);
   const nopw = await p.member.patch('/api/v1/me/profile', { email: 'mia@acme.test' });
@@ -174,21 +176,90 @@ test('profile: an email change needs the current password, is 409 when taken, an
   assert.equal((await other.get('/api/v1/me')).status, 200);
   // The same address in another case is no change: no password needed, sessions kept.
   const same = await p.member.patch('/api/v1/me/profile', { email: 'MEMBER@acme.test', name: 'Mia M' });
-  assert.deepEqual([same.status, same.body.email, same.body.name], [200, 'member@acme.test', 'Mia M']);
+  assert.deepEqual([same.status, same.body.email, same.body.name, same.body.pending_email], [200, 'member@acme.test', 'Mia M', null]);
   assert.equal((await other.get('/api/v1/me')).status, 200);
-  // The change: normalised, the current session lives on, the others end.
+
+  // A typo first, then the right address: the newer request replaces the pending one.
+  const typo = await p.member.patch('/api/v1/me/profile', { email: 'mia.membr@acme.test', current_password: DEMO_PASSWORDS.member });
+  assert.equal(typo.status, 200, typo.text);
+  const typoToken = await mailedToken(srv, 'mia.membr@acme.test', 'confirm-email');
+  // Pending: normalised, nothing switched yet, nobody signed out.
   const ok = await p.member.patch('/api/v1/me/profile', { email: 'Mia.Member@Acme.test', current_password: DEMO_PASSWORDS.member });
   assert.equal(ok.status, 200, ok.text);
-  assert.equal(ok.body.email, 'mia.member@acme.test');
+  assert.equal(ok.body.email, 'member@acme.test');
+  assert.equal(ok.body.pending_email.email, 'mia.member@acme.test');
+  assert.ok(Date.parse(ok.body.pending_email.expires_at) > Date.now() + 23 * 3600e3);
+  assert.deepEqual((await p.member.get('/api/v1/me/profile')).body.pending_email, ok.body.pending_email);
+  assert.equal((await other.get('/api/v1/me')).status, 200);
+  assert.equal((await srv.post('/api/v1/session', { email: 'mia.member@acme.test', password: DEMO_PASSWORDS.member })).status, 401);
+  const confirmMail = await srv.sql(`SELECT text_body FROM mail_outbox WHERE to_addr = 'mia.member@acme.test' ORDER BY created_at DESC, id DESC LIMIT 1`);
+  assert.match(confirmMail, /Confirm that this address is yours/);
+  const token = await mailedToken(srv, 'mia.member@acme.test', 'confirm-email');
+  assert.ok(token.length >= 22, 'at least 128 bits');
+  assert.equal(await srv.sql(`SELECT COUNT(*) FROM email_changes WHERE confirm_hash = '${token}'`), '0', 'stored as a hash only');
+
+  // Confirming: bad and replaced tokens change nothing; the right one switches the address once.
+  for (const t of ['A'.repeat(43), typoToken]) {
+    const r = await srv.post('/api/v1/email-change/confirm', { token: t });
+    assert.deepEqual([r.status, r.body.errors.map((e) => [e.field, e.code])], [400, [['token', 'invalid']]]);
+  }
+  assert.equal((await srv.post('/api/v1/email-change/confirm', { token }, { headers: { origin: 'https://evil.test' } })).status, 403);
+  const conf = await srv.post('/api/v1/email-change/confirm', { token });
+  assert.equal(conf.status, 204, conf.text);
+  assert.equal((await srv.post('/api/v1/email-change/confirm', { token })).status, 400, 'single use');
+  const after = (await p.member.get('/api/v1/me/profile')).body;
+  assert.deepEqual([after.email, after.pending_email], ['mia.member@acme.test', null]);
+  // The session that asked lives on, the others end.
   assert.equal((await p.member.get('/api/v1/me')).status, 200);
   for (const s of [other, third]) assert.equal((await s.get('/api/v1/me')).status, 401, `${s.key} still signed in`);
-  const sessions = (await p.member.get('/api/v1/me/sessions')).body.items;
-  assert.deepEqual(sessions.map((x) => x.id), [p.member.sessionId]);
+  assert.deepEqual((await p.member.get('/api/v1/me/sessions')).body.items.map((x) => x.id), [p.member.sessionId]);
   // Sign-in: the new address works, the old one does not; the workspaces stay.
   assert.equal((await srv.post('/api/v1/session', { email: 'member@acme.test', password: DEMO_PASSWORDS.member })).status, 401);
   const again = await signIn(srv, 'member4', 'mia.member@acme.test', DEMO_PASSWORDS.member);
   assert.deepEqual((await again.get('/api/v1/workspaces')).body.items.map((i) => i.id), [ws.A]);
-  // The old address is free again for someone else; the taken check ignores the caller's own.
-  const back = await again.patch('/api/v1/me/profile', { email: 'member@acme.test', current_password: DEMO_PASSWORDS.member });
-  assert.equal(back.status, 200, back.text);
+  // The workspace's activity shows the request and the change.
+  const events = (await p.owner.get(`/api/v1/workspaces/${ws.A}/audit-events?limit=100`)).body.items.map((e) => e.action);
+  for (const a of ['user.email_change_requested', 'user.email_changed']) assert.ok(events.includes(a), `${a} in ${events}`);
+
+  // The old address is told, with a link that undoes the change and signs everyone out.
+  const notice = await srv.sql(`SELECT text_body FROM mail_outbox WHERE to_addr = 'member@acme.test' ORDER BY created_at DESC, id DESC LIMIT 1`);
+  assert.match(notice, /was changed to mia\.member@acme\.test/);
+  const undo = await mailedToken(srv, 'member@acme.test', 'undo-email-change');
+  const reset = await srv.post('/api/v1/password/forgot', { email: 'mia.member@acme.test' });
+  assert.equal(reset.status, 202);
+  const resetToken = await mailedToken(srv, 'mia.member@acme.test', 'reset-password');
+  assert.equal((await srv.post('/api/v1/email-change/undo', { token })).status, 400, 'a confirm token does not undo');
+  const u = await srv.post('/api/v1/email-change/undo', { token: undo });
+  assert.equal(u.status, 204, u.text);
+  assert.equal((await srv.post('/api/v1/email-change/undo', { token: undo })).status, 400, 'single use');
+  for (const s of [p.member, again]) assert.equal((await s.get('/api/v1/me')).status, 401);
+  const rr = await srv.post('/api/v1/password/reset', { token: resetToken, password: 'Undone-Harbor-Lantern-77' });
+  assert.deepEqual([rr.status, rr.body.errors.map((e) => [e.field, e.code])], [400, [['token', 'invalid']]], 'reset links to the new address die');
+  const back = await signIn(srv, 'member5', 'member@acme.test', DEMO_PASSWORDS.member);
+  assert.equal((await back.get('/api/v1/me/profile')).body.email, 'member@acme.test');
+  p.member = back;
+  const events2 = (await p.owner.get(`/api/v1/workspaces/${ws.A}/audit-events?limit=100`)).body.items.map((e) => e.action);
+  assert.ok(events2.includes('user.email_change_undone'));
+});
+
+test('profile: a confirmation link lapses after 24 hours; an undo link after 7 days', async () => {
+  const email = `${uniq('lapse')}@acme.test`;
+  let u = await signUp(srv, 'lapse', email, 'Lapse User');
+  const ask = async (to) => {
+    const r = await u.patch('/api/v1/me/profile', { email: to, current_password: EXTRA_PASSWORD });
+    assert.equal(r.status, 200, r.text);
+    return mailedToken(srv, to, 'confirm-email');
+  };
+  const late = await ask(`${uniq('late')}@acme.test`);
+  assert.equal((await srv.post('/api/v1/test/clock', { advance_seconds: 24 * 3600 + 1 })).status, 200);
+  assert.equal((await srv.post('/api/v1/email-change/confirm', { token: late })).status, 400);
+  u = await signIn(srv, 'lapse2', email, EXTRA_PASSWORD);
+  assert.equal((await u.get('/api/v1/me/profile')).body.pending_email, null);
+  const next = `${uniq('next')}@acme.test`;
+  assert.equal((await srv.post('/api/v1/email-change/confirm', { token: await ask(next) })).status, 204);
+  const undo = await mailedToken(srv, email, 'undo-email-change');
+  assert.equal((await srv.post('/api/v1/test/clock', { advance_seconds: 7 * 24 * 3600 + 1 })).status, 200);
+  assert.equal((await srv.post('/api/v1/email-change/undo', { token: undo })).status, 400);
+  u = await signIn(srv, 'lapse3', next, EXTRA_PASSWORD);
+  assert.equal((await u.get('/api/v1/me/profile')).body.email, next);
 });

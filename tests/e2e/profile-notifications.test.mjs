@@ -2,6 +2,7 @@
 // in one workspace: topics × channels, Security locked on, reset to defaults).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { linkIn, waitForMail } from './mail.mjs';
 import { apiAs, check, createAccount, DEMO, openBrowser, PASSWORD, signIn, startDemo, uniqueEmail } from './support.mjs';
 
 describe('profile and notifications', () => {
@@ -19,7 +20,7 @@ describe('profile and notifications', () => {
 
   const getJSON = (page, p) => page.evaluate(async (url) => (await fetch(url)).json(), `/api/v1${p}`);
 
-  test('profile: name and time zone, an invalid avatar URL on its field, an email change that needs the password', async () => {
+  test('profile: name and time zone, an invalid avatar URL on its field, an email change that needs the password and a confirmation', async () => {
     const account = await createAccount(srv, { name: 'Ada Lovelace', email: uniqueEmail('ada') });
     const elsewhere = await apiAs(srv, account); // another session of the same user
     const w = await b.page(srv.url);
@@ -52,7 +53,7 @@ describe('profile and notifications', () => {
     // The top bar follows.
     await page.getByRole('button', { name: /Ada King\s*, account menu/ }).waitFor();
 
-    // A new email asks for the current password, and ends the other sessions.
+    // A new email asks for the current password, then waits for the link mailed to the new address.
     const newEmail = uniqueEmail('ada.king');
     await page.getByLabel('Email').fill(newEmail);
     await page.getByText("Confirm it's you").waitFor();
@@ -64,9 +65,31 @@ describe('profile and notifications', () => {
     await check(page, 'profile-email-change', { fullPage: false });
     await page.getByLabel('Current password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Save profile' }).click();
-    await page.getByRole('status').getByText('Email changed').waitFor();
-    assert.equal((await getJSON(page, '/me/profile')).email, newEmail);
+    await page.getByRole('status').getByText('Confirm your new email').waitFor();
+    const pending = page.locator('.email-pending');
+    await pending.waitFor();
+    assert.match(await pending.innerText(), new RegExp(`Pending: confirm at ${newEmail.replace(/[.+]/g, '\\$&')}`));
+    await check(page, 'profile-email-pending', { fullPage: false });
+    const before = await getJSON(page, '/me/profile');
+    assert.deepEqual([before.email, before.pending_email?.email], [account.email, newEmail], 'nothing switched yet');
+    assert.equal((await elsewhere('GET', '/me')).status, 200, 'nobody signed out yet');
+
+    // Following the link from the new address switches it; the other session ends, this one stays.
+    const mail = await waitForMail(srv, { to: newEmail, subject: /Confirm your new/ });
+    await page.goto(linkIn(mail, '/confirm-email/'));
+    await page.getByRole('heading', { level: 1, name: 'Confirm your new email address' }).waitFor();
+    await check(page, 'email-change-confirm');
+    await page.getByRole('button', { name: 'Confirm this address' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Your email address is changed' }).waitFor();
+    const after = await getJSON(page, '/me/profile');
+    assert.deepEqual([after.email, after.pending_email], [newEmail, null]);
     assert.equal((await elsewhere('GET', '/me')).status, 401, 'the other session ended');
+    // The old address was told, with a link to undo.
+    const notice = await waitForMail(srv, { to: account.email, subject: /email address was changed/ });
+    assert.ok(linkIn(notice, '/undo-email-change/'));
+    await page.goto('/settings/profile');
+    await page.getByLabel('Full name').waitFor();
+    assert.equal(await page.locator('.email-pending').count(), 0);
 
     // Password and sessions live on the Security page.
     await page.getByRole('link', { name: /Password and sessions/ }).click();

@@ -349,6 +349,8 @@ export interface Profile {
   locale: string | null;
   developer: boolean;
   created_at: string;
+  /** An email change waiting for the link mailed to the new address, or null. */
+  pending_email: { email: string; expires_at: string } | null;
 }
 
 export interface NotificationGroup {
@@ -452,4 +454,8 @@ export const profileApi = {
   get: () => request<Profile>('GET', '/me/profile'),
   patch: (patch: Partial<Pick<Profile, 'name' | 'email' | 'avatar_url' | 'timezone' | 'locale'>> & { current_password?: string }) =>
     request<Profile>('PATCH', '/me/profile', { body: patch }),
+  /** Public: follows the link mailed to the new address of an email change. */
+  confirmEmail: (token: string) => request<void>('POST', '/email-change/confirm', { body: { token }, quiet401: true }),
+  /** Public: follows the undo link mailed to the old address. */
+  undoEmail: (token: string) => request<void>('POST', '/email-change/undo', { body: { token }, quiet401: true }),
 };

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { Home, WorkspaceHome, WorkspaceSection } from './pages/WorkspaceRoutes';
 import { AcceptInvitation } from './pages/AcceptInvitation';
+import { EmailChangeLink } from './pages/EmailChange';
 import { NotFound } from './pages/NotFound';
 import { ForgotPassword, ResetPassword } from './pages/PasswordReset';
 import { Profile } from './pages/Profile';
@@ -35,14 +36,19 @@ const routes: Route[] = [
 function resolve(path: string): Route | undefined {
   const fixed = routes.find((r) => r.path === path);
   if (fixed) return fixed;
-  // Pages people reach from mail: /invitations/{token} and /reset-password/{token}.
-  const mail = /^\/(invitations|reset-password)\/([^/]+)$/.exec(path);
+  // Pages people reach from mail: /invitations/{token}, /reset-password/{token}, and the email-change
+  // links /confirm-email/{token} (to the new address) and /undo-email-change/{token} (to the old one).
+  const mail = /^\/(invitations|reset-password|confirm-email|undo-email-change)\/([^/]+)$/.exec(path);
   if (mail) {
     let token = mail[2];
     try {
       token = decodeURIComponent(token);
     } catch {
       /* a mangled link: the page will say it isn't valid */
+    }
+    if (mail[1] === 'confirm-email' || mail[1] === 'undo-email-change') {
+      const kind = mail[1] === 'confirm-email' ? 'confirm' : 'undo';
+      return { path, public: true, render: () => <EmailChangeLink key={token} token={token} kind={kind} /> };
     }
     return mail[1] === 'invitations'
       ? { path, public: true, render: () => <AcceptInvitation key={token} token={token} /> }

@@ -1,6 +1,8 @@
 // Profile: the signed-in user's own details (name, email, avatar, time zone, language). They follow
 // the user into every workspace, so this page is an account page, apart from any workspace's
-// business settings. Changing the email needs the current password and signs out other sessions.
+// business settings. A new email needs the current password and waits for the link mailed to the
+// new address ("pending: confirm at ..."); following it switches the address and signs out the other
+// sessions, and the old address is told, with a link to undo it.
 import { useEffect, useState } from 'preact/hooks';
 import { profileApi, type Profile as ProfileDoc } from '../api';
 import { formatDateTime, initials } from '../lib/format';
@@ -13,6 +15,7 @@ import {
   Card,
   ErrorState,
   IconArrowRight,
+  IconMail,
   IconShield,
   looksLikeEmail,
   PageHeader,
@@ -143,8 +146,11 @@ function ProfileForm({ profile, onSaved }: { profile: ProfileDoc; onSaved: (p: P
       if (state.status === 'signed-in')
         signedIn({ ...state.me, user: { ...state.me.user, name: next.name, email: next.email } });
       toast(
-        emailChanged
-          ? { title: 'Email changed', description: 'Your other sessions were signed out. You are still signed in here.' }
+        emailChanged && next.pending_email
+          ? {
+              title: 'Confirm your new email',
+              description: `We sent a link to ${next.pending_email.email}. Until you follow it, you keep signing in with ${next.email}.`,
+            }
           : { title: 'Profile saved' },
       );
     },
@@ -191,10 +197,20 @@ function ProfileForm({ profile, onSaved }: { profile: ProfileDoc; onSaved: (p: P
             required
             hint={emailChanges ? undefined : 'You sign in with this address.'}
           />
+          {saved.pending_email && !emailChanges && (
+            <p class="span-2 email-pending" role="note">
+              <IconMail size={16} aria-hidden="true" />
+              <span>
+                Pending: confirm at <strong>{saved.pending_email.email}</strong>. We sent a link there; it works until{' '}
+                {formatDateTime(saved.pending_email.expires_at)}. Until then you sign in with {saved.email}.
+              </span>
+            </p>
+          )}
           {emailChanges && (
             <div class="span-2 email-change">
               <Alert tone="info" title="Confirm it's you">
-                Changing your email signs you out on your other devices. Enter your current password to continue.
+                Enter your current password to continue. We'll send a link to the new address; nothing changes until you
+                follow it, and then your other devices are signed out.
               </Alert>
               <TextField
                 {...form.field('current_password')}

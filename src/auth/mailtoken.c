@@ -1,0 +1,30 @@
+/* Mailed-link tokens (mailtoken.h). */
+#include "auth/mailtoken.h"
+
+#include "base/buf.h"
+#include "base/err.h"
+
+#include <string.h>
+
+void mailtoken_new(char token[MAILTOKEN_MAX], char hash[CRYPTO_DIGEST_HEX])
+{
+    crypto_token(32, token, MAILTOKEN_MAX);
+    crypto_keyed_hex(token, strlen(token), hash);
+}
+
+int mailtoken_hash(const char *token, char hash[CRYPTO_DIGEST_HEX])
+{
+    size_t len = token ? strnlen(token, MAILTOKEN_MAX) : 0;
+    if (len < 32 || len >= MAILTOKEN_MAX)
+        return AT_EINVAL;
+    crypto_keyed_hex(token, len, hash);
+    return AT_OK;
+}
+
+char *mailtoken_link(const char *page, const char *token)
+{
+    buf b;
+    buf_init(&b);
+    buf_printf(&b, "/%s/%s", page, token);
+    return buf_steal(&b, NULL);
+}
