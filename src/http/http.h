@@ -101,7 +101,7 @@ typedef int (*http_guard)(http_req *req);
  * request carries the header (after the guard, so the caller is known). The application supplies the
  * storage: begin returns AT_OK to let the handler run, or non-OK after replying (a replay of the
  * stored response, 422 for a key reused with another request, 409 while the first is in progress);
- * finish records the handler's response. */
+ * after every begin that returned AT_OK, finish runs (on the same thread) with the reply made. */
 typedef struct http_idempotency {
     int (*begin)(http_req *req, const char *key);
     void (*finish)(http_req *req, const char *key);

@@ -159,8 +159,6 @@ static void server_dispatch(http_server *s, http_req *req)
             return;
         }
         int rc = req->route->handler(req);
-        if (idem && req->replied)
-            s->cfg.idempotency->finish(req, idem);
         if (!req->replied) {
             if (rc != AT_OK)
                 log_event(LOG_ERROR, "handler failed without a reply",
@@ -168,6 +166,9 @@ static void server_dispatch(http_server *s, http_req *req)
                                     "request_id", req->request_id));
             http_reply_status(req, rc == AT_OK ? AT_EINTERNAL : rc);
         }
+        /* Always after a successful begin, whatever the reply: it also ends what begin started. */
+        if (idem)
+            s->cfg.idempotency->finish(req, idem);
         return;
     }
     if (m == -1) {
@@ -478,7 +479,7 @@ free_ai:
  * briefly for the client to close, so that no unread byte turns the close into a reset. Closes fd. */
 static void server_refuse_one(int fd, int64_t deadline_us)
 {
-    static const char body[] = "{\"type\":\"https://atrium.dev/problems/shutting-down\",\"title\":\"The server is "
+    static const char body[] = "{\"type\":\"urn:atrium:problem:shutting-down\",\"title\":\"The server is "
                                "shutting down.\",\"status\":503,\"detail\":\"Retry the request; another instance "
                                "or the restarted server will answer it.\"}";
     static const char end_of_head[] = "\r\n\r\n";

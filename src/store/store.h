@@ -128,6 +128,13 @@ void store_like_contains(const char *q, char *out, size_t cap);
 typedef int (*store_tx_fn)(store_conn *c, void *ctx);
 int store_tx(store *s, bool write, store_tx_fn fn, void *ctx);
 
+/* store_set_commit_hook installs fn for the calling thread (NULL removes it): every write transaction
+ * the thread commits from then on runs fn(c, ctx) inside the transaction, just before COMMIT. A non-OK
+ * status from fn rolls the transaction back and is what store_commit (and store_tx) return. The
+ * idempotency records (idem/idem.h) use it to commit with the effect they guard. ctx is borrowed. */
+typedef int (*store_commit_hook_fn)(store_conn *c, void *ctx);
+void store_set_commit_hook(store_commit_hook_fn fn, void *ctx);
+
 /* store_ping checks that the store answers (for /readyz). */
 int store_ping(store *s);
 

@@ -21,6 +21,7 @@ struct store_ops;
 struct store_conn {
     store *owner;
     bool in_tx;            /* between a successful store_begin and commit/rollback */
+    bool tx_write;         /* the open transaction was begun for writing (runs the commit hook) */
     bool tx_failed;        /* a statement failed inside the transaction: only rollback is allowed (as PG does) */
     bool broken;           /* the backend lost the connection; store_acquire revives it */
     store_conn *next_free; /* pool free list, guarded by store.mu */
