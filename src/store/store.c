@@ -383,6 +383,19 @@ int store_backup(store *s, const char *path, char err[512])
     return rc;
 }
 
+int store_cap_pages(store *s, bool cap)
+{
+    if (!s->ops->cap_pages)
+        return AT_EINVAL;
+    store_conn *c = NULL;
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        return rc;
+    rc = s->ops->cap_pages(c, cap);
+    store_release(c);
+    return rc;
+}
+
 int store_conn_cached_statements(store_conn *c)
 {
     return c->owner->ops->cached_statements(c);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import { startServer, problemOf, canConnect, parsedLogs, rawRequest, RFC3339, sleep, within } from '../lib/server.mjs';
+import { startWorld } from './lib-world.mjs';
 
 test('POST /api/v1/test/sleep sleeps and answers {"slept_ms"}; bad values → 400', async () => {
   const srv = await startServer({ env: { ATRIUM_JOB_WORKERS: '0' } });
@@ -355,5 +356,58 @@ test('SIGTERM: connections waiting in the accept queue are answered (200 or 503)
     assert.equal(await within(srv.exited, 8000), 0);
   } finally {
     await srv.stop('SIGKILL');
+  }
+});
+
+// Issue 12 item 16: a full disk answered a generic 500, and the WAL kept the space after it was freed.
+// The store is made full deterministically: SQLite capped at its current size (PRAGMA max_page_count,
+// through a test route), PostgreSQL refusing inserts with SQLSTATE 53100 (disk_full) from a trigger.
+test('a full store: writes answer 507 storage-full with Retry-After, reads still work, and writes resume once space is back', async () => {
+  const w = await startWorld({ extras: false, env: { ATRIUM_JOB_WORKERS: '0' } });
+  const { srv, p, ws } = w;
+  const pg = srv.backend === 'pg';
+  const setFull = async (full) => {
+    if (!pg) {
+      const r = await srv.post('/api/v1/test/store/full', { full });
+      assert.equal(r.status, 200, r.text);
+    } else if (full) {
+      await srv.sql(`CREATE FUNCTION test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+          RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = '53100'; END $$;
+        CREATE TRIGGER test_disk_full BEFORE INSERT ON api_keys FOR EACH ROW EXECUTE FUNCTION test_disk_full();`);
+    } else {
+      await srv.sql('DROP TRIGGER test_disk_full ON api_keys; DROP FUNCTION test_disk_full();');
+    }
+  };
+  const path = `/api/v1/workspaces/${ws.A}/api-keys`;
+  const create = (name) => p.owner.post(path, { name, scopes: ['team:read'], owner: 'workspace' });
+  try {
+    assert.equal((await create('before-full')).status, 201);
+    await setFull(true);
+    let full = null;
+    const made = [];
+    for (let i = 0; i < 300 && !full; i++) {
+      const r = await create(`while-full-${i}`);
+      if (r.status === 201) made.push(r);
+      else full = r;
+    }
+    assert.ok(full, 'every write succeeded on a full store');
+    const problem = problemOf(full, 507);
+    assert.equal(problem.type, 'urn:atrium:problem:storage-full');
+    assert.ok(Number(full.headers.get('retry-after')) > 0, 'Retry-After');
+    const count = Number(await srv.sql(`SELECT COUNT(*) FROM api_keys WHERE name LIKE 'while-full-%'`));
+    assert.equal(count, made.length, 'the refused write changed nothing');
+    // Reads still work, and further writes keep answering 507 (never a 500).
+    assert.equal((await p.owner.get(path)).status, 200);
+    problemOf(await create('still-full'), 507);
+    if (!pg) {
+      // The failed write checkpointed the WAL with TRUNCATE.
+      const wal = fs.statSync(`${srv.databaseUrl.slice('sqlite:'.length)}-wal`).size;
+      assert.ok(wal < 64 * 1024, `WAL still ${wal} bytes after a write failed for space`);
+    }
+    await setFull(false);
+    for (let i = 0; i < 5; i++) assert.equal((await create(`after-full-${i}`)).status, 201, 'writes resume without a restart');
+    assert.equal(srv.proc.exitCode, null, 'the server kept running');
+  } finally {
+    await w.stop();
   }
 });
