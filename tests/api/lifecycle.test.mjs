@@ -4,8 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startServer, problemOf, canConnect, parsedLogs, rawRequest, RFC3339, sleep, within } from '../lib/server.mjs';
-import { startWorld } from './lib-world.mjs';
+import path from 'node:path';
+import {
+  startServer, makeScratch, repoPath, problemOf, canConnect, parsedLogs, rawRequest, RFC3339, sleep, within,
+} from '../lib/server.mjs';
+import { startWorld, signIn, DEMO_PASSWORDS } from './lib-world.mjs';
 
 test('POST /api/v1/test/sleep sleeps and answers {"slept_ms"}; bad values → 400', async () => {
   const srv = await startServer({ env: { ATRIUM_JOB_WORKERS: '0' } });
@@ -409,5 +412,54 @@ test('a full store: writes answer 507 storage-full with Retry-After, reads still
     assert.equal(srv.proc.exitCode, null, 'the server kept running');
   } finally {
     await w.stop();
+  }
+});
+
+// The same on a real full disk: the SQLite store on a 4 MiB tmpfs, mounted in a mount namespace of
+// the server's own (unshare; as root in CI, else in a user namespace), filled with a file from outside
+// through /proc/PID/root, then freed. It does not depend on the backend under test.
+test('a SQLite store on a tmpfs that fills up answers 507, and writes resume when space is freed', async () => {
+  const sc = await makeScratch({ backend: 'sqlite' });
+  const dir = path.join(sc.dataDir, 'small');
+  fs.mkdirSync(dir);
+  const atrium = repoPath(process.env.ATRIUM_BIN || './atrium');
+  const ns = process.getuid() === 0 ? ['--mount'] : ['--map-root-user', '--mount'];
+  const script = 'mount -t tmpfs -o size=4m tmpfs "$1" && "$0" demo >/dev/null && exec "$0" serve';
+  let srv;
+  try {
+    srv = await startServer({
+      scratch: sc,
+      bin: '/usr/bin/unshare',
+      args: [...ns, 'sh', '-c', script, atrium, dir],
+      env: { ATRIUM_DATA_DIR: dir, ATRIUM_DATABASE_URL: `sqlite:${dir}/atrium.db`, ATRIUM_JOB_WORKERS: '0' },
+    });
+    const inside = (f) => `/proc/${srv.proc.pid}/root${dir}/${f}`;
+    assert.ok(fs.existsSync(inside('atrium.db')), 'the database is on the tmpfs');
+    const owner = await signIn(srv, 'owner', 'owner@acme.test', DEMO_PASSWORDS.owner);
+    const switcher = await owner.get('/api/v1/workspaces');
+    const wsA = switcher.body.items.find((i) => i.slug === 'acme-agency').id;
+    const create = (name) => owner.post(`/api/v1/workspaces/${wsA}/api-keys`, { name, scopes: ['team:read'], owner: 'workspace' });
+    assert.equal((await create('before-full')).status, 201);
+
+    // Leave about 64 KiB free.
+    const st = fs.statfsSync(inside('atrium.db'));
+    const free = st.bavail * st.bsize;
+    assert.ok(free > 256 * 1024, `only ${free} bytes free on the tmpfs before filling it`);
+    fs.writeFileSync(inside('filler'), Buffer.alloc(free - 64 * 1024));
+    let full = null;
+    for (let i = 0; i < 300 && !full; i++) {
+      const r = await create(`while-full-${i}`);
+      if (r.status !== 201) full = r;
+    }
+    assert.ok(full, 'every write succeeded on a full disk');
+    assert.equal(problemOf(full, 507).type, 'urn:atrium:problem:storage-full');
+    assert.equal((await owner.get(`/api/v1/workspaces/${wsA}/api-keys`)).status, 200, 'reads still work');
+
+    fs.unlinkSync(inside('filler'));
+    for (let i = 0; i < 20; i++) assert.equal((await create(`after-full-${i}`)).status, 201, 'writes resume without a restart');
+    assert.equal(srv.proc.exitCode, null, 'the server kept running');
+  } finally {
+    await srv?.stop();
+    await sc.cleanup();
   }
 });
