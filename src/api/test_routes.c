@@ -1,5 +1,5 @@
 /* Routes that exist only when ATRIUM_ENV=test (AUTH_TEST rows are not even matched otherwise): the
- * test clock, test jobs and a slow request for shutdown tests. Black-box tests drive time and the job
+ * test clock, test jobs, a slow request for shutdown tests and a full SQLite database. Black-box tests drive time and the job
  * queue through them. */
 #include "api/api.h"
 
@@ -160,6 +160,27 @@ static int test_job_noop(job_ctx *ctx)
     return AT_OK;
 }
 
+static const jv_field test_store_full_fields[] = {
+    {"full", JV_BOOL, JV_REQUIRED, 0, 0, NULL},
+};
+
+/* {"full": true} caps the SQLite database at its current size, so writes fail as on a full disk;
+ * {"full": false} lifts the cap. 400 on PostgreSQL, which has no such cap. */
+static int test_store_full(http_req *req)
+{
+    json_t *body;
+    if (http_body_or_reply(req, test_store_full_fields, 1, &body) != AT_OK)
+        return AT_OK;
+    bool full = json_is_true(json_object_get(body, "full"));
+    json_decref(body);
+    int rc = store_cap_pages(api_app_of(req)->store, full);
+    if (rc == AT_EINVAL)
+        return http_reply_problem(req, 400, "bad-request", "Only a SQLite store can be capped.", NULL);
+    if (rc != AT_OK)
+        return http_reply_status(req, rc);
+    return http_reply_json(req, 200, json_pack("{s:b}", "full", full));
+}
+
 void api_register_test_jobs(const config *cfg)
 {
     if (cfg->env == ENV_TEST) {
@@ -175,6 +196,7 @@ static const http_route test_rows[] = {
     {HM_POST, "/api/v1/test/jobs", test_jobs_post, AUTH_TEST, NULL, ACCESS_NONE, 0},
     {HM_GET, "/api/v1/test/jobs/:job_id", test_jobs_get, AUTH_TEST, NULL, ACCESS_NONE, 0},
     {HM_POST, "/api/v1/test/sleep", test_sleep, AUTH_TEST, NULL, ACCESS_NONE, 0},
+    {HM_POST, "/api/v1/test/store/full", test_store_full, AUTH_TEST, NULL, ACCESS_NONE, 0},
 };
 
 const http_route_table api_test_routes = {test_rows, sizeof(test_rows) / sizeof(test_rows[0])};

@@ -48,6 +48,12 @@ static const setting settings[] = {
                                           "Concurrent connections from one IP address.")},
     {"ATRIUM_CONNECTION_TIMEOUT", INT(connection_timeout_s, "30", 1, 3600,
                                       "Seconds of inactivity before a connection is closed (slow clients).")},
+    {"ATRIUM_HTTP_HEADER_TIMEOUT", INT(http_header_timeout_s, "20", 1, 3600,
+                                       "Seconds a client may take to send a request's headers, however slowly it "
+                                       "trickles them; past it the connection is closed (slowloris).")},
+    {"ATRIUM_HTTP_BODY_TIMEOUT", INT(http_body_timeout_s, "60", 1, 3600,
+                                     "Seconds a client may take to send a request's body once the headers are in; "
+                                     "past it the connection is closed.")},
     {"ATRIUM_HTTP_THREADS", INT(http_threads, "0", 0, 1024,
                                 "0: a thread per connection; N: a pool of N threads that each poll many "
                                 "connections (use 32 or more: a handler that blocks holds up its thread).")},

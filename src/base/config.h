@@ -23,6 +23,8 @@ typedef struct config {
     int max_connections;          /* ATRIUM_MAX_CONNECTIONS */
     int max_connections_per_ip;   /* ATRIUM_MAX_CONNECTIONS_PER_IP */
     int connection_timeout_s;     /* ATRIUM_CONNECTION_TIMEOUT */
+    int http_header_timeout_s;    /* ATRIUM_HTTP_HEADER_TIMEOUT */
+    int http_body_timeout_s;      /* ATRIUM_HTTP_BODY_TIMEOUT */
     int thread_stack_kib;         /* ATRIUM_THREAD_STACK_KIB */
     int http_threads;             /* ATRIUM_HTTP_THREADS */
     int shutdown_timeout_s;       /* ATRIUM_SHUTDOWN_TIMEOUT */

@@ -18,6 +18,7 @@ const char *at_status_name(int status)
     case AT_EUNAVAIL: return "unavailable";
     case AT_EINTERNAL: return "internal";
     case AT_ELIMIT: return "rate_limited";
+    case AT_ENOSPACE: return "no_space";
     default: return "unknown";
     }
 }

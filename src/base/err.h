@@ -21,6 +21,7 @@ enum at_status {
     AT_EUNAVAIL = -11,   /* a dependency is unavailable (503) */
     AT_EINTERNAL = -12,  /* an invariant broke; a bug (500) */
     AT_ELIMIT = -13,     /* a rate limit was reached (429) */
+    AT_ENOSPACE = -14,   /* the store is out of space: a full disk or database (507); nothing changed */
 };
 
 /* at_status_name returns a short stable name for a status code, for logs and tests. */

@@ -79,6 +79,8 @@ int cli_serve(int argc, char **argv)
         .max_connections = cfg.max_connections,
         .max_connections_per_ip = cfg.max_connections_per_ip,
         .connection_timeout_s = cfg.connection_timeout_s,
+        .header_timeout_s = cfg.http_header_timeout_s,
+        .body_timeout_s = cfg.http_body_timeout_s,
         .pool_threads = cfg.http_threads,
         .thread_stack_bytes = (size_t)cfg.thread_stack_kib * 1024,
         .max_body_bytes = (size_t)cfg.max_body_bytes,
@@ -90,10 +92,11 @@ int cli_serve(int argc, char **argv)
     const http_route_table *tables = api_tables(&ntables);
     char herr[256];
     if (http_server_start(&hc, tables, ntables, api_guard, &app, &server, herr) != AT_OK) {
+        /* Exit status 2, as for any other bad setting: the address is taken or not ours. */
         fprintf(stderr, "atrium: %s\n", herr);
         jobs_stop();
         store_close(s);
-        return CLI_FAIL;
+        return CLI_USAGE;
     }
     char url[320];
     bool v6 = strchr(cfg.listen_host, ':') != NULL;
@@ -114,10 +117,12 @@ int cli_serve(int argc, char **argv)
 
     sigwait(&set, &sig);
     log_event(LOG_INFO, "shutting down", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
-    if (!http_server_stop(server, cfg.shutdown_timeout_s)) {
-        /* Handlers still hold the store; leave it to the process exit rather than pull it away. */
-        log_event(LOG_INFO, "stopped", json_pack("{s:b}", "drained", false));
-        return CLI_OK;
+    int abandoned = http_server_stop(server, cfg.shutdown_timeout_s);
+    if (abandoned > 0) {
+        /* Handlers still hold the store; leave it to the process exit rather than pull it away. The
+         * status says the shutdown was not clean, so a supervisor can tell. */
+        log_event(LOG_ERROR, "stopped", json_pack("{s:b, s:i}", "drained", false, "abandoned", abandoned));
+        return CLI_FAIL;
     }
     jobs_stop();
     store_close(s);

@@ -101,7 +101,7 @@ typedef int (*http_guard)(http_req *req);
  * request carries the header (after the guard, so the caller is known). The application supplies the
  * storage: begin returns AT_OK to let the handler run, or non-OK after replying (a replay of the
  * stored response, 422 for a key reused with another request, 409 while the first is in progress);
- * finish records the handler's response. */
+ * after every begin that returned AT_OK, finish runs (on the same thread) with the reply made. */
 typedef struct http_idempotency {
     int (*begin)(http_req *req, const char *key);
     void (*finish)(http_req *req, const char *key);
@@ -118,7 +118,9 @@ typedef struct http_server_config {
     int port;                    /* 0: any free port */
     int max_connections;
     int max_connections_per_ip;
-    int connection_timeout_s;
+    int connection_timeout_s;    /* inactivity */
+    int header_timeout_s;        /* from accept (or the previous response) to the end of the headers */
+    int body_timeout_s;          /* from the end of the headers to the end of the body */
     int pool_threads;            /* 0: a thread per connection; else a pool of this many threads */
     size_t thread_stack_bytes;
     size_t max_body_bytes;
@@ -130,16 +132,21 @@ typedef struct http_server_config {
 typedef struct http_server http_server;
 
 /* http_server_start listens and serves in MHD's own threads until http_server_stop. The tables, guard
- * and app are borrowed for the server's lifetime. Returns AT_OK with *out set, or AT_EUNAVAIL with a
- * message in err (port taken ...). */
+ * and app are borrowed for the server's lifetime. The socket is bound without SO_REUSEPORT, so a second
+ * server on a busy address fails here instead of sharing the port. Returns AT_OK with *out set, or
+ * AT_EUNAVAIL with a message naming the address in err (in use, not an address of this machine ...).
+ * A client that trickles its headers past header_timeout_s, or its body past body_timeout_s, is cut
+ * off by a watchdog thread, however often it sends a byte. */
 int http_server_start(const http_server_config *cfg, const http_route_table *tables, size_t ntables,
                       http_guard guard, void *app, http_server **out, char err[256]);
 int http_server_port(const http_server *s);
-/* http_server_stop stops accepting at once and lets in-flight requests finish for up to timeout_s.
- * When they all finished it closes every connection, frees the server and returns true. When some are
- * still running it returns false and leaves everything as it is: the caller exits the process, which
- * is the only way to bound a handler that does not return. */
-bool http_server_stop(http_server *s, int timeout_s);
+/* http_server_stop stops accepting at once: connections already waiting in the listen queue are
+ * answered 503 (Retry-After, Connection: close) and closed in order, never reset. In-flight requests
+ * may finish for up to timeout_s. When they all finished it closes every connection, frees the server
+ * and returns 0. When some are still running it returns how many (logged as abandoned) and leaves
+ * everything as it is: the caller exits the process, non-zero, which is the only way to bound a
+ * handler that does not return. */
+int http_server_stop(http_server *s, int timeout_s);
 
 /* Request accessors. Returned strings are borrowed for the request's lifetime; NULL when absent. */
 const char *http_param(const http_req *req, const char *name);

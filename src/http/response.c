@@ -146,6 +146,7 @@ int http_status_for(int at_status)
     case AT_ECONSTRAINT: return 422;
     case AT_ELIMIT: return 429;
     case AT_EUNAVAIL: case AT_EBUSY: return 503;
+    case AT_ENOSPACE: return 507;
     default: return 500;
     }
 }
@@ -166,6 +167,11 @@ int http_reply_status(http_req *req, int at_status)
     case 422: return http_reply_problem(req, 422, "unprocessable", "The change breaks a rule of the data.", NULL);
     case 429: return http_reply_problem(req, 429, "rate-limited", "Too many requests; try again later.", NULL);
     case 503: return http_reply_problem(req, 503, "unavailable", "The service is unavailable; try again shortly.", NULL);
+    case 507:
+        /* A full disk is the operators' to fix, and nothing was changed: the client may retry later. */
+        http_set_header(req, "Retry-After", "60");
+        return http_reply_problem(req, 507, "storage-full", "The server is out of storage space.",
+                                  "Nothing was changed. Try again later, once space has been freed.");
     default: return http_reply_problem(req, 500, "internal", "Something went wrong on our side.", NULL);
     }
 }

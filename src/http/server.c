@@ -1,6 +1,7 @@
-/* The libmicrohttpd glue: daemon setup in thread-per-connection mode with poll() (c-stack.md §2.1),
- * the two-phase access callback with a capped body, dispatch through the router and the guard, the
- * headers every response carries, the access log, and graceful shutdown. */
+/* The libmicrohttpd glue: the listening socket (exclusive: no SO_REUSEPORT), daemon setup in
+ * thread-per-connection mode with poll() (c-stack.md §2.1), the two-phase access callback with a
+ * capped body, dispatch through the router and the guard, the headers every response carries, the
+ * access log, the watchdog that cuts clients trickling headers or bodies, and graceful shutdown. */
 #include "http/http_impl.h"
 
 #include "base/clock.h"
@@ -11,9 +12,13 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +29,16 @@
 #include <time.h>
 #include <unistd.h>
 
+/* One open TCP connection, for the watchdog: the deadline by which the client must have sent what it
+ * is sending now (headers or body), or 0 while the server has the turn (a handler runs, a response is
+ * sent). Allocated when MHD reports the connection started, freed when it reports it closed. */
+typedef struct server_conn {
+    int fd;
+    int64_t deadline_us; /* guarded by http_server.conns_mu */
+    bool cut;            /* the watchdog shut the socket down */
+    struct server_conn *prev, *next;
+} server_conn;
+
 struct http_server {
     struct MHD_Daemon *daemon;
     http_server_config cfg;
@@ -33,7 +48,17 @@ struct http_server {
     void *app;
     atomic_int in_flight;
     int port;
+    int listen_fd;
+    pthread_mutex_t conns_mu;
+    server_conn *conns; /* guarded by conns_mu */
+    pthread_t watchdog;
+    bool watchdog_started;
+    atomic_bool stopping;
 };
+
+enum { SERVER_WATCHDOG_TICK_MS = 100, SERVER_LISTEN_BACKLOG = 511 };
+
+static void server_conn_deadline(http_server *s, struct MHD_Connection *conn, int64_t deadline_us);
 
 static const char server_csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
                                  "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -134,8 +159,6 @@ static void server_dispatch(http_server *s, http_req *req)
             return;
         }
         int rc = req->route->handler(req);
-        if (idem && req->replied)
-            s->cfg.idempotency->finish(req, idem);
         if (!req->replied) {
             if (rc != AT_OK)
                 log_event(LOG_ERROR, "handler failed without a reply",
@@ -143,6 +166,9 @@ static void server_dispatch(http_server *s, http_req *req)
                                     "request_id", req->request_id));
             http_reply_status(req, rc == AT_OK ? AT_EINTERNAL : rc);
         }
+        /* Always after a successful begin, whatever the reply: it also ends what begin started. */
+        if (idem)
+            s->cfg.idempotency->finish(req, idem);
         return;
     }
     if (m == -1) {
@@ -207,11 +233,14 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
         *con_cls = req;
         atomic_fetch_add(&s->in_flight, 1);
         http_metrics_in_flight(1);
+        /* The headers are in; the body (if any) must follow within the body timeout. */
+        server_conn_deadline(s, conn, req->start_mono_us + (int64_t)s->cfg.body_timeout_s * 1000000);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
         if (declared > 4ull * (unsigned long long)s->cfg.max_body_bytes) {
             /* Answer at once so a client sending a huge body is not read in full. */
             req->too_big = true;
+            server_conn_deadline(s, conn, 0);
             server_dispatch(s, req);
             return server_queue(s, conn, req);
         }
@@ -242,6 +271,7 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
     }
     if (req->replied)
         return MHD_YES; /* already answered (413 on the first call) */
+    server_conn_deadline(s, conn, 0);
     server_dispatch(s, req);
     return server_queue(s, conn, req);
 }
@@ -251,9 +281,12 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
 {
     http_server *s = cls;
     http_req *req = *con_cls;
-    (void)conn;
     if (!req)
         return;
+    /* A kept-alive connection may idle for the inactivity timeout, then has the header timeout to
+     * send its next request's headers: a bound however slowly it trickles them. */
+    server_conn_deadline(s, conn,
+                         clock_mono_us() + (int64_t)(s->cfg.connection_timeout_s + s->cfg.header_timeout_s) * 1000000);
     int64_t us = clock_mono_us() - req->start_mono_us;
     http_metrics_observe(req->route ? http_metrics_route_index(req->route) : 0, req->method, req->status, us);
     if (!log_enabled(LOG_INFO))
@@ -308,19 +341,100 @@ static void server_mhd_log(void *cls, const char *fmt, va_list ap)
     log_event(LOG_DEBUG, "libmicrohttpd", json_pack("{s:s}", "detail", msg));
 }
 
-int http_server_start(const http_server_config *cfg, const http_route_table *tables, size_t ntables,
-                      http_guard guard, void *app, http_server **out, char err[256])
+/* ------------------------------------------------------------------------------------------------ */
+/* Read timeouts: the watchdog                                                                      */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* Sets the deadline of conn's TCP connection (0: none). MHD's own timeout only counts inactivity, so a
+ * client sending one byte a second would hold its connection forever; this one does not reset. */
+static void server_conn_deadline(http_server *s, struct MHD_Connection *conn, int64_t deadline_us)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    server_conn *sc = ci ? ci->socket_context : NULL;
+    if (!sc)
+        return;
+    pthread_mutex_lock(&s->conns_mu);
+    sc->deadline_us = deadline_us;
+    pthread_mutex_unlock(&s->conns_mu);
+}
+
+/* MHD's connection notifications: a started connection gets a tracking record (owned by the server's
+ * list) whose header deadline starts now; a closed one loses it. MHD reports the close before it
+ * closes the descriptor, so the watchdog never shuts down a descriptor that was reused. */
+static void server_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                                     enum MHD_ConnectionNotificationCode toe)
+{
+    http_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci)
+            return;
+        server_conn *sc = xcalloc(1, sizeof *sc);
+        sc->fd = ci->connect_fd;
+        sc->deadline_us = clock_mono_us() + (int64_t)s->cfg.header_timeout_s * 1000000;
+        pthread_mutex_lock(&s->conns_mu);
+        sc->next = s->conns;
+        if (s->conns)
+            s->conns->prev = sc;
+        s->conns = sc;
+        pthread_mutex_unlock(&s->conns_mu);
+        *socket_context = sc;
+        return;
+    }
+    server_conn *sc = *socket_context;
+    if (!sc)
+        return;
+    pthread_mutex_lock(&s->conns_mu);
+    if (sc->prev)
+        sc->prev->next = sc->next;
+    else
+        s->conns = sc->next;
+    if (sc->next)
+        sc->next->prev = sc->prev;
+    pthread_mutex_unlock(&s->conns_mu);
+    free(sc);
+    *socket_context = NULL;
+}
+
+/* The watchdog thread: every tick it shuts down the socket of each connection past its deadline. The
+ * connection's own thread then reads end-of-stream and MHD closes and frees it as usual. */
+static void *server_watchdog_main(void *arg)
+{
+    http_server *s = arg;
+    while (!atomic_load(&s->stopping)) {
+        struct timespec ts = {0, SERVER_WATCHDOG_TICK_MS * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        int64_t now = clock_mono_us();
+        int cut = 0;
+        pthread_mutex_lock(&s->conns_mu);
+        for (server_conn *sc = s->conns; sc; sc = sc->next) {
+            if (sc->cut || sc->deadline_us == 0 || now < sc->deadline_us)
+                continue;
+            shutdown(sc->fd, SHUT_RDWR);
+            sc->cut = true;
+            cut++;
+        }
+        pthread_mutex_unlock(&s->conns_mu);
+        if (cut)
+            log_event(LOG_INFO, "slow clients cut off", json_pack("{s:i}", "connections", cut));
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Listening and shutting down                                                                      */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* Opens the listening socket for cfg's host and port. SO_REUSEADDR lets a restart bind while old
+ * connections linger in TIME_WAIT; SO_REUSEPORT is never set, so a second process cannot bind the same
+ * address and split the traffic. Returns AT_OK with *fd_out (the caller closes it), or AT_EUNAVAIL with
+ * a message naming the address in err. */
+static int server_listen(const http_server_config *cfg, int *fd_out, char err[256])
 {
     struct addrinfo hints = {0}, *ai = NULL;
     char port_text[16];
-    http_server *s = xcalloc(1, sizeof(*s));
-
-    s->cfg = *cfg;
-    s->tables = tables;
-    s->ntables = ntables;
-    s->guard = guard;
-    s->app = app;
-    http_metrics_init(tables, ntables);
+    bool v6 = strchr(cfg->host, ':') != NULL;
+    int fd = -1, one = 1, rc = AT_EUNAVAIL;
 
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -328,8 +442,115 @@ int http_server_start(const http_server_config *cfg, const http_route_table *tab
     snprintf(port_text, sizeof(port_text), "%d", cfg->port);
     if (getaddrinfo(cfg->host, port_text, &hints, &ai) != 0 || !ai) {
         snprintf(err, 256, "ATRIUM_LISTEN: cannot resolve host '%s'", cfg->host);
-        goto fail;
+        return AT_EUNAVAIL;
     }
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, 256, "ATRIUM_LISTEN: cannot open a socket for %s%s%s:%d: %s", v6 ? "[" : "", cfg->host,
+                 v6 ? "]" : "", cfg->port, strerror(errno));
+        goto free_ai;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ai->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SERVER_LISTEN_BACKLOG) != 0) {
+        int e = errno;
+        snprintf(err, 256, "ATRIUM_LISTEN: cannot listen on %s%s%s:%d: %s", v6 ? "[" : "", cfg->host, v6 ? "]" : "",
+                 cfg->port,
+                 e == EADDRINUSE       ? "the address is already in use (is another server running?)"
+                 : e == EADDRNOTAVAIL ? "not an address of this machine"
+                                      : strerror(e));
+        goto close_fd;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    *fd_out = fd;
+    fd = -1;
+    rc = AT_OK;
+close_fd:
+    if (fd >= 0)
+        close(fd);
+free_ai:
+    freeaddrinfo(ai);
+    return rc;
+}
+
+/* Refuses one connection taken from the listen queue after shutdown began: reads what the client sent
+ * (its request, up to 16 KiB, briefly), answers 503 with Connection: close, half-closes, and waits
+ * briefly for the client to close, so that no unread byte turns the close into a reset. Closes fd. */
+static void server_refuse_one(int fd, int64_t deadline_us)
+{
+    static const char body[] = "{\"type\":\"urn:atrium:problem:shutting-down\",\"title\":\"The server is "
+                               "shutting down.\",\"status\":503,\"detail\":\"Retry the request; another instance "
+                               "or the restarted server will answer it.\"}";
+    static const char end_of_head[] = "\r\n\r\n";
+    char head[320], in[4096];
+    size_t seen = 0, matched = 0;
+    struct pollfd p = {fd, POLLIN, 0};
+
+    while (matched < 4 && seen < 16384 && clock_mono_us() < deadline_us) {
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t n = recv(fd, in, sizeof in, MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        for (ssize_t i = 0; i < n && matched < 4; i++)
+            matched = in[i] == end_of_head[matched] ? matched + 1 : in[i] == '\r' ? 1 : 0;
+        seen += (size_t)n;
+    }
+    int hl = snprintf(head, sizeof head,
+                      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+                      "Content-Length: %zu\r\nRetry-After: 1\r\nCache-Control: no-store\r\n"
+                      "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
+                      sizeof body - 1);
+    (void)!send(fd, head, (size_t)hl, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)!send(fd, body, sizeof body - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(fd, SHUT_WR);
+    while (clock_mono_us() < deadline_us) {
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        if (recv(fd, in, sizeof in, MSG_DONTWAIT) <= 0)
+            break;
+    }
+    close(fd);
+}
+
+/* Takes every connection still waiting in the listen queue and refuses it cleanly (server_refuse_one),
+ * within about two seconds in all. Closing the listening socket with connections queued would reset
+ * them. Returns how many were refused. */
+static int server_refuse_queued(int listen_fd)
+{
+    int64_t deadline = clock_mono_us() + 2000000;
+    int refused = 0;
+    for (;;) {
+        int fd = accept(listen_fd, NULL, NULL);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            break; /* EAGAIN: the queue is empty */
+        }
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        server_refuse_one(fd, deadline > clock_mono_us() + 500000 ? clock_mono_us() + 500000 : deadline);
+        refused++;
+    }
+    return refused;
+}
+
+int http_server_start(const http_server_config *cfg, const http_route_table *tables, size_t ntables,
+                      http_guard guard, void *app, http_server **out, char err[256])
+{
+    http_server *s = xcalloc(1, sizeof(*s));
+
+    s->cfg = *cfg;
+    s->tables = tables;
+    s->ntables = ntables;
+    s->guard = guard;
+    s->app = app;
+    s->listen_fd = -1;
+    pthread_mutex_init(&s->conns_mu, NULL);
+    http_metrics_init(tables, ntables);
+
+    if (server_listen(cfg, &s->listen_fd, err) != AT_OK)
+        goto fail;
     /* Either a thread per connection (cfg->pool_threads == 0), or a pool of threads each polling many
      * connections: fewer context switches per request, and with a pool of 32 or more a handler that
      * blocks (an Argon2 hash, a slow query) delays only the connections of its own thread
@@ -337,30 +558,36 @@ int http_server_start(const http_server_config *cfg, const http_route_table *tab
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (cfg->pool_threads == 0)
         flags |= MHD_USE_THREAD_PER_CONNECTION;
-    if (ai->ai_family == AF_INET6)
+    if (strchr(cfg->host, ':'))
         flags |= MHD_USE_IPv6;
     /* The logger goes first: MHD reports on later options (such as a pool size of 0) through it. */
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, server_access, s, MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->pool_threads, MHD_OPTION_THREAD_STACK_SIZE,
-        cfg->thread_stack_bytes, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(16 * 1024), MHD_OPTION_NOTIFY_COMPLETED, server_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
-        server_unescape, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        1, MHD_OPTION_END);
-    freeaddrinfo(ai);
+        MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->connection_timeout_s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->pool_threads,
+        MHD_OPTION_THREAD_STACK_SIZE, cfg->thread_stack_bytes, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
+        MHD_OPTION_NOTIFY_COMPLETED, server_completed, s, MHD_OPTION_NOTIFY_CONNECTION, server_notify_connection, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, server_unescape, NULL, MHD_OPTION_END);
     if (!s->daemon) {
-        snprintf(err, 256, "ATRIUM_LISTEN: cannot listen on %s:%d (in use, or not an address of this machine)",
-                 cfg->host, cfg->port);
+        snprintf(err, 256, "ATRIUM_LISTEN: cannot serve on %s:%d", cfg->host, cfg->port);
         goto fail;
     }
+    if (pthread_create(&s->watchdog, NULL, server_watchdog_main, s) != 0) {
+        snprintf(err, 256, "cannot start the HTTP watchdog thread");
+        goto fail;
+    }
+    s->watchdog_started = true;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : cfg->port;
     *out = s;
     return AT_OK;
 fail:
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    else if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    pthread_mutex_destroy(&s->conns_mu);
     free(s);
     return AT_EUNAVAIL;
 }
@@ -370,26 +597,35 @@ int http_server_port(const http_server *s)
     return s->port;
 }
 
-bool http_server_stop(http_server *s, int timeout_s)
+int http_server_stop(http_server *s, int timeout_s)
 {
     if (!s)
-        return true;
+        return 0;
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
+    if (fd != MHD_INVALID_SOCKET) {
+        int refused = server_refuse_queued(fd);
         close(fd);
+        if (refused)
+            log_event(LOG_INFO, "refused queued connections at shutdown", json_pack("{s:i}", "connections", refused));
+    }
     int64_t deadline = clock_mono_us() + (int64_t)timeout_s * 1000000;
     while (atomic_load(&s->in_flight) > 0 && clock_mono_us() < deadline) {
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    if (atomic_load(&s->in_flight) > 0) {
-        log_event(LOG_WARN, "shutdown timeout; exiting with requests still in flight",
-                  json_pack("{s:i}", "in_flight", atomic_load(&s->in_flight)));
-        return false;
+    int abandoned = atomic_load(&s->in_flight);
+    if (abandoned > 0) {
+        log_event(LOG_ERROR, "shutdown timeout; abandoning requests still in flight",
+                  json_pack("{s:i, s:i}", "abandoned", abandoned, "timeout_s", timeout_s));
+        return abandoned;
     }
+    atomic_store(&s->stopping, true);
+    if (s->watchdog_started)
+        pthread_join(s->watchdog, NULL);
     MHD_stop_daemon(s->daemon);
+    pthread_mutex_destroy(&s->conns_mu);
     free(s);
-    return true;
+    return 0;
 }
 
 const char *http_param(const http_req *req, const char *name)

@@ -421,10 +421,13 @@ static int pg_fail(pg_conn *c, const PGresult *res, const char *sql)
             status = AT_ECONSTRAINT;
         else if (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03"))
             status = AT_EBUSY;
+        else if (strcmp(state, "53100") == 0) /* disk_full */
+            status = AT_ENOSPACE;
     }
     json_t *f = json_pack("{s:s, s:s, s:s}", "sqlstate", state ? state : "", "error", msg ? msg : PQerrorMessage(c->pg),
                           "sql", sql);
-    log_event(status == AT_ESTORE || status == AT_EUNAVAIL ? LOG_ERROR : LOG_DEBUG, "postgres error", f);
+    log_event(status == AT_ESTORE || status == AT_EUNAVAIL || status == AT_ENOSPACE ? LOG_ERROR : LOG_DEBUG,
+              "postgres error", f);
     return status;
 }
 

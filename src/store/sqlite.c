@@ -1,6 +1,8 @@
 /* The SQLite backend (the embedded default): one sqlite3 handle per pooled connection, opened NOMUTEX
  * because the pool gives a connection to one thread at a time; WAL, synchronous=FULL, foreign keys;
- * BEGIN IMMEDIATE for writes. Statements are prepared once per connection, after the common dialect's
+ * BEGIN IMMEDIATE for writes. A write that fails for space (SQLITE_FULL) answers AT_ENOSPACE, and the
+ * connection then checkpoints the WAL with TRUNCATE; journal_size_limit keeps the WAL file from
+ * staying large after a checkpoint, so the space comes back and writes resume without a restart. Statements are prepared once per connection, after the common dialect's
  * $N -> ?N rewrite, and kept in a cache keyed by the caller's SQL text (c-stack.md §2.3, §6). */
 #include "base/err.h"
 #include "base/log.h"
@@ -41,7 +43,13 @@ typedef struct sqlite_conn {
     store_cache cache;
     sqlite3_stmt *tx[TX_COUNT];
     buf scratch; /* the rewritten SQL while preparing */
+    bool full;             /* a statement failed for space: checkpoint when no transaction is open */
+    unsigned cap_version;  /* the store_cap_pages version applied to this connection */
 } sqlite_conn;
+
+/* The WAL is truncated to this size after a checkpoint (about the size of an automatic checkpoint of
+ * 1000 pages), so one burst of writes does not keep its disk space for good. */
+enum { SQLITE_JOURNAL_LIMIT = 4 * 1024 * 1024 };
 
 static const char *const sqlite_tx_sql[TX_COUNT] = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
 
@@ -55,6 +63,8 @@ static int sqlite_bind(sqlite_conn *c, sqlite3_stmt *st, const store_arg *args, 
 static int sqlite_tx_step(sqlite_conn *c, int which);
 static void sqlite_disconnect(store_conn *base);
 static size_t sqlite_lock_clause(const char *p);
+static void sqlite_reclaim(sqlite_conn *c);
+static void sqlite_apply_cap(sqlite_conn *c);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Connections                                                                                      */
@@ -88,9 +98,12 @@ static int sqlite_connect(store *s, store_conn **out, char err[512])
     }
     sqlite3_extended_result_codes(c->db, 1);
     /* busy_timeout first: switching to WAL needs a lock another process may hold. */
-    rc = sqlite3_exec(c->db, "PRAGMA busy_timeout=5000; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                                 "PRAGMA cache_size=-1024;", NULL, NULL,
-                      NULL);
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA busy_timeout=5000; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-1024; "
+             "PRAGMA journal_size_limit=%d;",
+             SQLITE_JOURNAL_LIMIT);
+    rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, 512, "cannot configure SQLite database %s: %s", path, sqlite3_errmsg(c->db));
         goto fail;
@@ -114,6 +127,8 @@ static int sqlite_connect(store *s, store_conn **out, char err[512])
             goto fail;
         }
     }
+    c->base.owner = s;
+    sqlite_apply_cap(c);
     *out = &c->base;
     return AT_OK;
 
@@ -160,9 +175,66 @@ static int sqlite_rollback(store_conn *base)
 {
     sqlite_conn *c = (sqlite_conn *)base;
     /* SQLite rolls back by itself on some errors; there is nothing left to undo then. */
-    if (sqlite3_get_autocommit(c->db))
-        return AT_OK;
-    return sqlite_tx_step(c, TX_ROLLBACK);
+    int rc = sqlite3_get_autocommit(c->db) ? AT_OK : sqlite_tx_step(c, TX_ROLLBACK);
+    sqlite_reclaim(c);
+    return rc;
+}
+
+/* Runs on every acquire: applies a changed page cap (store_cap_pages) and finishes a reclaim that
+ * could not run inside the failed statement's transaction. */
+static int sqlite_revive(store_conn *base)
+{
+    sqlite_conn *c = (sqlite_conn *)base;
+    sqlite_apply_cap(c);
+    sqlite_reclaim(c);
+    return AT_OK;
+}
+
+/* After a write failed for space, and once no transaction is open: folds the WAL back into the
+ * database and truncates it, giving its disk space back (the WAL otherwise only shrinks at the next
+ * automatic checkpoint, which a full disk may never reach). Runs once per failure. */
+static void sqlite_reclaim(sqlite_conn *c)
+{
+    if (!c->full || !sqlite3_get_autocommit(c->db))
+        return;
+    c->full = false;
+    int wal_pages = 0, moved = 0;
+    int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &wal_pages, &moved);
+    log_event(rc == SQLITE_OK ? LOG_WARN : LOG_ERROR, "sqlite out of space; WAL checkpointed",
+              json_pack("{s:s, s:i, s:i}", "result", sqlite3_errstr(rc), "wal_pages", wal_pages, "moved_pages", moved));
+}
+
+/* Applies the store's page cap to this connection when it changed since the last time. */
+static void sqlite_apply_cap(sqlite_conn *c)
+{
+    store *s = c->base.owner;
+    unsigned version = atomic_load(&s->page_cap_version);
+    if (version == c->cap_version)
+        return;
+    int64_t cap = atomic_load(&s->page_cap);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count=%lld", (long long)(cap > 0 ? cap : 4294967294LL));
+    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+        c->cap_version = version;
+}
+
+/* store_cap_pages on SQLite: the cap is the database's current page count. */
+static int sqlite_cap_pages(store_conn *base, bool cap)
+{
+    sqlite_conn *c = (sqlite_conn *)base;
+    store *s = base->owner;
+    int64_t pages = 0;
+    if (cap) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(c->db, "PRAGMA page_count", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            pages = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (pages <= 0)
+            return AT_ESTORE;
+    }
+    atomic_store(&s->page_cap, pages);
+    atomic_fetch_add(&s->page_cap_version, 1);
+    return AT_OK;
 }
 
 static int sqlite_tx_step(sqlite_conn *c, int which)
@@ -485,6 +557,8 @@ static int sqlite_status(int ext)
     }
     if ((ext & 0xff) == SQLITE_BUSY || (ext & 0xff) == SQLITE_LOCKED)
         return AT_EBUSY;
+    if ((ext & 0xff) == SQLITE_FULL)
+        return AT_ENOSPACE;
     return AT_ESTORE;
 }
 
@@ -494,8 +568,10 @@ static int sqlite_fail(sqlite_conn *c, const char *sql)
 {
     int ext = sqlite3_extended_errcode(c->db);
     int status = sqlite_status(ext);
+    if (status == AT_ENOSPACE)
+        c->full = true;
     json_t *f = json_pack("{s:i, s:s, s:s}", "code", ext, "error", sqlite3_errmsg(c->db), "sql", sql ? sql : "");
-    log_event(status == AT_ESTORE ? LOG_ERROR : LOG_DEBUG, "sqlite error", f);
+    log_event(status == AT_ESTORE || status == AT_ENOSPACE ? LOG_ERROR : LOG_DEBUG, "sqlite error", f);
     return status;
 }
 
@@ -594,7 +670,7 @@ const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .connect = sqlite_connect,
     .disconnect = sqlite_disconnect,
-    .revive = NULL,
+    .revive = sqlite_revive,
     .begin = sqlite_begin,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
@@ -611,4 +687,5 @@ const struct store_ops store_sqlite_ops = {
     .check_durability = sqlite_check_durability,
     .backup = sqlite_backup,
     .cached_statements = sqlite_cached_statements,
+    .cap_pages = sqlite_cap_pages,
 };

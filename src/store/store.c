@@ -24,6 +24,7 @@ static void store_pool_put(store *s, store_conn *c);
 static int store_note(store_conn *c, int rc);
 static int store_check_args(const store_conn *c, const store_arg *args, size_t nargs);
 static void store_backoff_sleep(int attempt);
+static int store_commit_hook_run(store_conn *c);
 static void store_cache_place(store_cache_entry **slots, size_t nslots, store_cache_entry *e);
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -211,6 +212,7 @@ int store_begin(store_conn *c, bool write)
     if (rc == AT_OK) {
         c->in_tx = true;
         c->tx_failed = false;
+        c->tx_write = write;
         store_tx_open++;
     }
     return rc;
@@ -229,6 +231,11 @@ int store_commit(store_conn *c)
         log_msg(LOG_WARN, "store_commit: a statement failed in this transaction; rolled back");
         store_rollback(c);
         return AT_ESTORE;
+    }
+    int hook = c->tx_write ? store_commit_hook_run(c) : AT_OK;
+    if (hook != AT_OK) {
+        store_rollback(c);
+        return hook;
     }
     int rc = store_note(c, c->owner->ops->commit(c));
     if (rc == AT_OK) {
@@ -391,6 +398,19 @@ int store_backup(store *s, const char *path, char err[512])
     return rc;
 }
 
+int store_cap_pages(store *s, bool cap)
+{
+    if (!s->ops->cap_pages)
+        return AT_EINVAL;
+    store_conn *c = NULL;
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        return rc;
+    rc = s->ops->cap_pages(c, cap);
+    store_release(c);
+    return rc;
+}
+
 int store_conn_cached_statements(store_conn *c)
 {
     return c->owner->ops->cached_statements(c);
@@ -451,6 +471,23 @@ static int store_check_args(const store_conn *c, const store_arg *args, size_t n
         if (args[i].type == SA_TEXT && memchr(args[i].text, '\0', args[i].len))
             return AT_EINVAL;
     return AT_OK;
+}
+
+/* The calling thread's commit hook (store_set_commit_hook). */
+static _Thread_local store_commit_hook_fn store_hook_fn;
+static _Thread_local void *store_hook_ctx;
+
+void store_set_commit_hook(store_commit_hook_fn fn, void *ctx)
+{
+    store_hook_fn = fn;
+    store_hook_ctx = fn ? ctx : NULL;
+}
+
+/* Runs the thread's commit hook, if any, inside c's open transaction; store_commit rolls back when it
+ * fails. */
+static int store_commit_hook_run(store_conn *c)
+{
+    return store_hook_fn ? store_hook_fn(c, store_hook_ctx) : AT_OK;
 }
 
 /* Sleeps about 2 ms * (attempt + 1), capped at 50 ms, plus up to 50 % jitter so that retrying

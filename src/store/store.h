@@ -16,7 +16,10 @@
  * Connections come from a pool (store_acquire/store_release); a connection is used by one thread at a
  * time. Errors map to the shared status codes: unique violation -> AT_ECONFLICT, foreign key or check
  * violation -> AT_ECONSTRAINT, busy/locked/serialization failure/deadlock -> AT_EBUSY (store_tx
- * retries those), anything else -> AT_ESTORE; an unreachable server -> AT_EUNAVAIL. */
+ * retries those), a full disk or database (SQLITE_FULL, SQLSTATE 53100) -> AT_ENOSPACE, anything else
+ * -> AT_ESTORE; an unreachable server -> AT_EUNAVAIL. After a SQLite write fails for space, the
+ * connection checkpoints the WAL with TRUNCATE (and the WAL is kept under journal_size_limit), so
+ * writes resume by themselves once space is freed. */
 #ifndef AT_STORE_H
 #define AT_STORE_H
 
@@ -129,6 +132,18 @@ void store_like_contains(const char *q, char *out, size_t cap);
  * status (or the commit's). */
 typedef int (*store_tx_fn)(store_conn *c, void *ctx);
 int store_tx(store *s, bool write, store_tx_fn fn, void *ctx);
+
+/* store_set_commit_hook installs fn for the calling thread (NULL removes it): every write transaction
+ * the thread commits from then on runs fn(c, ctx) inside the transaction, just before COMMIT. A non-OK
+ * status from fn rolls the transaction back and is what store_commit (and store_tx) return. The
+ * idempotency records (idem/idem.h) use it to commit with the effect they guard. ctx is borrowed. */
+typedef int (*store_commit_hook_fn)(store_conn *c, void *ctx);
+void store_set_commit_hook(store_commit_hook_fn fn, void *ctx);
+
+/* store_cap_pages (SQLite; tests) caps the database at its current size with PRAGMA max_page_count,
+ * applied to every pooled connection before its next use, so that writes needing a new page fail as
+ * on a full disk; cap=false lifts the cap. PostgreSQL returns AT_EINVAL. */
+int store_cap_pages(store *s, bool cap);
 
 /* store_ping checks that the store answers (for /readyz). */
 int store_ping(store *s);

@@ -21,6 +21,7 @@ struct store_ops;
 struct store_conn {
     store *owner;
     bool in_tx;            /* between a successful store_begin and commit/rollback */
+    bool tx_write;         /* the open transaction was begun for writing (runs the commit hook) */
     bool tx_failed;        /* a statement failed inside the transaction: only rollback is allowed (as PG does) */
     bool broken;           /* the backend lost the connection; store_acquire revives it */
     store_conn *next_free; /* pool free list, guarded by store.mu */
@@ -61,6 +62,9 @@ struct store_ops {
     int (*backup)(store_conn *c, const char *path, char err[512]);
     /* cached_statements reports how many prepared statements the connection keeps (tests). */
     int (*cached_statements)(store_conn *c);
+    /* cap_pages (optional) records the page cap of store_cap_pages, read on c; connections apply it
+     * at their next acquire (revive). */
+    int (*cap_pages)(store_conn *c, bool cap);
 };
 
 struct store {
@@ -78,6 +82,9 @@ struct store {
     atomic_uint_least64_t queries;
     atomic_uint_least64_t errors;
     atomic_uint_least64_t busy_retries;
+
+    atomic_int_least64_t page_cap;  /* store_cap_pages: pages, or 0 for none */
+    atomic_uint page_cap_version;   /* bumped by each store_cap_pages */
 };
 
 extern const struct store_ops store_sqlite_ops;

@@ -9,12 +9,13 @@
 //       another caller's body;
 //   (e) test clock: a replay at 23 h 59 min → the stored answer; past 24 h → a new execution.
 // Plus: a malformed Idempotency-Key → 400 and no effect; a refused request stores nothing.
-// (f), kill -9 between the effect and the answer, is not covered here.
+// (f) a crash between the effect and the stored answer (a fault point of test builds), then a restart
+//     and a retry: the retry conflicts (or replays), never runs the effect again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startWorld, keyPrincipal, createKey, uniq } from './lib-world.mjs';
-import { problemOf } from '../lib/server.mjs';
+import { startWorld, keyPrincipal, createKey, uniq, principal } from './lib-world.mjs';
+import { problemOf, makeScratch, startServer, within } from '../lib/server.mjs';
 
 let w;
 let srv;
@@ -259,4 +260,62 @@ test('a request the guard refuses stores nothing under its key', async () => {
   const ok = await svcA.post(ROUTES.subaccount.path('A'), body, IK(k));
   assert.equal(ok.status, 201, `after a refused request with the same key: ${ok.text}`);
   assert.equal(ok.headers.get('idempotent-replayed'), null);
+});
+
+// Issue 12 item 15: the effect and the stored response committed separately, and a pending record was
+// run again a minute later, so a crash between them made two keys.
+test('(f) a crash between the effect and the stored answer: after a restart the retry conflicts, one key exists', async () => {
+  const sc = await makeScratch();
+  let crashed;
+  let again;
+  try {
+    const env = { ATRIUM_JOB_WORKERS: '0' };
+    crashed = await startWorld({ extras: false, scratch: sc, env: { ...env, ATRIUM_TEST_FAULT: 'idem_after_effect' } });
+    const { ws: cws, p: cp } = crashed;
+    const k = randomUUID();
+    const tag = uniq('crash');
+    const path = `/api/v1/workspaces/${cws.A}/api-keys`;
+    const body = { name: tag, scopes: ['team:read'], owner: 'workspace' };
+    const keys = async (s) => Number(await s.sql(`SELECT COUNT(*) FROM api_keys WHERE name = ${q(tag)}`));
+
+    const lost = await cp.owner.post(path, body, IK(k)).catch((e) => e);
+    assert.ok(lost instanceof Error, `the request was answered: ${lost.status} ${lost.text}`);
+    const code = await within(crashed.srv.exited, 10_000);
+    assert.equal(code, 134, 'the server aborted at the fault point (SIGABRT)');
+    assert.equal(await keys(crashed.srv), 1, 'the effect committed before the crash');
+
+    again = await startServer({ scratch: sc, env });
+    const owner = principal(again, { key: 'owner', cookie: cp.owner.cookie, csrf: cp.owner.csrf });
+    const check = async (what, type) => {
+      const r = await owner.post(path, body, IK(k));
+      assert.equal(problemOf(r, 409).type, `urn:atrium:problem:${type}`, `${what}: ${r.text}`);
+      assert.equal(await keys(again), 1, `${what}: exactly one key`);
+    };
+    // Within the minute the first request may still be running somewhere: in progress.
+    await check('retry after the restart', 'idempotency-key-in-progress');
+    // Past the minute after which a record with no committed effect may be taken over.
+    const adv = await again.post('/api/v1/test/clock', { advance_seconds: 120 });
+    assert.equal(adv.status, 200, adv.text);
+    await check('retry two minutes later', 'idempotency-key-outcome-unknown');
+    // The same key with another body is still a mismatch, and a new key still works.
+    problemOf(await owner.post(path, { ...body, name: `${tag}-other` }, IK(k)), 422);
+    assert.equal((await owner.post(path, { ...body, name: `${tag}-new` }, IK(randomUUID()))).status, 201);
+  } finally {
+    await crashed?.stop();
+    await again?.stop();
+    await sc.cleanup();
+  }
+});
+
+test('a record left pending after its effect committed is never run again, even after the abandon minute', async () => {
+  const k = randomUUID();
+  const tag = uniq('pending');
+  const first = await p.owner.post(ROUTES.apiKey.path(), ROUTES.apiKey.body(tag), IK(k));
+  assert.equal(first.status, 201, first.text);
+  // The state a crash between the effect and the stored response leaves behind.
+  await srv.sql(`UPDATE idempotency_keys SET state = 'pending', status = NULL, body = NULL WHERE idem_key = ${q(k)}`);
+  await advance(120);
+  const retry = await p.owner.post(ROUTES.apiKey.path(), ROUTES.apiKey.body(tag), IK(k));
+  assert.equal(problemOf(retry, 409).type, 'urn:atrium:problem:idempotency-key-outcome-unknown', retry.text);
+  assert.equal(await ROUTES.apiKey.effects(tag), 1, 'the effect ran again');
 });
