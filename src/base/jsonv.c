@@ -2,6 +2,7 @@
 #include "base/jsonv.h"
 
 #include "base/err.h"
+#include "base/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -175,7 +176,10 @@ static void jv_check_value(const json_t *v, const jv_field *f, const char *name,
             fe_add(errs, name, "format", "Must not start or end with spaces.");
             return;
         }
-        const char *why = f->check ? f->check(s, len) : NULL;
+        /* One text rule for every string field: single-line unless the row says otherwise. */
+        const char *why = (f->flags & JV_MULTILINE) ? text_check_multiline(s, len) : text_check_line(s, len);
+        if (!why && f->check)
+            why = f->check(s, len);
         if (why)
             fe_add(errs, name, "format", "%s", why);
     } else if (f->type == JV_INT && (f->min || f->max)) {
