@@ -37,6 +37,7 @@
 #define PDF_LEADING  13.0
 #define PDF_ROW_PAD  7.0
 #define PDF_MAX_WRAP 8 /* description lines per table row; the last one ends in "…" when cut */
+#define PDF_PARTY_WRAP 24 /* lines per value of a party block: more than any valid value needs */
 
 #define PDF_INK    0x1f2329u
 #define PDF_MUTED  0x5b6270u
@@ -309,7 +310,10 @@ static double pdf_next_header(pdf_ctx *p)
 }
 
 /* pdf_party draws one address block (a small-caps heading, then name, address, tax id, email) at
- * (x, y) in width w; returns the baseline of its last line. Long values wrap onto a few lines. */
+ * (x, y) in width w; returns the baseline of its last line. Long values wrap; none is shortened: an
+ * invoice shows its parties exactly as they were given (the longest value the API accepts, such as a
+ * postal code with a city and a region of 100 wide characters each, needs fewer than PDF_PARTY_WRAP
+ * lines). */
 static double pdf_party(pdf_ctx *p, double x, double y, double w, const char *heading, const rd_party *party)
 {
     pdf_font(p, 7.5, true);
@@ -319,24 +323,24 @@ static double pdf_party(pdf_ctx *p, double x, double y, double w, const char *he
     if (party->name) {
         pdf_font(p, PDF_BODY + 0.5, true);
         pdf_rgb(p, PDF_INK);
-        y = pdf_para(p, x, y, party->name, w, PDF_LEADING, 3) + 1.0;
+        y = pdf_para(p, x, y, party->name, w, PDF_LEADING, PDF_PARTY_WRAP) + 1.0;
     }
     pdf_font(p, PDF_BODY, false);
     pdf_rgb(p, PDF_INK);
     for (size_t i = 0; i < party->naddress; i++)
-        y = pdf_para(p, x, y, party->address[i], w, PDF_LEADING, 2);
+        y = pdf_para(p, x, y, party->address[i], w, PDF_LEADING, PDF_PARTY_WRAP);
     if (party->country)
-        y = pdf_para(p, x, y, party->country, w, PDF_LEADING, 1);
+        y = pdf_para(p, x, y, party->country, w, PDF_LEADING, PDF_PARTY_WRAP);
     pdf_rgb(p, PDF_MUTED);
     if (party->tax_id) {
         buf t;
         buf_init(&t);
         buf_printf(&t, "Tax ID %s", party->tax_id);
-        y = pdf_para(p, x, y, t.data, w, PDF_LEADING, 2);
+        y = pdf_para(p, x, y, t.data, w, PDF_LEADING, PDF_PARTY_WRAP);
         buf_free(&t);
     }
     if (party->email)
-        y = pdf_para(p, x, y, party->email, w, PDF_LEADING, 2);
+        y = pdf_para(p, x, y, party->email, w, PDF_LEADING, PDF_PARTY_WRAP);
     return y - PDF_LEADING;
 }
 
@@ -513,9 +517,9 @@ static void pdf_text_fit(pdf_ctx *p, double x, double y, const char *s, double m
  * when text is left over), the first baseline at y; returns the baseline after its last line. */
 static double pdf_para(pdf_ctx *p, double x, double y, const char *s, double w, double leading, int max_lines)
 {
-    pdf_span spans[PDF_MAX_WRAP];
-    if (max_lines > PDF_MAX_WRAP)
-        max_lines = PDF_MAX_WRAP;
+    if (max_lines < 1)
+        return y;
+    pdf_span *spans = xcalloc((size_t)max_lines, sizeof(*spans));
     int n = pdf_wrap(p, s, w, spans, max_lines);
     for (int i = 0; i < n; i++, y += leading) {
         const char *t = s + spans[i].start;
@@ -527,6 +531,7 @@ static double pdf_para(pdf_ctx *p, double x, double y, const char *s, double w, 
             free(part);
         }
     }
+    free(spans);
     return y;
 }
 
