@@ -423,16 +423,15 @@ json_t *apikey_scopes_json(void)
         const policy_section *sec = &policy_sections[i];
         if (sec->flags & SECTION_DEVELOPER_ONLY)
             continue;
-        char id[64], desc[200];
+        char id[64];
         snprintf(id, sizeof(id), "%s:read", sec->id);
-        snprintf(desc, sizeof(desc), "Read %s: %s", sec->title, sec->summary);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "section", sec->id, "access", "read",
-                                              "description", desc));
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:o}", "id", id, "section", sec->id, "access", "read",
+                                              "description", json_sprintf("Read %s: %s", sec->title, sec->summary)));
         if (sec->write_role <= ROLE_OWNER) {
             snprintf(id, sizeof(id), "%s:write", sec->id);
-            snprintf(desc, sizeof(desc), "Change %s (includes reading it).", sec->title);
-            json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "section", sec->id, "access",
-                                                  "write", "description", desc));
+            json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:o}", "id", id, "section", sec->id, "access",
+                                                  "write", "description",
+                                                  json_sprintf("Change %s (includes reading it).", sec->title)));
         }
     }
     return list;

@@ -42,3 +42,21 @@ const char *text_check_multiline(const char *s, size_t len)
 {
     return text_is_multiline(s, len) ? NULL : "Must not contain control characters other than line breaks and tabs.";
 }
+
+size_t text_utf8_cut(const char *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = 0;
+    while (len < max && p[len])
+        len++;
+    /* Step back over continuation bytes to the character's first byte; keep the character only when
+     * all of its bytes are inside the prefix. */
+    size_t start = len;
+    while (start > 0 && (p[start - 1] & 0xc0) == 0x80 && len - start < 3)
+        start--;
+    if (start == 0 || (len == start && (p[start - 1] & 0x80) == 0))
+        return len;
+    unsigned lead = p[start - 1];
+    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    return len - (start - 1) >= need ? len : start - 1;
+}

@@ -19,4 +19,9 @@ bool text_is_multiline(const char *s, size_t len);
 const char *text_check_line(const char *s, size_t len);
 const char *text_check_multiline(const char *s, size_t len);
 
+/* text_utf8_cut returns the length of the longest prefix of (s, max) that does not end inside a UTF-8
+ * character, for the rare bounded copy of text (s holds at least max bytes, or is NUL-terminated
+ * before them). */
+size_t text_utf8_cut(const char *s, size_t max);
+
 #endif

@@ -6,7 +6,7 @@
 // refuses the other controls.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, checksum } from './lib-world.mjs';
+import { startWorld, checksum, insertUser, addMembership, signIn, DEMO_PASSWORDS } from './lib-world.mjs';
 import { problemOf } from '../lib/server.mjs';
 
 let w;
@@ -115,4 +115,35 @@ test('multi-line text is the explicit exception: an invitation message takes lin
     const r = await p.owner.post(path, { emails: ['ctl@acme.test'], role: 'member', message: bad });
     assert.deepEqual(badFields(r), ['message'], `${JSON.stringify(bad)}: ${r.text}`);
   }
+});
+
+// The fixed-buffer sweep: user text reaches its reader whole, at any length the API accepts.
+test('a suspension reason of 200 wide characters is shown whole to the members it locks out', async () => {
+  const subs = `/api/v1/workspaces/${ws.A}/subaccounts`;
+  const made = await p.owner.post(subs, { name: 'Reason Sub', slug: 'reason-sub' });
+  assert.equal(made.status, 201, made.text);
+  const email = `reason-${Date.now()}@acme.test`;
+  const userId = await insertUser(srv, email, 'Rita Reason');
+  await addMembership(srv, made.body.id, userId, 'member');
+  const member = await signIn(srv, 'rita', email, DEMO_PASSWORDS.owner);
+  const reason = Array.from({ length: 200 }, (_, i) => '請求書の支払いが三十日遅れています'[i % 17]).join('');
+  assert.equal([...reason].length, 200);
+  const r = await p.owner.post(`${subs}/${made.body.id}/suspend`, { reason });
+  assert.equal(r.status, 200, r.text);
+  const locked = await member.get(`/api/v1/workspaces/${made.body.id}`);
+  assert.equal(problemOf(locked, 403).detail, reason, locked.text);
+});
+
+test('the sub-account search looks for the whole query, however long', async () => {
+  const subs = `/api/v1/workspaces/${ws.A}/subaccounts`;
+  const head = '🦷'.repeat(90);
+  const one = `${head}${'😀'.repeat(10)}`;
+  const two = `${head}${'🙂'.repeat(10)}`;
+  for (const [name, slug] of [[one, 'emoji-one'], [two, 'emoji-two']]) {
+    const r = await p.owner.post(subs, { name, slug });
+    assert.equal(r.status, 201, r.text);
+  }
+  const found = await p.owner.get(`${subs}?q=${encodeURIComponent(one)}`);
+  assert.equal(found.status, 200, found.text);
+  assert.deepEqual(found.body.items.map((i) => i.slug), ['emoji-one']);
 });

@@ -5,6 +5,7 @@
 #include "base/text.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #define LINE(s) text_is_line(s, sizeof(s) - 1)
@@ -92,4 +93,22 @@ Test(text_rows, every_string_row_is_single_line_unless_it_says_multiline)
     cr_assert_str_eq(check("{\"name\": \"c1\\u0085\"}"), "name:format");
     cr_assert_str_eq(check("{\"name\": \"ok\", \"note\": \"bell\\u0007\"}"), "note:format");
     cr_assert_str_eq(check("{\"name\": \"del\\u007f\"}"), "name:format");
+}
+
+Test(text, utf8_cut_never_ends_inside_a_character)
+{
+    const char *s = "a\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80"; /* a é 日 😀: 1 + 2 + 3 + 4 bytes */
+    size_t want[] = {0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10, 10};
+    for (size_t max = 0; max < sizeof(want) / sizeof(want[0]); max++)
+        cr_assert_eq(text_utf8_cut(s, max), want[max], "max %zu: %zu", max, text_utf8_cut(s, max));
+    cr_assert_eq(text_utf8_cut("plain", 3), 3);
+}
+
+Test(text_rows, a_long_unknown_field_is_named_whole)
+{
+    char body[700], name[601];
+    memset(name, 'x', 600);
+    name[600] = '\0';
+    snprintf(body, sizeof(body), "{\"name\": \"ok\", \"%s\": 1}", name);
+    cr_assert_str_eq(check(body), arena_printf(&a, "%s:unknown_field", name));
 }
