@@ -75,6 +75,13 @@ test('the PDF text holds every address line whole, wrapped but not cut', async (
     for (const line of [CUSTOMER, LINE1, LINE2, CITY_LINE])
       assert.ok(flat.includes(line.replace(/\s+/g, '')), `${line} in the PDF text:\n${stdout}`);
     assert.ok(!flat.includes('\u2026'), `nothing in the PDF is shortened with an ellipsis:\n${stdout}`);
+    // Where a CJK font is installed (scripts/deps.sh adds fonts-wqy-microhei), the characters DejaVu
+    // Sans lacks are drawn in it, not as empty boxes: a second font family is embedded.
+    const cjk = await run('fc-list', [':lang=ja', 'family'], { timeout: 30_000 }).catch(() => ({ stdout: '' }));
+    if (cjk.stdout.trim()) {
+      const { stdout: fonts } = await run('pdffonts', [file], { timeout: 30_000 });
+      assert.match(fonts, /Noto|WenQuanYi|CJK/i, `a CJK font is embedded:\n${fonts}`);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
