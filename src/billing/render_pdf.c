@@ -81,7 +81,7 @@ static void pdf_rgb(pdf_ctx *p, uint32_t rgb);
 static const char *pdf_clean(pdf_ctx *p, const char *s, size_t len);
 static size_t utf8_next(const char *s, size_t i);
 static double pdf_measure(pdf_ctx *p, const char *s, size_t len);
-static double pdf_runs(pdf_ctx *p, const char *s, size_t len, bool draw);
+static double pdf_runs(pdf_ctx *p, const char *s, bool draw);
 static bool pdf_font_covers(cairo_t *cr, const char *s, size_t len);
 static void pdf_text(pdf_ctx *p, double x, double y, const char *s, int align);
 static void pdf_text_fit(pdf_ctx *p, double x, double y, const char *s, double maxw);
@@ -474,8 +474,7 @@ static size_t utf8_next(const char *s, size_t i)
 /* pdf_measure returns the advance width of (s, len) in the current font (with its fallbacks). */
 static double pdf_measure(pdf_ctx *p, const char *s, size_t len)
 {
-    const char *clean = pdf_clean(p, s, len);
-    return pdf_runs(p, clean, strlen(clean), false);
+    return pdf_runs(p, pdf_clean(p, s, len), false);
 }
 
 /* pdf_font_covers reports whether the current font has a glyph for every character of (s, len). */
@@ -495,12 +494,21 @@ static bool pdf_font_covers(cairo_t *cr, const char *s, size_t len)
 }
 
 /* pdf_runs measures (draw false) or draws at the current point (draw true) the clean UTF-8 text
- * (s, len), character by character in runs: a run DejaVu Sans has glyphs for in it, a run it lacks in
+ * s (NUL-terminated), character by character in runs: a run DejaVu Sans has glyphs for in it, a run it lacks in
  * the first fallback font that has them (or in DejaVu Sans, as boxes, when none does). Returns the
  * advance width. The current font is the same afterwards. */
-static double pdf_runs(pdf_ctx *p, const char *s, size_t len, bool draw)
+static double pdf_runs(pdf_ctx *p, const char *s, bool draw)
 {
     cairo_t *cr = p->cr;
+    size_t len = strlen(s);
+    if (pdf_font_covers(cr, s, len)) {
+        /* The common case, one run in the primary font. */
+        cairo_text_extents_t e;
+        cairo_text_extents(cr, s, &e);
+        if (draw)
+            cairo_show_text(cr, s);
+        return e.x_advance;
+    }
     cairo_font_face_t *primary = cairo_font_face_reference(cairo_get_font_face(cr));
     cairo_font_weight_t weight = cairo_toy_font_face_get_weight(primary);
     buf run;
@@ -553,8 +561,7 @@ static void pdf_text(pdf_ctx *p, double x, double y, const char *s, int align)
     if (p->dry)
         return;
     cairo_move_to(p->cr, x, y);
-    const char *clean = pdf_clean(p, s, len);
-    pdf_runs(p, clean, strlen(clean), true);
+    pdf_runs(p, pdf_clean(p, s, len), true);
 }
 
 
