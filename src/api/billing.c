@@ -196,7 +196,7 @@ static int billing_post_subscribe(http_req *req)
 
 static const jv_field billing_cancel_fields[] = {
     {"at_period_end", JV_BOOL, 0, 0, 0, NULL},
-    {"reason", JV_STRING, 0, 0, 500, NULL},
+    {"reason", JV_STRING, JV_MULTILINE, 0, 500, NULL},
 };
 
 static int billing_post_cancel(http_req *req)

@@ -44,11 +44,13 @@ bool api_origin_ok(http_req *req, bool allow_missing)
         if (cfg->public_origin[0])
             return strcmp(origin, cfg->public_origin) == 0;
         const char *host = http_header(req, "Host");
-        char expected[512];
         if (!host)
             return false;
-        snprintf(expected, sizeof(expected), "%s://%s", cfg->tls ? "https" : "http", host);
-        return strcmp(origin, expected) == 0;
+        /* origin == scheme "://" Host, compared in place: a copy into a fixed buffer would cut a long
+         * Host header and compare only its beginning. */
+        const char *scheme = cfg->tls ? "https://" : "http://";
+        size_t sl = strlen(scheme);
+        return strncmp(origin, scheme, sl) == 0 && strcmp(origin + sl, host) == 0;
     }
     const char *site = http_header(req, "Sec-Fetch-Site");
     if (site)

@@ -18,7 +18,11 @@ static int subaccounts_list(http_req *req)
 
     fe_init(&errs, &req->arena);
     q.q = http_query(req, "q");
-    if (q.q && strlen(q.q) > 100)
+    /* Characters, as the message says (a name of 100 CJK characters is 300 bytes and must be findable). */
+    int64_t q_chars = q.q ? utf8_length(q.q, strlen(q.q)) : 0;
+    if (q_chars < 0)
+        fe_add(&errs, "q", "format", "Must be UTF-8 text.");
+    else if (q_chars > 100)
         fe_add(&errs, "q", "length", "Must be at most 100 characters long.");
     q.sort = http_query(req, "sort");
     if (q.sort && strcmp(q.sort, "name") != 0 && strcmp(q.sort, "-name") != 0 && strcmp(q.sort, "created_at") != 0 &&
@@ -105,7 +109,7 @@ static int subaccounts_reply_move(http_req *req, int rc, json_t *out)
 }
 
 static const jv_field subaccounts_suspend_fields[] = {
-    {"reason", JV_STRING, JV_REQUIRED | JV_TRIM, 1, 200, NULL},
+    {"reason", JV_STRING, JV_REQUIRED | JV_TRIM, 1, WS_REASON_MAX_CHARS, NULL},
 };
 
 static int subaccounts_suspend(http_req *req)

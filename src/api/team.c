@@ -188,7 +188,7 @@ static int team_invitations(http_req *req)
 static const jv_field team_invite_fields[] = {
     {"emails", JV_ARRAY, JV_REQUIRED, 0, 0, NULL},
     {"role", JV_STRING, JV_REQUIRED, 1, 16, team_check_role},
-    {"message", JV_STRING, JV_NULLABLE, 1, 1000, NULL},
+    {"message", JV_STRING, JV_NULLABLE | JV_MULTILINE, 1, 1000, NULL},
 };
 
 static int team_invite(http_req *req)

@@ -7,6 +7,7 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "jobs/jobs.h"
 #include "mail/mail.h"
 #include "profile/notifications.h"
@@ -97,24 +98,81 @@ static bool apikey_parse_cidr(const char *text, int *family, unsigned char addr[
     return true;
 }
 
-static bool apikey_ip_in(const char *ip, const char *cidr)
+/* One parsed allowlist entry. */
+typedef struct apikey_range {
+    unsigned char addr[16];
+    unsigned char family; /* AF_INET or AF_INET6 */
+    unsigned char bits;
+} apikey_range;
+
+/* A stored allowlist, parsed once when the key is loaded. `invalid` is set when the stored text is
+ * not an array of at most APIKEY_MAX_CIDRS valid ranges: such a key is refused from everywhere, never
+ * treated as "no allowlist" (an unreadable list must fail closed). */
+typedef struct apikey_allowlist {
+    apikey_range ranges[APIKEY_MAX_CIDRS];
+    int n;
+    bool invalid;
+} apikey_allowlist;
+
+/* apikey_allowlist_parse reads the stored JSON text of allowed_cidrs (borrowed) into out. Any defect
+ * (unparseable JSON, not an array, a non-string or malformed entry, too many entries) marks the list
+ * invalid. */
+static void apikey_allowlist_parse(const char *text, apikey_allowlist *out)
 {
-    unsigned char net[16], a[16];
-    int fam, bits, fam_ip, bits_ip;
-    if (!apikey_parse_cidr(cidr, &fam, net, &bits))
-        return false;
+    memset(out, 0, sizeof(*out));
+    json_t *list = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    size_t i;
+    json_t *v;
+    if (!json_is_array(list) || json_array_size(list) > APIKEY_MAX_CIDRS) {
+        out->invalid = true;
+        goto done;
+    }
+    json_array_foreach(list, i, v)
+    {
+        int fam = 0, bits = 0;
+        apikey_range *r = &out->ranges[out->n];
+        if (!json_is_string(v) || !apikey_parse_cidr(json_string_value(v), &fam, r->addr, &bits)) {
+            out->invalid = true;
+            goto done;
+        }
+        r->family = (unsigned char)fam;
+        r->bits = (unsigned char)bits;
+        out->n++;
+    }
+done:
+    json_decref(list);
+}
+
+/* apikey_ip_in reports whether the client address ip falls inside the parsed range r. */
+static bool apikey_ip_in(const char *ip, const apikey_range *r)
+{
+    unsigned char a[16];
+    int fam_ip, bits_ip;
     if (!apikey_parse_cidr(ip, &fam_ip, a, &bits_ip))
         return false;
-    if (fam_ip == AF_INET6 && fam == AF_INET && memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+    if (fam_ip == AF_INET6 && r->family == AF_INET && memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
         memmove(a, a + 12, 4); /* an IPv4-mapped client against an IPv4 range */
         fam_ip = AF_INET;
     }
-    if (fam != fam_ip)
+    if (r->family != fam_ip)
         return false;
-    for (int i = 0; i < bits; i++)
-        if (((net[i / 8] >> (7 - i % 8)) & 1) != ((a[i / 8] >> (7 - i % 8)) & 1))
+    for (int i = 0; i < r->bits; i++)
+        if (((r->addr[i / 8] >> (7 - i % 8)) & 1) != ((a[i / 8] >> (7 - i % 8)) & 1))
             return false;
     return true;
+}
+
+/* apikey_allowlist_admits: an empty valid list admits every address; an invalid one admits none. */
+static bool apikey_allowlist_admits(const apikey_allowlist *l, const char *ip)
+{
+    if (l->invalid)
+        return false;
+    if (l->n == 0)
+        return true;
+    for (int i = 0; i < l->n; i++)
+        if (apikey_ip_in(ip, &l->ranges[i]))
+            return true;
+    return false;
 }
 
 /* ---- The verified-key cache ---- */
@@ -124,7 +182,7 @@ typedef struct apikey_cached {
     int64_t cached_at;
     int64_t touched_at;
     char last_ip[64];
-    char cidrs_json[1024];
+    apikey_allowlist allow;
     apikey_auth auth;
 } apikey_cached;
 
@@ -186,25 +244,28 @@ static void apikey_touch(store *s, const char *ws_id, const char *key_id, const 
     store_release(c);
 }
 
-/* Loads and checks a key by hash from the store into a cache entry. */
-static int apikey_load(store *s, const char *hash, apikey_cached *e)
+/* Loads and checks a key by hash from the store into a cache entry. AT_EUNAUTH for a key that is not
+ * usable now; *retired is set when the secret is one that rotation replaced and that may no longer be
+ * used (its overlap is over, or its family was revoked), a sign that an old copy of it leaked. */
+static int apikey_load(store *s, const char *hash, apikey_cached *e, bool *retired)
 {
     store_conn *c = NULL;
     store_rows *r = NULL;
     int64_t now = clock_now_us();
+    *retired = false;
     int rc = store_acquire(s, &c);
     if (rc != AT_OK)
         return rc;
-    store_arg args[] = {sa_text(hash), sa_int(now)};
+    store_arg args[] = {sa_text(hash)};
     rc = store_query(c,
                      "SELECT k.id, k.workspace_id, k.owner_type, k.owner_user_id, k.scopes, k.allowed_cidrs, "
-                     "m.role, m.status, u.disabled, w.status FROM api_keys k "
+                     "m.role, m.status, u.disabled, w.status, k.revoked_at, k.expires_at, k.overlap_until, "
+                     "k.rotated_to FROM api_keys k "
                      "JOIN workspaces w ON w.id = k.workspace_id "
                      "LEFT JOIN memberships m ON m.workspace_id = k.workspace_id AND m.user_id = k.owner_user_id "
                      "LEFT JOIN users u ON u.id = k.owner_user_id "
-                     "WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) "
-                     "AND (k.overlap_until IS NULL OR k.overlap_until > $2)",
-                     args, 2, &r);
+                     "WHERE k.secret_hash = $1",
+                     args, 1, &r);
     if (rc != AT_OK)
         goto out;
     if ((rc = store_rows_next(r)) != 1) {
@@ -215,6 +276,14 @@ static int apikey_load(store *s, const char *hash, apikey_cached *e)
     snprintf(e->hash, sizeof(e->hash), "%s", hash);
     snprintf(e->auth.id, sizeof(e->auth.id), "%s", store_rows_text(r, 0));
     snprintf(e->auth.workspace_id, sizeof(e->auth.workspace_id), "%s", store_rows_text(r, 1));
+    bool revoked = !store_rows_is_null(r, 10);
+    bool expired = !store_rows_is_null(r, 11) && store_rows_int(r, 11) <= now;
+    bool overlap_over = !store_rows_is_null(r, 12) && store_rows_int(r, 12) <= now;
+    if (revoked || expired || overlap_over) {
+        *retired = !store_rows_is_null(r, 13) && (revoked || overlap_over);
+        rc = AT_EUNAUTH;
+        goto out;
+    }
     bool service = strcmp(store_rows_text(r, 2), "workspace") == 0;
     if (service) {
         e->auth.role = ROLE_ADMIN;
@@ -237,7 +306,10 @@ static int apikey_load(store *s, const char *hash, apikey_cached *e)
     json_array_foreach(scopes, i, v) if (e->auth.nscopes < APIKEY_MAX_SCOPES && json_is_string(v))
         snprintf(e->auth.scopes[e->auth.nscopes++], sizeof(e->auth.scopes[0]), "%s", json_string_value(v));
     json_decref(scopes);
-    snprintf(e->cidrs_json, sizeof(e->cidrs_json), "%s", store_rows_text(r, 5));
+    apikey_allowlist_parse(store_rows_text(r, 5), &e->allow);
+    if (e->allow.invalid)
+        log_event(LOG_WARN, "an API key's stored IP allowlist is unreadable: the key is refused everywhere",
+                  json_pack("{s:s}", "key_id", e->auth.id));
     e->cached_at = now;
     rc = AT_OK;
 out:
@@ -246,11 +318,59 @@ out:
     return rc;
 }
 
+/* ---- Reuse of rotated-out secrets ---- */
+
+enum { APIKEY_REUSE_SLOTS = 64 };
+#define APIKEY_REUSE_REPORT_US (10LL * 60 * 1000000) /* one event per key per 10 minutes and process */
+
+/* When each key's reuse was last reported, so a flood of requests with an old secret costs one audit
+ * event (and one write transaction) per key every few minutes, not one per request. */
+static struct {
+    char key_id[ID_MAX];
+    int64_t at;
+} apikey_reuse_log[APIKEY_REUSE_SLOTS];
+
+typedef struct apikey_reuse {
+    const char *ws_id, *key_id, *ip;
+} apikey_reuse;
+
+static int apikey_reuse_tx(store_conn *c, void *ctx)
+{
+    apikey_reuse *u = ctx;
+    audit_actor actor = {"api_key", u->key_id, u->key_id, u->ip, NULL, NULL};
+    return audit_append(c, u->ws_id, &actor, "api_key.reuse_detected", "api_key", u->key_id, NULL);
+}
+
+/* apikey_report_reuse records, in the key's activity, that a secret replaced by rotation was presented
+ * from ip after it stopped working (like GitLab's token reuse detection). Best effort: a failure is
+ * logged, and the request is refused either way. */
+static void apikey_report_reuse(store *s, const char *ws_id, const char *key_id, const char *ip)
+{
+    int64_t now = clock_now_us();
+    size_t slot = 0;
+    for (const char *k = key_id; *k; k++)
+        slot = slot * 31 + (unsigned char)*k;
+    slot %= APIKEY_REUSE_SLOTS;
+    bool report;
+    pthread_mutex_lock(&apikey_cache_mu);
+    report = strcmp(apikey_reuse_log[slot].key_id, key_id) != 0 || now - apikey_reuse_log[slot].at >= APIKEY_REUSE_REPORT_US;
+    if (report) {
+        snprintf(apikey_reuse_log[slot].key_id, sizeof(apikey_reuse_log[slot].key_id), "%s", key_id);
+        apikey_reuse_log[slot].at = now;
+    }
+    pthread_mutex_unlock(&apikey_cache_mu);
+    if (!report)
+        return;
+    apikey_reuse u = {ws_id, key_id, ip};
+    if (store_tx(s, true, apikey_reuse_tx, &u) != AT_OK)
+        log_event(LOG_WARN, "could not record the reuse of a rotated-out API key", json_pack("{s:s}", "key_id", key_id));
+}
+
 int apikey_authenticate(store *s, const char *secret, const char *ip, apikey_auth *out)
 {
     char hash[CRYPTO_DIGEST_HEX];
     apikey_cached e;
-    bool hit = false, touch = false;
+    bool hit = false, touch = false, retired = false;
     int64_t now = clock_now_us();
     if (!secret || !apikey_well_formed(secret))
         return AT_EUNAUTH;
@@ -263,17 +383,13 @@ int apikey_authenticate(store *s, const char *secret, const char *ip, apikey_aut
     }
     pthread_mutex_unlock(&apikey_cache_mu);
     if (!hit) {
-        int rc = apikey_load(s, hash, &e);
+        int rc = apikey_load(s, hash, &e, &retired);
+        if (rc == AT_EUNAUTH && retired)
+            apikey_report_reuse(s, e.auth.workspace_id, e.auth.id, ip);
         if (rc != AT_OK)
             return rc == AT_EUNAUTH ? AT_EUNAUTH : rc;
     }
-    json_t *cidrs = json_loads(e.cidrs_json, 0, NULL);
-    bool allowed = json_array_size(cidrs) == 0;
-    size_t i;
-    json_t *v;
-    json_array_foreach(cidrs, i, v) allowed = allowed || apikey_ip_in(ip, json_string_value(v));
-    json_decref(cidrs);
-    if (!allowed)
+    if (!apikey_allowlist_admits(&e.allow, ip))
         return AT_EUNAUTH;
     if (now - e.touched_at >= APIKEY_TOUCH_US || strcmp(e.last_ip, ip) != 0) {
         touch = true;
@@ -307,16 +423,15 @@ json_t *apikey_scopes_json(void)
         const policy_section *sec = &policy_sections[i];
         if (sec->flags & SECTION_DEVELOPER_ONLY)
             continue;
-        char id[64], desc[200];
+        char id[64];
         snprintf(id, sizeof(id), "%s:read", sec->id);
-        snprintf(desc, sizeof(desc), "Read %s: %s", sec->title, sec->summary);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "section", sec->id, "access", "read",
-                                              "description", desc));
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:o}", "id", id, "section", sec->id, "access", "read",
+                                              "description", json_sprintf("Read %s: %s", sec->title, sec->summary)));
         if (sec->write_role <= ROLE_OWNER) {
             snprintf(id, sizeof(id), "%s:write", sec->id);
-            snprintf(desc, sizeof(desc), "Change %s (includes reading it).", sec->title);
-            json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "section", sec->id, "access",
-                                                  "write", "description", desc));
+            json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:o}", "id", id, "section", sec->id, "access",
+                                                  "write", "description",
+                                                  json_sprintf("Change %s (includes reading it).", sec->title)));
         }
     }
     return list;
@@ -571,9 +686,15 @@ int apikey_create(store *s, const char *ws_id, json_t *body, const apikey_actor 
         }
         expires_at = now + json_integer_value(days) * 86400 * 1000000;
     }
-    /* CIDR allowlist. */
-    json_t *cidrs = json_array();
-    json_array_foreach(json_object_get(body, "allowed_cidrs"), i, v)
+    /* CIDR allowlist: at most APIKEY_MAX_CIDRS entries (a longer list is refused as a whole, not cut),
+     * each a valid address or range. */
+    json_t *cidrs = json_array(), *cidrs_in = json_object_get(body, "allowed_cidrs");
+    if (json_array_size(cidrs_in) > APIKEY_MAX_CIDRS) {
+        json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", "allowed_cidrs", "code", "length",
+                                                "message", "At most " APIKEY_MAX_CIDRS_TEXT " ranges."));
+        cidrs_in = NULL;
+    }
+    json_array_foreach(cidrs_in, i, v)
     {
         int fam, bits;
         unsigned char addr[16];
@@ -585,9 +706,6 @@ int apikey_create(store *s, const char *ws_id, json_t *body, const apikey_actor 
         else
             json_array_append(cidrs, v);
     }
-    if (json_array_size(json_object_get(body, "allowed_cidrs")) > APIKEY_MAX_CIDRS)
-        json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", "allowed_cidrs", "code", "length",
-                                                "message", "At most 20 ranges."));
     const char *owner = json_string_value(json_object_get(body, "owner"));
     bool service = owner && strcmp(owner, "workspace") == 0;
     if (!service && strcmp(who->audit->type, "agency") == 0)
@@ -633,22 +751,52 @@ typedef struct apikey_op {
     const apikey_actor *who;
 } apikey_op;
 
+/* A key's family: the key, the keys it replaced by rotation and the keys that replaced it, followed
+ * both ways through rotated_to ($1 the workspace, $2 the key). Written once for both backends; the
+ * recursive part names the family only once, as PostgreSQL requires. */
+#define APIKEY_FAMILY_CTE                                                                                     \
+    "WITH RECURSIVE family(id) AS (SELECT CAST($2 AS TEXT) UNION SELECT k.id FROM family f "                  \
+    "JOIN api_keys fk ON fk.workspace_id = $1 AND fk.id = f.id "                                              \
+    "JOIN api_keys k ON k.workspace_id = $1 AND (k.rotated_to = f.id OR k.id = fk.rotated_to)) "
+
+/* Revokes a key and its whole family in one transaction: after a rotation with overlap, revoking
+ * either secret ends both. One audit event on the key named, listing the others revoked with it. */
 static int apikey_revoke_tx(store_conn *c, void *ctx)
 {
     apikey_op *o = ctx;
-    int64_t changed = 0;
-    json_t *cur = NULL;
+    json_t *cur = NULL, *others = NULL, *changes = NULL;
+    store_rows *r = NULL;
     int rc = apikey_load_json(c, o->ws_id, o->key_id, &cur);
     if (rc != AT_OK)
         return rc;
+    bool already = strcmp(json_string_value(json_object_get(cur, "status")), "revoked") == 0;
     json_decref(cur);
-    store_arg args[] = {sa_int(clock_now_us()), sa_text(o->ws_id), sa_text(o->key_id)};
-    rc = store_exec(c, "UPDATE api_keys SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3 AND revoked_at IS NULL",
-                    args, 3, &changed);
-    if (rc == AT_OK && changed == 0)
+    if (already)
         return AT_ECONFLICT;
-    if (rc == AT_OK)
-        rc = audit_append(c, o->ws_id, o->who->audit, "api_key.revoked", "api_key", o->key_id, NULL);
+    store_arg args[] = {sa_text(o->ws_id), sa_text(o->key_id), sa_int(clock_now_us())};
+    rc = store_query(c,
+                     APIKEY_FAMILY_CTE "SELECT k.id FROM api_keys k WHERE k.workspace_id = $1 AND k.id <> $2 "
+                                       "AND k.revoked_at IS NULL AND k.id IN (SELECT id FROM family) "
+                                       "ORDER BY k.created_at, k.id",
+                     args, 2, &r);
+    others = json_array();
+    while (rc == AT_OK && (rc = store_rows_next(r)) == 1)
+        json_array_append_new(others, json_string(store_rows_text(r, 0)));
+    store_rows_free(r);
+    if (rc < 0)
+        goto out;
+    rc = store_exec(c,
+                    APIKEY_FAMILY_CTE "UPDATE api_keys SET revoked_at = $3 WHERE workspace_id = $1 AND revoked_at IS "
+                                      "NULL AND id IN (SELECT id FROM family)",
+                    args, 3, NULL);
+    if (rc != AT_OK)
+        goto out;
+    if (json_array_size(others))
+        changes = json_pack("{s:{s:n, s:O}}", "family_revoked", "before", "after", others);
+    rc = audit_append(c, o->ws_id, o->who->audit, "api_key.revoked", "api_key", o->key_id, changes);
+out:
+    json_decref(changes);
+    json_decref(others);
     return rc;
 }
 
@@ -656,25 +804,36 @@ int apikey_revoke(store *s, const char *ws_id, const char *key_id, const apikey_
 {
     apikey_op o = {ws_id, key_id, who};
     int rc = store_tx(s, true, apikey_revoke_tx, &o);
+    /* The family's other members are cached under their own ids: drop every entry (revocation is rare). */
     if (rc == AT_OK)
-        apikey_cache_drop(key_id);
+        apikey_cache_drop(NULL);
     return rc;
 }
 
-/* Reads what a rotation copies from the old key. */
+/* What a rotation copies from the old key. The strings are heap copies of the stored values (any
+ * length: the allowlist and the scopes are stored JSON), released by apikey_old_cleanup. */
 typedef struct apikey_old {
-    char name[420], scopes[4096], cidrs[1024], owner_type[16], owner_user[ID_MAX];
+    char *name, *scopes, *cidrs;
+    char owner_type[16], owner_user[ID_MAX];
     int64_t expires_at, created_at;
     bool usable;
 } apikey_old;
+
+static void apikey_old_cleanup(apikey_old *o)
+{
+    free(o->name);
+    free(o->scopes);
+    free(o->cidrs);
+    memset(o, 0, sizeof(*o));
+}
 
 static void apikey_read_old(store_rows *r, void *ctx)
 {
     apikey_old *o = ctx;
     int64_t now = clock_now_us();
-    snprintf(o->name, sizeof(o->name), "%s", store_rows_text(r, 0));
-    snprintf(o->scopes, sizeof(o->scopes), "%s", store_rows_text(r, 1));
-    snprintf(o->cidrs, sizeof(o->cidrs), "%s", store_rows_text(r, 2));
+    o->name = xstrdup(store_rows_text(r, 0));
+    o->scopes = xstrdup(store_rows_text(r, 1));
+    o->cidrs = xstrdup(store_rows_text(r, 2));
     snprintf(o->owner_type, sizeof(o->owner_type), "%s", store_rows_text(r, 3));
     snprintf(o->owner_user, sizeof(o->owner_user), "%s", store_rows_is_null(r, 4) ? "" : store_rows_text(r, 4));
     o->expires_at = store_rows_is_null(r, 5) ? 0 : store_rows_int(r, 5);
@@ -682,11 +841,15 @@ static void apikey_read_old(store_rows *r, void *ctx)
     o->usable = store_rows_is_null(r, 7) && store_rows_is_null(r, 8) && (!o->expires_at || o->expires_at > now);
 }
 
+/* apikey_rotate: the old key's stored allowlist is copied as it is (the new key is exactly as
+ * restricted); one that no longer reads as a valid list is refused with AT_ECONFLICT rather than
+ * copied, so a rotation can never widen a key. */
 int apikey_rotate(store *s, const char *ws_id, const char *key_id, int overlap_hours, const apikey_actor *who,
                   json_t **key_out, char secret_out[APIKEY_SECRET_MAX])
 {
     store_conn *c = NULL;
     apikey_old old;
+    apikey_allowlist allow;
     memset(&old, 0, sizeof(old));
     if (!key_id || !id_valid("key", key_id, strlen(key_id)))
         return AT_ENOTFOUND;
@@ -700,9 +863,12 @@ int apikey_rotate(store *s, const char *ws_id, const char *key_id, int overlap_h
                          args, 2, apikey_read_old, &old);
     store_release(c);
     if (rc != AT_OK)
-        return rc;
-    if (!old.usable)
-        return AT_ECONFLICT;
+        goto out;
+    apikey_allowlist_parse(old.cidrs, &allow);
+    if (!old.usable || allow.invalid) {
+        rc = AT_ECONFLICT;
+        goto out;
+    }
     apikey_new n;
     memset(&n, 0, sizeof(n));
     n.ws_id = ws_id;
@@ -725,6 +891,8 @@ int apikey_rotate(store *s, const char *ws_id, const char *key_id, int overlap_h
         json_decref(n.out);
     }
     sodium_memzero(n.secret, sizeof(n.secret));
+out:
+    apikey_old_cleanup(&old);
     return rc;
 }
 

@@ -18,7 +18,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-enum { APIKEY_SECRET_MAX = 64, APIKEY_MAX_SCOPES = 40, APIKEY_MAX_CIDRS = 20 };
+/* APIKEY_MAX_CIDRS bounds a key's IP allowlist: a longer list is refused (400), and a stored list that
+ * is longer or unreadable makes the key unusable rather than unrestricted. */
+enum { APIKEY_SECRET_MAX = 64, APIKEY_MAX_SCOPES = 40, APIKEY_MAX_CIDRS = 100 };
+#define APIKEY_MAX_CIDRS_TEXT "100" /* APIKEY_MAX_CIDRS, for messages */
 
 /* What a verified key may do. */
 typedef struct apikey_auth {

@@ -3,6 +3,7 @@
 #include "apikeys/apikeys.h"
 #include "apikeys/apikeys_impl.h"
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "jobs/jobs.h"
@@ -18,16 +19,20 @@ static int apikey_notice_mail(store_conn *c, const char *ws_id, const char *ws_n
 {
     if (days < 1)
         days = 1;
-    char expires[32], days_text[8], link[600], dedupe[160];
+    char expires[32], days_text[8], link[600];
+    buf dedupe;
     clock_format_rfc3339(expires_at, expires);
     snprintf(days_text, sizeof(days_text), "%d", days);
     snprintf(link, sizeof(link), "/w/%s/settings/api_keys", ws_id);
-    snprintf(dedupe, sizeof(dedupe), "api_key.expiring:%s:%d:%s", key_id, days, email);
+    /* The whole address: a key cut to a fixed length would make two long addresses one recipient. */
+    buf_init(&dedupe);
+    buf_printf(&dedupe, "api_key.expiring:%s:%d:%s", key_id, days, email);
     json_t *vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?}", "workspace", ws_name, "key_name", key_name, "days",
                              days_text, "expires", expires, "link", link, "name", name);
-    mail_request m = {ws_id, email, name, "api_key_expiring", vars, dedupe};
+    mail_request m = {ws_id, email, name, "api_key_expiring", vars, dedupe.data};
     int rc = mail_enqueue(c, &m, NULL);
     json_decref(vars);
+    buf_free(&dedupe);
     return rc;
 }
 

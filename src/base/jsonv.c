@@ -2,6 +2,7 @@
 #include "base/jsonv.h"
 
 #include "base/err.h"
+#include "base/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,12 +70,13 @@ int jv_parse(const char *data, size_t len, json_t **out, field_errors *errs)
                            : jc == json_error_invalid_utf8 ? "invalid_utf8"
                                                            : "invalid_json";
         /* A duplicate key is named as the field; jansson reports it as "... near '\"key\"'". */
-        char key[128] = "";
+        const char *key = "";
         const char *near = jc == json_error_duplicate_key ? strstr(jerr.text, "near '\"") : NULL;
         if (near) {
             near += 7;
+            /* jansson's message has a fixed size: a long key may be cut there, so cut it cleanly. */
             size_t n = strcspn(near, "\"");
-            snprintf(key, sizeof(key), "%.*s", (int)(n < sizeof(key) - 1 ? n : sizeof(key) - 1), near);
+            key = arena_strndup(errs->arena, near, text_utf8_cut(near, n));
         }
         fe_add(errs, key, code, "The body is not valid JSON: %s (line %d, column %d).", jerr.text, jerr.line,
                jerr.column);
@@ -175,7 +177,10 @@ static void jv_check_value(const json_t *v, const jv_field *f, const char *name,
             fe_add(errs, name, "format", "Must not start or end with spaces.");
             return;
         }
-        const char *why = f->check ? f->check(s, len) : NULL;
+        /* One text rule for every string field: single-line unless the row says otherwise. */
+        const char *why = (f->flags & JV_MULTILINE) ? text_check_multiline(s, len) : text_check_line(s, len);
+        if (!why && f->check)
+            why = f->check(s, len);
         if (why)
             fe_add(errs, name, "format", "%s", why);
     } else if (f->type == JV_INT && (f->min || f->max)) {
@@ -191,22 +196,23 @@ int jv_check_object(json_t *obj, const jv_field *fields, size_t nfields, const c
     size_t before = errs->count;
     const char *key;
     json_t *value;
-    char name[256];
+    const char *name;
 
+    /* Field names come from the body (unknown fields) and may be long: built in the errors' arena. */
     json_object_foreach(obj, key, value)
     {
         bool known = false;
         for (size_t i = 0; i < nfields && !known; i++)
             known = strcmp(fields[i].name, key) == 0;
         if (!known) {
-            snprintf(name, sizeof(name), "%s%s", prefix, key);
+            name = arena_printf(errs->arena, "%s%s", prefix, key);
             fe_add(errs, name, "unknown_field", "This field is not part of the request.");
         }
     }
     for (size_t i = 0; i < nfields; i++) {
         const jv_field *f = &fields[i];
         const json_t *v = json_object_get(obj, f->name);
-        snprintf(name, sizeof(name), "%s%s", prefix, f->name);
+        name = arena_printf(errs->arena, "%s%s", prefix, f->name);
         if (!v) {
             if (f->flags & JV_REQUIRED)
                 fe_add(errs, name, "required", "This field is required.");

@@ -36,9 +36,14 @@ void fe_add(field_errors *e, const char *field, const char *code, const char *fm
 
 enum jv_type { JV_STRING, JV_INT, JV_BOOL, JV_OBJECT, JV_ARRAY, JV_NUMBER };
 
-#define JV_REQUIRED (1u << 0) /* the field must be present */
-#define JV_NULLABLE (1u << 1) /* null is accepted (clears the value in PATCH) */
-#define JV_TRIM     (1u << 2) /* leading/trailing white space is not allowed in strings */
+#define JV_REQUIRED  (1u << 0) /* the field must be present */
+#define JV_NULLABLE  (1u << 1) /* null is accepted (clears the value in PATCH) */
+#define JV_TRIM      (1u << 2) /* leading/trailing white space is not allowed in strings */
+#define JV_MULTILINE (1u << 3) /* the string may hold line breaks and tabs (text_check_multiline) */
+
+/* Every JV_STRING is single-line text unless its row says JV_MULTILINE: jv_check_object refuses
+ * control characters in it (base/text.h, text_check_line) with code "format", before the row's own
+ * check runs. Multi-line fields are the exception, named in their row. */
 
 /* check returns NULL when (s, len) is acceptable, else a sentence saying why not. */
 typedef const char *(*jv_string_check)(const char *s, size_t len);

@@ -3,6 +3,7 @@
  * document; operator actions. */
 #include "billing/billing_impl.h"
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/err.h"
@@ -239,11 +240,15 @@ json_t *billing_customer_snapshot(store_conn *c, const char *billing_ws)
         for (int i = 2; i <= 3; i++)
             if (store_rows_text(r, i)[0])
                 json_array_append_new(addr, json_string(store_rows_text(r, i)));
-        char line[256];
-        snprintf(line, sizeof(line), "%s%s%s%s%s", store_rows_text(r, 5), store_rows_text(r, 5)[0] ? " " : "",
-                 store_rows_text(r, 4), store_rows_text(r, 6)[0] ? ", " : "", store_rows_text(r, 6));
-        if (line[0])
-            json_array_append_new(addr, json_string(line));
+        /* "postal code city, region" at any length: a fixed buffer cut long (CJK) lines mid-character,
+         * and json_string then refused them, so the line vanished from the invoice. */
+        buf line;
+        buf_init(&line);
+        buf_printf(&line, "%s%s%s%s%s", store_rows_text(r, 5), store_rows_text(r, 5)[0] ? " " : "",
+                   store_rows_text(r, 4), store_rows_text(r, 6)[0] ? ", " : "", store_rows_text(r, 6));
+        if (line.len)
+            json_array_append_new(addr, json_stringn(line.data, line.len));
+        buf_free(&line);
         if (store_rows_text(r, 7)[0])
             json_array_append_new(addr, json_string(store_rows_text(r, 7)));
         o = json_pack("{s:s, s:s, s:o, s:s, s:s}", "name", store_rows_text(r, 0), "email", store_rows_text(r, 1),

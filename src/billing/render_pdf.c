@@ -26,6 +26,10 @@
 #define PDF_RIGHT  (PDF_W - PDF_MARGIN)
 #define PDF_BOTTOM (PDF_H - PDF_MARGIN - 30.0) /* content stops here; the footer sits below */
 #define PDF_FONT   "DejaVu Sans"
+/* Characters DejaVu Sans lacks (CJK) are drawn in the first of these that has them (Debian's
+ * fonts-noto-cjk or the small fonts-wqy-microhei). Without any, they show as empty boxes, but their
+ * text is still in the PDF (searchable, copyable, extracted by pdftotext): nothing is dropped. */
+static const char *const pdf_fallback_fonts[] = {"Noto Sans CJK JP", "WenQuanYi Micro Hei"};
 
 /* Table columns: right edges of the numeric columns, and the description's width. */
 #define PDF_COL_AMOUNT PDF_RIGHT
@@ -37,6 +41,7 @@
 #define PDF_LEADING  13.0
 #define PDF_ROW_PAD  7.0
 #define PDF_MAX_WRAP 8 /* description lines per table row; the last one ends in "…" when cut */
+#define PDF_PARTY_WRAP 24 /* lines per value of a party block: more than any valid value needs */
 
 #define PDF_INK    0x1f2329u
 #define PDF_MUTED  0x5b6270u
@@ -74,7 +79,10 @@ static double pdf_party(pdf_ctx *p, double x, double y, double w, const char *he
 static void pdf_font(pdf_ctx *p, double size, bool bold);
 static void pdf_rgb(pdf_ctx *p, uint32_t rgb);
 static const char *pdf_clean(pdf_ctx *p, const char *s, size_t len);
+static size_t utf8_next(const char *s, size_t i);
 static double pdf_measure(pdf_ctx *p, const char *s, size_t len);
+static double pdf_runs(pdf_ctx *p, const char *s, bool draw);
+static bool pdf_font_covers(cairo_t *cr, const char *s, size_t len);
 static void pdf_text(pdf_ctx *p, double x, double y, const char *s, int align);
 static void pdf_text_fit(pdf_ctx *p, double x, double y, const char *s, double maxw);
 static int pdf_wrap(pdf_ctx *p, const char *s, double maxw, pdf_span *spans, int max_spans);
@@ -309,7 +317,10 @@ static double pdf_next_header(pdf_ctx *p)
 }
 
 /* pdf_party draws one address block (a small-caps heading, then name, address, tax id, email) at
- * (x, y) in width w; returns the baseline of its last line. Long values wrap onto a few lines. */
+ * (x, y) in width w; returns the baseline of its last line. Long values wrap; none is shortened: an
+ * invoice shows its parties exactly as they were given (the longest value the API accepts, such as a
+ * postal code with a city and a region of 100 wide characters each, needs fewer than PDF_PARTY_WRAP
+ * lines). */
 static double pdf_party(pdf_ctx *p, double x, double y, double w, const char *heading, const rd_party *party)
 {
     pdf_font(p, 7.5, true);
@@ -319,24 +330,24 @@ static double pdf_party(pdf_ctx *p, double x, double y, double w, const char *he
     if (party->name) {
         pdf_font(p, PDF_BODY + 0.5, true);
         pdf_rgb(p, PDF_INK);
-        y = pdf_para(p, x, y, party->name, w, PDF_LEADING, 3) + 1.0;
+        y = pdf_para(p, x, y, party->name, w, PDF_LEADING, PDF_PARTY_WRAP) + 1.0;
     }
     pdf_font(p, PDF_BODY, false);
     pdf_rgb(p, PDF_INK);
     for (size_t i = 0; i < party->naddress; i++)
-        y = pdf_para(p, x, y, party->address[i], w, PDF_LEADING, 2);
+        y = pdf_para(p, x, y, party->address[i], w, PDF_LEADING, PDF_PARTY_WRAP);
     if (party->country)
-        y = pdf_para(p, x, y, party->country, w, PDF_LEADING, 1);
+        y = pdf_para(p, x, y, party->country, w, PDF_LEADING, PDF_PARTY_WRAP);
     pdf_rgb(p, PDF_MUTED);
     if (party->tax_id) {
         buf t;
         buf_init(&t);
         buf_printf(&t, "Tax ID %s", party->tax_id);
-        y = pdf_para(p, x, y, t.data, w, PDF_LEADING, 2);
+        y = pdf_para(p, x, y, t.data, w, PDF_LEADING, PDF_PARTY_WRAP);
         buf_free(&t);
     }
     if (party->email)
-        y = pdf_para(p, x, y, party->email, w, PDF_LEADING, 2);
+        y = pdf_para(p, x, y, party->email, w, PDF_LEADING, PDF_PARTY_WRAP);
     return y - PDF_LEADING;
 }
 
@@ -431,7 +442,7 @@ static void pdf_rgb(pdf_ctx *p, uint32_t rgb)
     cairo_set_source_rgb(p->cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0, (rgb & 0xff) / 255.0);
 }
 
-/* pdf_clean copies (s, len) into the scratch buffer with control characters turned into spaces (the
+/* pdf_clean copies (s, len) into the scratch buffer with control characters (C0, DEL, C1) turned into spaces (the
  * toy API would draw them as missing glyphs) and returns it; valid until the next call. */
 static const char *pdf_clean(pdf_ctx *p, const char *s, size_t len)
 {
@@ -441,16 +452,100 @@ static const char *pdf_clean(pdf_ctx *p, const char *s, size_t len)
         unsigned char c = (unsigned char)p->scratch.data[i];
         if (c < 0x20 || c == 0x7f)
             p->scratch.data[i] = ' ';
+        /* C1 controls (U+0080–U+009F, 0xC2 0x80–0x9F), from values stored before the text rule. */
+        if (c == 0xc2 && i + 1 < p->scratch.len && (unsigned char)p->scratch.data[i + 1] >= 0x80 &&
+            (unsigned char)p->scratch.data[i + 1] <= 0x9f) {
+            p->scratch.data[i] = ' ';
+            p->scratch.data[++i] = ' ';
+        }
     }
     return p->scratch.data;
 }
 
-/* pdf_measure returns the advance width of (s, len) in the current font. */
+/* utf8_next returns the index of the character after the one at i (s is NUL-terminated). */
+static size_t utf8_next(const char *s, size_t i)
+{
+    i++;
+    while (((unsigned char)s[i] & 0xc0) == 0x80)
+        i++;
+    return i;
+}
+
+/* pdf_measure returns the advance width of (s, len) in the current font (with its fallbacks). */
 static double pdf_measure(pdf_ctx *p, const char *s, size_t len)
 {
-    cairo_text_extents_t e;
-    cairo_text_extents(p->cr, pdf_clean(p, s, len), &e);
-    return e.x_advance;
+    return pdf_runs(p, pdf_clean(p, s, len), false);
+}
+
+/* pdf_font_covers reports whether the current font has a glyph for every character of (s, len). */
+static bool pdf_font_covers(cairo_t *cr, const char *s, size_t len)
+{
+    cairo_glyph_t *glyphs = NULL;
+    int n = 0;
+    bool all = true;
+    cairo_status_t st = cairo_scaled_font_text_to_glyphs(cairo_get_scaled_font(cr), 0, 0, s, (int)len, &glyphs, &n,
+                                                         NULL, NULL, NULL);
+    if (st != CAIRO_STATUS_SUCCESS)
+        return false;
+    for (int i = 0; i < n && all; i++)
+        all = glyphs[i].index != 0;
+    cairo_glyph_free(glyphs);
+    return all;
+}
+
+/* pdf_runs measures (draw false) or draws at the current point (draw true) the clean UTF-8 text
+ * s (NUL-terminated), character by character in runs: a run DejaVu Sans has glyphs for in it, a run it lacks in
+ * the first fallback font that has them (or in DejaVu Sans, as boxes, when none does). Returns the
+ * advance width. The current font is the same afterwards. */
+static double pdf_runs(pdf_ctx *p, const char *s, bool draw)
+{
+    cairo_t *cr = p->cr;
+    size_t len = strlen(s);
+    if (pdf_font_covers(cr, s, len)) {
+        /* The common case, one run in the primary font. */
+        cairo_text_extents_t e;
+        cairo_text_extents(cr, s, &e);
+        if (draw)
+            cairo_show_text(cr, s);
+        return e.x_advance;
+    }
+    cairo_font_face_t *primary = cairo_font_face_reference(cairo_get_font_face(cr));
+    cairo_font_weight_t weight = cairo_toy_font_face_get_weight(primary);
+    buf run;
+    buf_init(&run);
+    double width = 0.0;
+    size_t i = 0;
+    while (i < len) {
+        /* The longest run from i whose characters all have (or all lack) a glyph in the primary font. */
+        size_t next = utf8_next(s, i);
+        bool have = pdf_font_covers(cr, s + i, next - i);
+        size_t end = next;
+        while (end < len) {
+            size_t after = utf8_next(s, end);
+            if (pdf_font_covers(cr, s + end, after - end) != have)
+                break;
+            end = after;
+        }
+        buf_reset(&run);
+        buf_append(&run, s + i, end - i);
+        if (!have)
+            for (size_t f = 0; f < sizeof pdf_fallback_fonts / sizeof pdf_fallback_fonts[0]; f++) {
+                cairo_select_font_face(cr, pdf_fallback_fonts[f], CAIRO_FONT_SLANT_NORMAL, weight);
+                if (pdf_font_covers(cr, run.data, run.len))
+                    break;
+                cairo_set_font_face(cr, primary);
+            }
+        cairo_text_extents_t e;
+        cairo_text_extents(cr, run.data, &e);
+        if (draw)
+            cairo_show_text(cr, run.data); /* advances the current point by the run's width */
+        width += e.x_advance;
+        cairo_set_font_face(cr, primary);
+        i = end;
+    }
+    buf_free(&run);
+    cairo_font_face_destroy(primary);
+    return width;
 }
 
 /* pdf_text draws s with its baseline at y: starting at x, ending at x (PDF_RIGHT_ALIGN), or centred. */
@@ -466,16 +561,9 @@ static void pdf_text(pdf_ctx *p, double x, double y, const char *s, int align)
     if (p->dry)
         return;
     cairo_move_to(p->cr, x, y);
-    cairo_show_text(p->cr, pdf_clean(p, s, len));
+    pdf_runs(p, pdf_clean(p, s, len), true);
 }
 
-static size_t utf8_next(const char *s, size_t i)
-{
-    i++;
-    while (((unsigned char)s[i] & 0xc0) == 0x80)
-        i++;
-    return i;
-}
 
 /* pdf_text_fit draws s left-aligned at x, cut at a character boundary and ended with "…" when it is
  * wider than maxw. The cut is found from the front, so a huge string costs only what fits. */
@@ -513,9 +601,9 @@ static void pdf_text_fit(pdf_ctx *p, double x, double y, const char *s, double m
  * when text is left over), the first baseline at y; returns the baseline after its last line. */
 static double pdf_para(pdf_ctx *p, double x, double y, const char *s, double w, double leading, int max_lines)
 {
-    pdf_span spans[PDF_MAX_WRAP];
-    if (max_lines > PDF_MAX_WRAP)
-        max_lines = PDF_MAX_WRAP;
+    if (max_lines < 1)
+        return y;
+    pdf_span *spans = xcalloc((size_t)max_lines, sizeof(*spans));
     int n = pdf_wrap(p, s, w, spans, max_lines);
     for (int i = 0; i < n; i++, y += leading) {
         const char *t = s + spans[i].start;
@@ -527,6 +615,7 @@ static double pdf_para(pdf_ctx *p, double x, double y, const char *s, double w, 
             free(part);
         }
     }
+    free(spans);
     return y;
 }
 

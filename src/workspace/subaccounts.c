@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/mem.h"
 #include "jobs/jobs.h"
 
 #include <stdio.h>
@@ -75,11 +76,13 @@ int sub_list(store *s, const char *root_id, const sub_query *q, json_t **items, 
     for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
         if (q->sort && strcmp(q->sort, sorts[i].key) == 0)
             sql = sorts[i].sql;
-    char pattern[260];
-    const char *like = NULL;
+    /* The pattern on the heap at its longest (every byte escaped, two '%', the NUL): a fixed buffer
+     * would search for a cut, possibly mid-character, query. */
+    char *like = NULL;
     if (q->q && *q->q) {
-        store_like_contains(q->q, pattern, sizeof(pattern));
-        like = pattern;
+        size_t cap = 2 * strlen(q->q) + 3;
+        like = xmalloc(cap);
+        store_like_contains(q->q, like, cap);
     }
     store_conn *c = NULL;
     store_rows *r = NULL;
@@ -106,6 +109,7 @@ int sub_list(store *s, const char *root_id, const sub_query *q, json_t **items, 
     rc = AT_OK;
     *next_offset = q->offset + n < *total ? q->offset + n : -1;
 out:
+    free(like);
     store_rows_free(r);
     if (c)
         store_release(c);

@@ -7,6 +7,7 @@
 #include "base/config.h"
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/text.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -71,8 +72,11 @@ static int ws_resolve_internal(store *s, const char *user_id, const char *ws_id,
     out->kind = strcmp(store_rows_text(r, 1), "root") == 0 ? WS_ROOT : WS_SUB_ACCOUNT;
     snprintf(out->parent_id, sizeof(out->parent_id), "%s", store_rows_is_null(r, 2) ? "" : store_rows_text(r, 2));
     snprintf(out->status, sizeof(out->status), "%s", store_rows_text(r, 3));
-    snprintf(out->status_reason, sizeof(out->status_reason), "%s",
-             store_rows_is_null(r, 4) ? "" : store_rows_text(r, 4));
+    /* Valid reasons always fit; an older, longer one is cut at a character boundary, never inside one. */
+    const char *reason = store_rows_is_null(r, 4) ? "" : store_rows_text(r, 4);
+    size_t rlen = text_utf8_cut(reason, sizeof(out->status_reason) - 1);
+    memcpy(out->status_reason, reason, rlen);
+    out->status_reason[rlen] = '\0';
     json_t *features = json_loads(store_rows_text(r, 5), 0, NULL);
     size_t i, n = 0;
     json_t *f;

@@ -19,7 +19,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-enum { WS_MAX_FEATURES = 16, WS_DELETION_DAYS = 7 };
+/* WS_REASON_MAX_CHARS bounds a status reason (the suspension's, shown to the members it locks out);
+ * ws_access keeps it whole in WS_REASON_MAX_BYTES (four UTF-8 bytes a character, and the NUL). */
+enum { WS_MAX_FEATURES = 16, WS_DELETION_DAYS = 7, WS_REASON_MAX_CHARS = 200, WS_REASON_MAX_BYTES = 4 * 200 + 1 };
 
 /* What one user may do in one workspace, resolved once per request. */
 typedef struct ws_access {
@@ -27,7 +29,7 @@ typedef struct ws_access {
     char parent_id[ID_MAX]; /* "" for a root */
     int kind;               /* WS_ROOT or WS_SUB_ACCOUNT */
     char status[24];        /* active, suspended, pending_deletion */
-    char status_reason[256];
+    char status_reason[WS_REASON_MAX_BYTES];
     int role;               /* effective role (agency carries the root role, ws_agency_role) */
     bool agency;
     int64_t last_active_at; /* of the direct membership, 0 when none */
