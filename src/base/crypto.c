@@ -20,16 +20,12 @@ int crypto_setup(void)
     return sodium_init() < 0 ? AT_EINTERNAL : AT_OK;
 }
 
-/* Reads or creates <dir>/keys/hash.key holding 32 raw bytes. */
-static int crypto_key_file(const char *data_dir, char err[256])
+/* Reads <dir>/keys/hash.key (32 raw bytes) or, when absent and may_create, creates it (folder 0700,
+ * file 0600, written with O_EXCL so two processes never both create it) and sets *created. */
+static int crypto_key_file(const char *data_dir, bool may_create, bool *created, char err[256])
 {
     char path[4096];
     int fd = -1, rc = AT_EINVAL;
-    snprintf(path, sizeof(path), "%s/keys", data_dir);
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, 256, "cannot create %s: %s", path, strerror(errno));
-        goto out;
-    }
     snprintf(path, sizeof(path), "%s/keys/hash.key", data_dir);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -40,6 +36,21 @@ static int crypto_key_file(const char *data_dir, char err[256])
         rc = AT_OK;
         goto out;
     }
+    if (errno != ENOENT) {
+        snprintf(err, 256, "cannot read key file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!may_create) {
+        snprintf(err, 256, "key file %s is missing", path);
+        rc = AT_ENOTFOUND;
+        goto out;
+    }
+    snprintf(path, sizeof(path), "%s/keys", data_dir);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, 256, "cannot create %s: %s", path, strerror(errno));
+        goto out;
+    }
+    snprintf(path, sizeof(path), "%s/keys/hash.key", data_dir);
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, 256, "cannot create key file %s: %s", path, strerror(errno));
@@ -50,6 +61,7 @@ static int crypto_key_file(const char *data_dir, char err[256])
         snprintf(err, 256, "cannot write key file %s", path);
         goto out;
     }
+    *created = true;
     rc = AT_OK;
 out:
     if (fd >= 0)
@@ -57,8 +69,11 @@ out:
     return rc;
 }
 
-int crypto_load_key(const char *hex_or_null, const char *data_dir, char err[256])
+int crypto_load_key(const char *hex_or_null, const char *data_dir, bool may_create, bool *created_out,
+                    char err[256])
 {
+    bool created = false;
+    int rc = AT_OK;
     if (hex_or_null && *hex_or_null) {
         size_t bin_len = 0;
         if (strlen(hex_or_null) != 2 * CRYPTO_KEY_BYTES ||
@@ -66,11 +81,22 @@ int crypto_load_key(const char *hex_or_null, const char *data_dir, char err[256]
                            &bin_len, NULL) != 0 ||
             bin_len != CRYPTO_KEY_BYTES) {
             snprintf(err, 256, "must be %d hexadecimal characters", 2 * CRYPTO_KEY_BYTES);
-            return AT_EINVAL;
+            rc = AT_EINVAL;
         }
-        return AT_OK;
+    } else {
+        rc = crypto_key_file(data_dir, may_create, &created, err);
     }
-    return crypto_key_file(data_dir, err);
+    if (created_out)
+        *created_out = created;
+    return rc;
+}
+
+/* The fingerprint is a keyed digest of a fixed text, not of the key itself: it identifies the key and
+ * reveals nothing a stored token digest does not. */
+void crypto_key_fingerprint(char out[CRYPTO_DIGEST_HEX])
+{
+    static const char what[] = "atrium key fingerprint v1";
+    crypto_keyed_hex(what, sizeof(what) - 1, out);
 }
 
 /* The sealing key, derived from the hashing key so one secret backs both (KDF context "atrseal1"). */
@@ -148,6 +174,36 @@ void crypto_keyed_hex(const void *data, size_t len, char out[CRYPTO_DIGEST_HEX])
     unsigned char digest[32];
     crypto_generichash(digest, sizeof(digest), data, len, crypto_hash_key, sizeof(crypto_hash_key));
     sodium_bin2hex(out, CRYPTO_DIGEST_HEX, digest, sizeof(digest));
+}
+
+int crypto_sha256_file(const char *path, char out[CRYPTO_DIGEST_HEX])
+{
+    crypto_hash_sha256_state st;
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    unsigned char *chunk = xmalloc(1 << 16);
+    int rc = AT_EINVAL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        goto free_chunk;
+    crypto_hash_sha256_init(&st);
+    for (;;) {
+        ssize_t n = read(fd, chunk, 1 << 16);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto close_fd;
+        if (n == 0)
+            break;
+        crypto_hash_sha256_update(&st, chunk, (unsigned long long)n);
+    }
+    crypto_hash_sha256_final(&st, digest);
+    sodium_bin2hex(out, CRYPTO_DIGEST_HEX, digest, sizeof(digest));
+    rc = AT_OK;
+close_fd:
+    close(fd);
+free_chunk:
+    free(chunk);
+    return rc;
 }
 
 bool crypto_equal(const void *a, size_t alen, const void *b, size_t blen)

@@ -2,7 +2,8 @@
  *
  * Tokens we only verify (sessions, API keys, invitations, resets) are random, shown once, and stored as
  * a keyed BLAKE2b digest under the server's hashing key. The key comes from ATRIUM_SECRET_KEY or from
- * <data dir>/keys/hash.key (created with mode 0600 on first start), never from the database. */
+ * <data dir>/keys/hash.key (created with mode 0600 on a fresh install), never from the database. The
+ * database keeps only the key's fingerprint, so a process with another key (or none) is refused. */
 #ifndef AT_CRYPTO_H
 #define AT_CRYPTO_H
 
@@ -14,8 +15,14 @@ enum { CRYPTO_KEY_BYTES = 32, CRYPTO_DIGEST_HEX = 65 /* 32 bytes as hex + NUL */
 /* crypto_setup must run once in main() before any thread starts. Returns AT_OK or AT_EINTERNAL. */
 int crypto_setup(void);
 /* crypto_load_key installs the hashing key from hex text (64 chars) or from the key file under
- * data_dir, creating it if absent. Returns AT_OK, or AT_EINVAL with a message in err (256 bytes). */
-int crypto_load_key(const char *hex_or_null, const char *data_dir, char err[256]);
+ * data_dir. An absent file is created only when may_create (then *created_out, optional, is set);
+ * otherwise the answer is AT_ENOTFOUND. Returns AT_OK, AT_ENOTFOUND or AT_EINVAL, with a message in
+ * err (256 bytes) on failure. */
+int crypto_load_key(const char *hex_or_null, const char *data_dir, bool may_create, bool *created_out,
+                    char err[256]);
+/* crypto_key_fingerprint writes the installed key's fingerprint (hex): what the database records to
+ * recognise its key (src/cli/setup.c). */
+void crypto_key_fingerprint(char out[CRYPTO_DIGEST_HEX]);
 
 void crypto_random(void *out, size_t len);
 /* crypto_token writes `bytes` random bytes as unpadded base64url + NUL into out (cap bytes). */
@@ -30,6 +37,10 @@ void crypto_keyed_hex(const void *data, size_t len, char out[CRYPTO_DIGEST_HEX])
  * tampered with, moved, or sealed under another key. */
 char *crypto_seal(const void *plain, size_t len, const char *aad);
 int crypto_open(const char *sealed, const char *aad, char *out, size_t cap, size_t *len_out);
+
+/* crypto_sha256_file writes the SHA-256 of a file's contents as lowercase hex (the checksum beside a
+ * backup, as `sha256sum` prints it). AT_OK, or AT_EINVAL when the file cannot be read. */
+int crypto_sha256_file(const char *path, char out[CRYPTO_DIGEST_HEX]);
 
 /* Constant-time comparison of two equal-length byte strings; false when lengths differ. */
 bool crypto_equal(const void *a, size_t alen, const void *b, size_t blen);

@@ -11,6 +11,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An unknown id must not read as "intact: 0 events". Deleted workspaces keep their rows and chains. */
+static int audit_workspace_exists(store *s, const char *id)
+{
+    store_conn *c = NULL;
+    int64_t n = 0;
+    store_arg a[] = {sa_text(id)};
+    int st = store_acquire(s, &c);
+    if (st == AT_OK) {
+        st = store_query_int(c, "SELECT COUNT(*) FROM workspaces WHERE id = $1", a, 1, &n);
+        store_release(c);
+    }
+    if (st != AT_OK) {
+        fprintf(stderr, "atrium: could not read the workspaces (%s)\n", at_status_name(st));
+        return CLI_FAIL;
+    }
+    if (n == 0) {
+        fprintf(stderr, "atrium: no such workspace: %s\n", id);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
 int cli_audit(int argc, char **argv)
 {
     config cfg;
@@ -24,6 +46,10 @@ int cli_audit(int argc, char **argv)
     int rc = cli_setup(&cfg, &s);
     if (rc != CLI_OK)
         return rc;
+    if (argc == 3 && (rc = audit_workspace_exists(s, argv[2])) != CLI_OK) {
+        store_close(s);
+        return rc;
+    }
     int st = audit_verify(s, argc == 3 ? argv[2] : NULL, &checked, broken_ws, &broken_seq);
     store_close(s);
     if (st == AT_ECONSTRAINT) {

@@ -1,27 +1,26 @@
-/* Command dispatch and the small commands: migrate, backup, config docs, version and help. */
+/* Command dispatch and the small commands: migrate, config docs, version and help. */
 #include "cli/cli.h"
 
-#include "billing/catalog.h"
-#include "billing/provider.h"
-
-#include "base/crypto.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char cli_usage[] =
     "Usage: atrium COMMAND [ARGS]\n"
     "\n"
     "Commands:\n"
-    "  serve                 migrate the database, then serve the API and the web UI\n"
-    "  migrate               apply pending database migrations and exit\n"
-    "  demo                  seed demo data and print the demo logins\n"
-    "  backup FILE           copy a SQLite database to FILE while it is in use\n"
+    "  serve [--init]        migrate the database, then serve the API and the web UI (--init: may create a\n"
+    "                        new database; without it a missing database is an error)\n"
+    "  migrate [--status | --dry-run | --to VERSION]\n"
+    "                        apply pending database migrations and exit (the only command besides serve\n"
+    "                        that changes the schema; creates a new database)\n"
+    "  demo [--force]        seed demo data and print the demo logins (development and test only)\n"
+    "  backup FILE           copy a SQLite database to FILE (0600, with FILE.sha256) while it is in use\n"
+    "  restore FILE          replace the (stopped) SQLite database with a checked backup\n"
     "  user add|list|disable|enable|set-password|grant-developer|revoke-developer ...\n"
     "                        manage user accounts (see `atrium user help`)\n"
     "  mail list [--limit N] | mail show ID\n"
@@ -38,108 +37,97 @@ static const char cli_usage[] =
     "Configuration comes from ATRIUM_* environment variables and the optional INI file named by\n"
     "ATRIUM_CONFIG; `atrium config docs` lists every setting with its default.\n";
 
-/* Creates the data folder (and its parents) if absent. */
-static int cli_make_dirs(const char *path, char err[512])
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
-            snprintf(err, 512, "ATRIUM_DATA_DIR: cannot create '%s': %s", tmp, strerror(errno));
-            return AT_EINVAL;
-        }
-        *p = '/';
-    }
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, 512, "ATRIUM_DATA_DIR: cannot create '%s': %s", tmp, strerror(errno));
-        return AT_EINVAL;
-    }
-    return AT_OK;
-}
+static const char cli_migrate_usage[] = "usage: atrium migrate [--status | --dry-run | --to VERSION]\n"
+                                        "  (no option)    apply every pending migration (creates a new database)\n"
+                                        "  --status       list the applied and the pending migrations; change nothing\n"
+                                        "  --dry-run      list what `atrium migrate` would apply; change nothing\n"
+                                        "  --to VERSION   apply the pending migrations up to VERSION only\n";
 
-int cli_setup(config *cfg, store **out)
+/* Prints the embedded migrations with their state: all of them (--status) or the pending ones
+ * (--dry-run). */
+static int cli_migrate_report(store *s, bool pending_only)
 {
-    char err[512];
-    char key_err[256];
-    *out = NULL;
-    if (config_load(cfg, err) != AT_OK) {
-        fprintf(stderr, "atrium: configuration error: %s\n", err);
-        return CLI_USAGE;
-    }
-    config_install(cfg);
-    log_set_level(cfg->log_level);
-    if (crypto_setup() != AT_OK) {
-        fprintf(stderr, "atrium: libsodium failed to initialise\n");
+    store_migration_state *rows = NULL;
+    int n = 0, db = 0, bin = 0, pending = 0;
+    if (store_schema_version(s, &db, &bin) != AT_OK || store_migration_status(s, &rows, &n) != AT_OK) {
+        fprintf(stderr, "atrium: cannot read the schema version\n");
         return CLI_FAIL;
     }
-    if (cli_make_dirs(cfg->data_dir, err) != AT_OK) {
-        fprintf(stderr, "atrium: configuration error: %s\n", err);
-        return CLI_USAGE;
+    printf("database schema %d, binary %d%s\n", db, bin, db > bin ? " (the database is newer: upgrade atrium)" : "");
+    for (int i = 0; i < n; i++) {
+        char when[32];
+        if (rows[i].applied_at) {
+            if (pending_only)
+                continue;
+            clock_format_rfc3339(rows[i].applied_at, when);
+            printf("applied  %-32s %s\n", rows[i].name, when);
+        } else {
+            printf("%s  %s\n", pending_only ? "would apply" : "pending", rows[i].name);
+            pending++;
+        }
     }
-    if (billing_catalog_load(cfg->billing_catalog, key_err) != AT_OK) {
-        fprintf(stderr, "atrium: configuration error: ATRIUM_BILLING_CATALOG: %s\n", key_err);
-        return CLI_USAGE;
-    }
-    if (!billing_provider_by_name(cfg->billing_provider)) {
-        fprintf(stderr, "atrium: configuration error: ATRIUM_BILLING_PROVIDER: must be manual or stripe\n");
-        return CLI_USAGE;
-    }
-    if (crypto_load_key(cfg->secret_key, cfg->data_dir, key_err) != AT_OK) {
-        fprintf(stderr, "atrium: configuration error: ATRIUM_SECRET_KEY: %s\n", key_err);
-        return CLI_USAGE;
-    }
-    if (store_open(cfg->database_url, cfg->db_pool_size, out, err) != AT_OK) {
-        fprintf(stderr, "atrium: cannot open the database: %s\n", err);
-        return CLI_FAIL;
-    }
-    if (store_migrate(*out, err) != AT_OK) {
-        fprintf(stderr, "atrium: %s\n", err);
-        store_close(*out);
-        *out = NULL;
-        return CLI_FAIL;
-    }
+    if (pending_only && pending)
+        printf("dry run: nothing was applied; `atrium migrate` would apply the %d above\n", pending);
+    else if (pending_only)
+        printf("nothing to apply: the database is up to date\n");
+    free(rows);
     return CLI_OK;
 }
 
+/* `atrium migrate [--status | --dry-run | --to VERSION]`. Migrating needs no server key, so none is
+ * loaded or created here; the first `serve` records the key's fingerprint. */
 static int cli_migrate(int argc, char **argv)
 {
     config cfg;
-    store *s;
-    int db = 0, bin = 0;
-    (void)argc;
-    (void)argv;
-    int rc = cli_setup(&cfg, &s);
-    if (rc != CLI_OK)
-        return rc;
-    store_schema_version(s, &db, &bin);
-    printf("database schema is at version %d (this binary knows up to %d)\n", db, bin);
-    store_close(s);
-    return CLI_OK;
-}
-
-static int cli_backup(int argc, char **argv)
-{
-    config cfg;
-    store *s;
+    store *s = NULL;
     char err[512];
-    if (argc != 2) {
-        fprintf(stderr, "usage: atrium backup FILE\n");
+    int db = 0, bin = 0, rc;
+    long to = 0;
+    const char *opt = argc >= 2 ? argv[1] : "";
+    if (argc == 2 && (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0)) {
+        fputs(cli_migrate_usage, stdout);
+        return CLI_OK;
+    }
+    bool report = argc == 2 && (strcmp(opt, "--status") == 0 || strcmp(opt, "--dry-run") == 0);
+    if (argc == 3 && strcmp(opt, "--to") == 0) {
+        char *end = NULL;
+        to = strtol(argv[2], &end, 10);
+        if (!*argv[2] || *end || to < 1 || to > 1000000) {
+            fprintf(stderr, "atrium: --to takes a migration number\n%s", cli_migrate_usage);
+            return CLI_USAGE;
+        }
+    } else if (argc != 1 && !report) {
+        fprintf(stderr, "atrium: unknown migrate arguments\n%s", cli_migrate_usage);
         return CLI_USAGE;
     }
-    int rc = cli_setup(&cfg, &s);
-    if (rc != CLI_OK)
+    unsigned flags = report ? CLI_SETUP_NO_KEY | CLI_SETUP_ANY_SCHEMA
+                     : to   ? CLI_SETUP_NO_KEY | CLI_SETUP_ANY_SCHEMA | CLI_SETUP_CREATE
+                            : CLI_SETUP_NO_KEY | CLI_SETUP_MIGRATE | CLI_SETUP_CREATE;
+    if ((rc = cli_setup_with(flags, &cfg, &s)) != CLI_OK)
         return rc;
-    if (store_backup(s, argv[1], err) != AT_OK) {
-        fprintf(stderr, "atrium: backup failed: %s\n", err);
-        store_close(s);
-        return CLI_FAIL;
+    if (report) {
+        rc = cli_migrate_report(s, strcmp(opt, "--dry-run") == 0);
+        goto out;
     }
-    printf("backup written to %s\n", argv[1]);
+    if (to) {
+        store_schema_version(s, &db, &bin);
+        if (db > to) {
+            fprintf(stderr, "atrium: the database is already at schema %d; migrations are never undone\n", db);
+            rc = CLI_USAGE;
+            goto out;
+        }
+        int st = store_migrate_to(s, (int)to, err);
+        if (st != AT_OK) {
+            fprintf(stderr, "atrium: %s\n", err);
+            rc = st == AT_EINVAL ? CLI_USAGE : CLI_FAIL;
+            goto out;
+        }
+    }
+    store_schema_version(s, &db, &bin);
+    printf("database schema is at version %d (this binary knows up to %d)\n", db, bin);
+out:
     store_close(s);
-    return CLI_OK;
+    return rc;
 }
 
 static int cli_config(int argc, char **argv)
@@ -154,6 +142,21 @@ static int cli_config(int argc, char **argv)
     return CLI_OK;
 }
 
+/* `atrium serve [--init]`: the set-up options are taken here, so serve.c sees only its own arguments.
+ * serve migrates; with --init it may also create a new SQLite database (a fresh install). */
+static int cli_serve_dispatch(int argc, char **argv)
+{
+    unsigned flags = CLI_SETUP_MIGRATE;
+    if (argc >= 2 && strcmp(argv[1], "--init") == 0) {
+        flags |= CLI_SETUP_CREATE;
+        argv[1] = argv[0];
+        argc--;
+        argv++;
+    }
+    cli_set_setup_flags(flags);
+    return cli_serve(argc, argv);
+}
+
 int cli_main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -166,7 +169,7 @@ int cli_main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(cmd, "serve") == 0)
-        return cli_serve(argc - 1, argv + 1);
+        return cli_serve_dispatch(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0)
         return cli_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
@@ -185,6 +188,8 @@ int cli_main(int argc, char **argv)
         return cli_user(argc - 1, argv + 1);
     if (strcmp(cmd, "backup") == 0)
         return cli_backup(argc - 1, argv + 1);
+    if (strcmp(cmd, "restore") == 0)
+        return cli_restore(argc - 1, argv + 1);
     if (strcmp(cmd, "config") == 0)
         return cli_config(argc - 1, argv + 1);
     fprintf(stderr, "atrium: unknown command '%s'\n\n%s", cmd, cli_usage);

@@ -116,16 +116,30 @@ static int demo_tx(store_conn *c, void *ctx)
     return rc;
 }
 
+/* `atrium demo [--force]`. The demo logins and their passwords are published, so seeding them (or
+ * resetting them to the demo passwords) is refused outside ATRIUM_ENV=development or test unless
+ * --force says the operator means it. It may create a new database (with its schema), as `make run`
+ * needs; an existing one must be at the binary's schema. */
 int cli_demo(int argc, char **argv)
 {
     config cfg;
     store *s;
-    (void)argv;
-    if (argc != 1) {
-        fprintf(stderr, "usage: atrium demo\n");
+    char err[512];
+    bool force = argc == 2 && strcmp(argv[1], "--force") == 0;
+    if (argc != 1 && !force) {
+        fprintf(stderr, "usage: atrium demo [--force]\n");
         return CLI_USAGE;
     }
-    int rc = cli_setup(&cfg, &s);
+    if (config_load(&cfg, err) != AT_OK) {
+        fprintf(stderr, "atrium: configuration error: %s\n", err);
+        return CLI_USAGE;
+    }
+    if (cfg.env == ENV_PRODUCTION && !force) {
+        fprintf(stderr, "atrium: refusing to seed the demo in production (ATRIUM_ENV=production): its logins and "
+                        "passwords are public. Use ATRIUM_ENV=development, or --force if you really mean it.\n");
+        return CLI_USAGE;
+    }
+    int rc = cli_setup_with(CLI_SETUP_CREATE, &cfg, &s);
     if (rc != CLI_OK)
         return rc;
     demo_hashes hashes;

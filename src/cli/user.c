@@ -21,7 +21,8 @@ static const char user_usage[] =
     "  grant-developer EMAIL | revoke-developer EMAIL\n"
     "Without --password-stdin a strong password is generated and printed once.\n";
 
-/* Reads the password from stdin or generates one into out (cap bytes). Returns AT_OK or AT_EINVAL. */
+/* Reads the password from stdin or generates one into out (cap bytes). Returns AT_OK, or AT_EINVAL
+ * with a message when standard input holds no line (</dev/null, a closed pipe). */
 static int user_password(bool from_stdin, char *out, size_t cap, bool *generated)
 {
     *generated = !from_stdin;
@@ -29,8 +30,10 @@ static int user_password(bool from_stdin, char *out, size_t cap, bool *generated
         crypto_token(18, out, cap);
         return AT_OK;
     }
-    if (!fgets(out, (int)cap, stdin))
+    if (!fgets(out, (int)cap, stdin)) {
+        fprintf(stderr, "atrium: --password-stdin: standard input held no password (give it one line)\n");
         return AT_EINVAL;
+    }
     out[strcspn(out, "\r\n")] = '\0';
     return AT_OK;
 }
@@ -110,20 +113,27 @@ int cli_user(int argc, char **argv)
     }
     const char *cmd = argv[1];
     bool needs_email = strcmp(cmd, "list") != 0;
+    /* Each command takes only its own options: a stray one (set-password --name x) is a mistake. */
+    bool takes_name = strcmp(cmd, "add") == 0, takes_developer = takes_name;
+    bool takes_stdin = takes_name || strcmp(cmd, "set-password") == 0;
+    if (!needs_email && argc != 2) {
+        fprintf(stderr, "atrium: user list takes no arguments\n\n%s", user_usage);
+        return CLI_USAGE;
+    }
     if (needs_email) {
         if (argc < 3 || email_normalize(argv[2], strlen(argv[2]), email) != AT_OK) {
             fprintf(stderr, "atrium: user %s needs a valid EMAIL\n\n%s", cmd, user_usage);
             return CLI_USAGE;
         }
         for (int i = 3; i < argc; i++) {
-            if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+            if (takes_name && strcmp(argv[i], "--name") == 0 && i + 1 < argc)
                 name = argv[++i];
-            else if (strcmp(argv[i], "--developer") == 0)
+            else if (takes_developer && strcmp(argv[i], "--developer") == 0)
                 developer = true;
-            else if (strcmp(argv[i], "--password-stdin") == 0)
+            else if (takes_stdin && strcmp(argv[i], "--password-stdin") == 0)
                 from_stdin = true;
             else {
-                fprintf(stderr, "atrium: unknown option '%s'\n\n%s", argv[i], user_usage);
+                fprintf(stderr, "atrium: user %s does not take '%s'\n\n%s", cmd, argv[i], user_usage);
                 return CLI_USAGE;
             }
         }
@@ -137,8 +147,11 @@ int cli_user(int argc, char **argv)
         if (!name) {
             name = email;
         }
-        if (user_password(from_stdin, password, sizeof(password), &generated) != AT_OK ||
-            user_check_password(password, email, name) != AT_OK)
+        if (user_password(from_stdin, password, sizeof(password), &generated) != AT_OK) {
+            rc = CLI_USAGE;
+            goto out;
+        }
+        if (user_check_password(password, email, name) != AT_OK)
             goto out;
         char hash[PASSWORD_HASH_MAX];
         user_add_ctx a;
@@ -161,8 +174,11 @@ int cli_user(int argc, char **argv)
             rc = CLI_OK;
         }
     } else if (strcmp(cmd, "set-password") == 0) {
-        if (user_password(from_stdin, password, sizeof(password), &generated) != AT_OK ||
-            user_check_password(password, email, NULL) != AT_OK)
+        if (user_password(from_stdin, password, sizeof(password), &generated) != AT_OK) {
+            rc = CLI_USAGE;
+            goto out;
+        }
+        if (user_check_password(password, email, NULL) != AT_OK)
             goto out;
         int st = user_set_password(s, email, password);
         if (st == AT_ENOTFOUND)

@@ -21,6 +21,7 @@
 enum { JOBS_MAX_KINDS = 64, JOBS_MAX_WORKERS = 64, JOBS_DEFAULT_ATTEMPTS = 8 };
 #define JOBS_LEASE_US       (300LL * 1000000)
 #define JOBS_BACKOFF_CAP_US (3600LL * 1000000)
+#define JOBS_OUTAGE_CAP_MS  30000 /* the longest a worker waits between claims while the store is down */
 
 static const char jobs_claim_sql[] =
     "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_at = $3 "
@@ -71,6 +72,7 @@ static struct {
     bool started, stopping;
     uint64_t wake_gen;
     int poll_ms;
+    bool outage; /* the last claim failed on the store; logged once when it begins and once when it ends */
     store *s;
     int nthreads;
     pthread_t threads[JOBS_MAX_WORKERS];
@@ -85,6 +87,8 @@ static int jobs_finish_tx(store_conn *c, void *ctx);
 static void jobs_claim_clear(jobs_claim *cl);
 static const jobs_kind *jobs_find(const char *kind);
 static int64_t jobs_backoff_us(int attempt);
+static int jobs_idle_ms(int claim_rc, int *failures, int poll_ms);
+static void jobs_wait_ms(uint64_t gen, int ms);
 static void jobs_set_time(json_t *o, const char *key, store_rows *r, int col);
 static void jobs_set_text(json_t *o, const char *key, store_rows *r, int col);
 
@@ -181,6 +185,7 @@ int jobs_start(store *s, int workers, int poll_ms)
     jobs_pool.stopping = false;
     jobs_pool.s = s;
     jobs_pool.poll_ms = poll_ms > 0 ? poll_ms : 1000;
+    jobs_pool.outage = false;
     pthread_mutex_unlock(&jobs_pool.mu);
 
     jobs_pool.nthreads = 0;
@@ -230,7 +235,10 @@ int jobs_run_due(store *s, int max)
     id_new("run", worker);
     int n = 0;
     while (max <= 0 || n < max) {
-        if (jobs_run_one(s, worker) != 1)
+        int rc = jobs_run_one(s, worker);
+        if (rc < 0)
+            log_msg(LOG_ERROR, "jobs: claim failed: %s", at_status_name(rc));
+        if (rc != 1)
             break;
         n++;
     }
@@ -238,11 +246,13 @@ int jobs_run_due(store *s, int max)
 }
 
 /* A worker claims and runs jobs back to back while any is due, then sleeps poll_ms or until woken. A
- * wake that arrives while it is busy is remembered through the generation counter, not lost. */
+ * wake that arrives while it is busy is remembered through the generation counter, not lost. While
+ * the store fails (a PostgreSQL outage) it backs off instead of polling (jobs_idle_ms). */
 static void *jobs_worker(void *arg)
 {
     (void)arg;
     char worker[ID_MAX];
+    int failures = 0;
     id_new("wrk", worker);
     for (;;) {
         pthread_mutex_lock(&jobs_pool.mu);
@@ -253,25 +263,57 @@ static void *jobs_worker(void *arg)
         pthread_mutex_unlock(&jobs_pool.mu);
         if (stop)
             break;
-        if (jobs_run_one(s, worker) == 1)
-            continue;
-
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += poll_ms / 1000;
-        until.tv_nsec += (long)(poll_ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
-        pthread_mutex_lock(&jobs_pool.mu);
-        while (!jobs_pool.stopping && jobs_pool.wake_gen == gen) {
-            if (pthread_cond_timedwait(&jobs_pool.cv, &jobs_pool.mu, &until) != 0)
-                break;
-        }
-        pthread_mutex_unlock(&jobs_pool.mu);
+        int rc = jobs_run_one(s, worker);
+        int idle_ms = jobs_idle_ms(rc, &failures, poll_ms);
+        if (idle_ms > 0)
+            jobs_wait_ms(gen, idle_ms);
     }
     return NULL;
+}
+
+/* jobs_idle_ms says how long a worker rests after a claim that returned claim_rc (1 claimed, 0 none
+ * due, negative the store failed): 0 after a job, poll_ms when idle, and after consecutive failures
+ * poll_ms doubled per failure up to JOBS_OUTAGE_CAP_MS. The pool-wide outage flag makes the start and
+ * the end of an outage one log line each, whatever the number of workers. */
+static int jobs_idle_ms(int claim_rc, int *failures, int poll_ms)
+{
+    bool failed = claim_rc < 0;
+    pthread_mutex_lock(&jobs_pool.mu);
+    bool changed = jobs_pool.outage != failed;
+    jobs_pool.outage = failed;
+    pthread_mutex_unlock(&jobs_pool.mu);
+    if (changed && failed)
+        log_msg(LOG_ERROR, "jobs: cannot claim jobs (%s); retrying with back-off up to %d s", at_status_name(claim_rc),
+                JOBS_OUTAGE_CAP_MS / 1000);
+    else if (changed)
+        log_msg(LOG_INFO, "jobs: the store answers again; claiming resumes");
+    if (!failed) {
+        *failures = 0;
+        return claim_rc == 1 ? 0 : poll_ms;
+    }
+    if (*failures < 20)
+        (*failures)++;
+    int64_t ms = (int64_t)poll_ms << *failures;
+    return ms > JOBS_OUTAGE_CAP_MS ? JOBS_OUTAGE_CAP_MS : (int)ms;
+}
+
+/* Sleeps ms, or less when jobs_wake or jobs_stop is called after generation gen was read. */
+static void jobs_wait_ms(uint64_t gen, int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&jobs_pool.mu);
+    while (!jobs_pool.stopping && jobs_pool.wake_gen == gen) {
+        if (pthread_cond_timedwait(&jobs_pool.cv, &jobs_pool.mu, &until) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&jobs_pool.mu);
 }
 
 static void jobs_init_once(void)
@@ -292,9 +334,7 @@ static int jobs_run_one(store *s, const char *worker)
     int rc = store_tx(s, true, jobs_claim_tx, &cl);
     if (rc != AT_OK || !cl.found) {
         jobs_claim_clear(&cl);
-        if (rc != AT_OK)
-            log_msg(LOG_ERROR, "jobs: claim failed: %s", at_status_name(rc));
-        return rc != AT_OK ? rc : 0;
+        return rc != AT_OK ? rc : 0; /* the caller reports a failure (workers once per outage) */
     }
 
     job_ctx ctx = {.id = cl.id, .kind = cl.kind, .attempt = cl.attempts, .store = s};

@@ -5,10 +5,12 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "store/migrations.h"
 #include "store/store_impl.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* Written in the migration dialect, so the PostgreSQL backend translates it like any migration. */
 static const char migrate_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -56,6 +58,76 @@ int store_migrate_list(store *s, const store_migration *list, int count, char er
 int store_migrate(store *s, char err[512])
 {
     return store_migrate_list(s, store_migrations, store_migration_count, err);
+}
+
+/* store_migrate_to is store_migrate over the embedded migrations up to and including `version`, which
+ * must be one this binary knows (AT_EINVAL with a message otherwise). Used to build a database at an
+ * earlier schema (upgrade tests, rehearsing an upgrade step by step). */
+int store_migrate_to(store *s, int version, char err[512])
+{
+    int n = 0;
+    while (n < store_migration_count && store_migrations[n].version <= version)
+        n++;
+    if (n == 0 || store_migrations[n - 1].version != version) {
+        snprintf(err, 512, "this binary has no migration numbered %d", version);
+        return AT_EINVAL;
+    }
+    return store_migrate_list(s, store_migrations, n, err);
+}
+
+/* store_migration_status reads schema_migrations (absent: nothing applied) and reports each embedded
+ * migration with the time it was applied. *rows_out is a new array of *count_out rows the caller frees;
+ * names are borrowed from the embedded list. Returns AT_OK or a store status. */
+int store_migration_status(store *s, store_migration_state **rows_out, int *count_out)
+{
+    store_conn *c = NULL;
+    store_rows *r = NULL;
+    bool exists = false;
+    *rows_out = NULL;
+    *count_out = 0;
+    store_migration_state *rows = xcalloc((size_t)store_migration_count + 1, sizeof *rows);
+    for (int i = 0; i < store_migration_count; i++) {
+        rows[i].version = store_migrations[i].version;
+        rows[i].name = store_migrations[i].name;
+    }
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        goto free_rows;
+    rc = s->ops->has_table(c, "schema_migrations", &exists);
+    if (rc != AT_OK || !exists)
+        goto release;
+    rc = store_query(c, "SELECT version, applied_at FROM schema_migrations", NULL, 0, &r);
+    if (rc != AT_OK)
+        goto release;
+    while ((rc = store_rows_next(r)) == 1) {
+        int64_t v = store_rows_int(r, 0);
+        for (int i = 0; i < store_migration_count; i++)
+            if (rows[i].version == v)
+                rows[i].applied_at = store_rows_int(r, 1);
+    }
+    store_rows_free(r);
+release:
+    store_release(c);
+free_rows:
+    if (rc < 0) {
+        free(rows);
+        return rc;
+    }
+    *rows_out = rows;
+    *count_out = store_migration_count;
+    return AT_OK;
+}
+
+int store_table_exists(store *s, const char *name, bool *out)
+{
+    store_conn *c = NULL;
+    *out = false;
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        return rc;
+    rc = s->ops->has_table(c, name, out);
+    store_release(c);
+    return rc;
 }
 
 int store_schema_version(store *s, int *db_version_out, int *binary_version_out)

@@ -154,6 +154,21 @@ int store_ping(store *s);
 int store_migrate(store *s, char err[512]);
 /* store_schema_version reports the database's version and the newest one this binary knows. */
 int store_schema_version(store *s, int *db_version_out, int *binary_version_out);
+/* store_migrate_to applies the embedded migrations up to and including `version` (one this binary
+ * knows; AT_EINVAL with a message otherwise), to build or rehearse an earlier schema. */
+int store_migrate_to(store *s, int version, char err[512]);
+
+/* One embedded migration and when the database applied it (applied_at 0: pending). */
+typedef struct store_migration_state {
+    int version;
+    const char *name; /* borrowed from the embedded list */
+    int64_t applied_at;
+} store_migration_state;
+/* store_migration_status returns a new array (the caller frees it) of one row per embedded migration,
+ * in order. Returns AT_OK or a store status. */
+int store_migration_status(store *s, store_migration_state **rows_out, int *count_out);
+/* store_table_exists reports whether the database has a table of that name (in the current schema). */
+int store_table_exists(store *s, const char *name, bool *out);
 
 /* store_check_durability (PostgreSQL only; SQLite returns AT_OK) returns AT_EINVAL with a message
  * when fsync, synchronous_commit or full_page_writes is off. */

@@ -67,7 +67,7 @@ test('atrium help: exit 0 and the command list', async () => {
   await withScratch(async (sc) => {
     const r = await sc.cli(['help']);
     assert.equal(r.code, 0, r.stderr);
-    for (const cmd of ['serve', 'migrate', 'backup', 'version', 'config']) {
+    for (const cmd of ['serve', 'migrate', 'backup', 'restore', 'version', 'config']) {
       assert.match(r.stdout, new RegExp(`\\b${cmd}\\b`), `help does not mention ${cmd}:\n${r.stdout}`);
     }
   });
@@ -219,10 +219,11 @@ test('atrium backup FILE', async () => {
     const q = 'SELECT version, name FROM schema_migrations ORDER BY version';
     assert.equal(await sqlite(file, q), await sqlite(src, q));
     assert.equal(await sqlite(file, "SELECT count(*) FROM jobs WHERE dedupe_key = 'in-the-backup'"), '1');
-    // The copy is a working store.
+    // The copy is a working store, with the key it was made under (docs/operations.md).
     const sc2 = await makeScratch({ backend: 'sqlite' });
     try {
       fs.copyFileSync(file, path.join(sc2.dataDir, 'atrium.db'));
+      fs.cpSync(path.join(sc.dataDir, 'keys'), path.join(sc2.dataDir, 'keys'), { recursive: true });
       const srv2 = await startServer({ scratch: sc2 });
       try {
         assert.equal((await srv2.req('/api/v1/system')).status, 200);

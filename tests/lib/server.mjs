@@ -220,19 +220,20 @@ async function cleanupRec(rec) {
 const READY_RE = /Atrium is ready at (http:\/\/127\.0\.0\.1:(\d+)\/)/;
 
 /**
- * Starts `atrium serve`. Options:
+ * Starts `atrium serve --init` (--init: a scratch store starts empty, and only an explicit --init lets
+ * serve create a SQLite database). Options:
  *   env      extra environment (overrides the harness defaults)
  *   backend  'sqlite' | 'pg'
  *   bin      binary path (repo-relative or absolute)
  *   scratch  reuse a store from makeScratch() (the caller cleans it up; stop() leaves it)
- *   args     arguments instead of ['serve']
+ *   args     arguments instead of ['serve', '--init']
  */
 export async function startServer({
   env = {},
   backend = process.env.ATRIUM_TEST_BACKEND || 'sqlite',
   bin = process.env.ATRIUM_BIN || './atrium',
   scratch = null,
-  args = ['serve'],
+  args = ['serve', '--init'],
 } = {}) {
   const ownsScratch = !scratch;
   const sc = scratch || (await makeScratch({ backend, bin }));
