@@ -19,6 +19,10 @@
 // and with bodies the domain must refuse (role rules, last owner, invalid input), so the world stays the
 // same for every cell; the few real moves (leave, cancelling the pending transfer) are undone after.
 // A route without a row here fails the inventory test, so adding a route means adding its row.
+// Issue 12: agency access carries the root role, so owner@ is an owner in A's sub-accounts (billing
+// writes where one pays for itself, item 8); A1's admin may not end the sessions of a member who is also
+// an admin of A (sessions belong to the person, item 2); a sub-account billed by A shows its own seats and
+// usage and A's name, never A's subscription, seat pool or amounts (checkOverview, item 7).
 // API keys are principals too (`Authorization: Bearer`, cookies ignored): a service key of A with every
 // scope, a personal key of A's admin with team:read only, a service key of B with every scope, and
 // dead keys of A (revoked, expired, rotated out). On routes with auth "user" a key reaches its own

@@ -474,7 +474,7 @@ function ContextCard({ wsId, doc }: { wsId: string; doc: WorkspaceDoc }) {
       title={ctx.kind === 'sub_account' ? 'Part of an agency' : 'About this workspace'}
       description={
         ctx.kind === 'sub_account'
-          ? 'This is a sub-account. Its agency can manage it and act in it as an admin.'
+          ? "This is a sub-account. Its agency's owners act in it as owners (billing included), its admins as admins."
           : (ctx.subaccount_count ?? 0) > 0
             ? 'An agency workspace: it manages sub-accounts of its own.'
             : 'A top-level workspace. It can have sub-accounts of its own.'
