@@ -2,6 +2,7 @@
 #include "auth/mailtoken.h"
 
 #include "base/buf.h"
+#include "base/config.h"
 #include "base/err.h"
 
 #include <string.h>
@@ -25,6 +26,6 @@ char *mailtoken_link(const char *page, const char *token)
 {
     buf b;
     buf_init(&b);
-    buf_printf(&b, "/%s/%s", page, token);
+    buf_printf(&b, "%s/%s/%s", config_public_url(), page, token);
     return buf_steal(&b, NULL);
 }

@@ -12,8 +12,8 @@ void mailtoken_new(char token[MAILTOKEN_MAX], char hash[CRYPTO_DIGEST_HEX]);
 /* mailtoken_hash writes the keyed hash of a token someone presented; AT_EINVAL when it cannot be one
  * of ours (NULL, or a length no token has). */
 int mailtoken_hash(const char *token, char hash[CRYPTO_DIGEST_HEX]);
-/* mailtoken_link returns a new string "/<page>/<token>" (the mail layer resolves it against the
- * public URL); the caller frees it. */
+/* mailtoken_link returns a new string "<public URL>/<page>/<token>" (the public URL as configured, or
+ * as derived from the listen address); the caller frees it. */
 char *mailtoken_link(const char *page, const char *token);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "base/err.h"
 #include "base/jsonv.h"
+#include "base/mem.h"
 #include "store/store.h"
 
 #include <assert.h>
@@ -142,11 +143,13 @@ static bool password_is_repeated(const char *pw, size_t len)
     return false;
 }
 
+static const char *password_policy_lower(const char *lower, size_t len, const char *email, const char *name,
+                                         const char **code);
+
 const char *password_policy_check(const char *pw, size_t len, int min_length, const char *email, const char *name,
                                   const char **code)
 {
-    static char msg[128];
-    char lower[PASSWORD_MAX_BYTES + 1];
+    static _Thread_local char msg[64]; /* our own sentence with a number; never user text */
     int64_t chars = utf8_length(pw, len);
 
     *code = "length";
@@ -156,10 +159,19 @@ const char *password_policy_check(const char *pw, size_t len, int min_length, co
     }
     if (len > PASSWORD_MAX_BYTES)
         return "Use at most 1024 bytes.";
+    char *lower = xmalloc(len + 1);
     for (size_t i = 0; i < len; i++)
         lower[i] = (char)tolower((unsigned char)pw[i]);
     lower[len] = '\0';
+    const char *why = password_policy_lower(lower, len, email, name, code);
+    xfree_secret(lower, len + 1);
+    return why;
+}
 
+/* The checks on the lower-cased password (lower, len); *code is set as password_policy_check says. */
+static const char *password_policy_lower(const char *lower, size_t len, const char *email, const char *name,
+                                         const char **code)
+{
     *code = "common_password";
     for (size_t i = 0; i < sizeof(password_common) / sizeof(password_common[0]); i++)
         if (strcmp(lower, password_common[i]) == 0)

@@ -1,6 +1,7 @@
 /* Notification preferences: defaults in a table, the user's choices as overriding rows. */
 #include "profile/notifications.h"
 
+#include "base/buf.h"
 #include "base/err.h"
 
 #include <stdio.h>
@@ -40,11 +41,11 @@ void notif_check(json_t *patch, field_errors *errs)
 {
     const char *gk, *ck;
     json_t *gv, *cv;
-    char name[128];
     json_object_foreach(json_object_get(patch, "groups"), gk, gv)
     {
         const notif_group *g = notif_find(gk);
-        snprintf(name, sizeof(name), "groups.%s", gk);
+        /* Field names carry the caller's keys whole, in the error list's arena. */
+        const char *name = arena_printf(errs->arena, "groups.%s", gk);
         if (!g) {
             fe_add(errs, name, "unknown_field", "There is no such notification group.");
             continue;
@@ -55,7 +56,7 @@ void notif_check(json_t *patch, field_errors *errs)
         }
         json_object_foreach(gv, ck, cv)
         {
-            snprintf(name, sizeof(name), "groups.%s.%s", gk, ck);
+            name = arena_printf(errs->arena, "groups.%s.%s", gk, ck);
             if (strcmp(ck, "email") != 0 && strcmp(ck, "in_app") != 0)
                 fe_add(errs, name, "unknown_field", "Channels are email and in_app.");
             else if (!json_is_boolean(cv))
@@ -151,9 +152,11 @@ static int notif_write_tx(store_conn *c, void *ctx)
         {
             json_t *a = json_array_get(json_object_get(n->out, "groups"), i);
             for (size_t k = 0; k < 2; k++) {
-                char key[64];
-                snprintf(key, sizeof(key), "%s.%s", json_string_value(json_object_get(b, "id")), notif_channels[k]);
-                audit_diff(changes, key, json_object_get(b, notif_channels[k]), json_object_get(a, notif_channels[k]));
+                buf key;
+                buf_init(&key);
+                buf_printf(&key, "%s.%s", json_string_value(json_object_get(b, "id")), notif_channels[k]);
+                audit_diff(changes, key.data, json_object_get(b, notif_channels[k]), json_object_get(a, notif_channels[k]));
+                buf_free(&key);
             }
         }
         if (json_object_size(changes))

@@ -87,7 +87,7 @@ describe('profile and notifications', () => {
     // The old address was told, with a link to undo.
     const notice = await waitForMail(srv, { to: account.email, subject: /email address was changed/ });
     assert.ok(linkIn(notice, '/undo-email-change/'));
-    await page.goto('/settings/profile');
+    await w.goto('/settings/profile');
     await page.getByLabel('Full name').waitFor();
     assert.equal(await page.locator('.email-pending').count(), 0);
 
