@@ -171,8 +171,7 @@ static int test_store_full(http_req *req)
     json_t *body;
     if (http_body_or_reply(req, test_store_full_fields, 1, &body) != AT_OK)
         return AT_OK;
-    bool full = json_is_true(json_object_get(body, "full"));
-    json_decref(body);
+    bool full = json_is_true(json_object_get(body, "full")); /* body is the request's (http_req_keep) */
     int rc = store_cap_pages(api_app_of(req)->store, full);
     if (rc == AT_EINVAL)
         return http_reply_problem(req, 400, "bad-request", "Only a SQLite store can be capped.", NULL);

@@ -940,6 +940,7 @@ const ROWS = {
   'POST /api/v1/test/jobs': open(400, { auth: 'test', allowBody: () => ({}) }),
   'GET /api/v1/test/jobs/:job_id': open(404, { auth: 'test', jobParam: true }),
   'POST /api/v1/test/sleep': open(400, { auth: 'test', allowBody: () => ({}) }),
+  'POST /api/v1/test/store/full': open(400, { auth: 'test', allowBody: () => ({}) }),
 };
 
 // ---------------------------------------------------------------------------------------------------
