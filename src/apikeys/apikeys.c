@@ -321,45 +321,60 @@ out:
 /* ---- Reuse of rotated-out secrets ---- */
 
 enum { APIKEY_REUSE_SLOTS = 64 };
-#define APIKEY_REUSE_REPORT_US (10LL * 60 * 1000000) /* one event per key per 10 minutes and process */
+#define APIKEY_REUSE_CHECK_US (60LL * 1000000) /* a (key, address) pair is looked up at most once a minute */
 
-/* When each key's reuse was last reported, so a flood of requests with an old secret costs one audit
- * event (and one write transaction) per key every few minutes, not one per request. */
+/* When each (key, address) pair was last looked up, so a flood of requests with an old secret costs
+ * one query a minute, not one per request. */
 static struct {
     char key_id[ID_MAX];
+    char ip[64];
     int64_t at;
-} apikey_reuse_log[APIKEY_REUSE_SLOTS];
+} apikey_reuse_seen[APIKEY_REUSE_SLOTS];
 
 typedef struct apikey_reuse {
     const char *ws_id, *key_id, *ip;
 } apikey_reuse;
 
+/* Appends the event unless this address's reuse of the key is already in the key's activity. */
 static int apikey_reuse_tx(store_conn *c, void *ctx)
 {
     apikey_reuse *u = ctx;
+    int64_t known = 0;
+    store_arg args[] = {sa_text(u->ws_id), sa_text(u->key_id), sa_text(u->ip)};
+    int rc = store_query_int(c,
+                             "SELECT COUNT(*) FROM audit_events WHERE workspace_id = $1 AND target_id = $2 "
+                             "AND action = 'api_key.reuse_detected' AND ip = $3",
+                             args, 3, &known);
+    if (rc != AT_OK || known)
+        return rc;
     audit_actor actor = {"api_key", u->key_id, u->key_id, u->ip, NULL, NULL};
     return audit_append(c, u->ws_id, &actor, "api_key.reuse_detected", "api_key", u->key_id, NULL);
 }
 
 /* apikey_report_reuse records, in the key's activity, that a secret replaced by rotation was presented
- * from ip after it stopped working (like GitLab's token reuse detection). Best effort: a failure is
- * logged, and the request is refused either way. */
+ * from ip after it stopped working (like GitLab's token reuse detection): once per key and address,
+ * so a client retrying with the old secret is one event, and a new address shows up as a new one.
+ * Best effort: a failure is logged, and the request is refused either way. */
 static void apikey_report_reuse(store *s, const char *ws_id, const char *key_id, const char *ip)
 {
     int64_t now = clock_now_us();
     size_t slot = 0;
     for (const char *k = key_id; *k; k++)
         slot = slot * 31 + (unsigned char)*k;
+    for (const char *k = ip; *k; k++)
+        slot = slot * 31 + (unsigned char)*k;
     slot %= APIKEY_REUSE_SLOTS;
-    bool report;
+    bool check;
     pthread_mutex_lock(&apikey_cache_mu);
-    report = strcmp(apikey_reuse_log[slot].key_id, key_id) != 0 || now - apikey_reuse_log[slot].at >= APIKEY_REUSE_REPORT_US;
-    if (report) {
-        snprintf(apikey_reuse_log[slot].key_id, sizeof(apikey_reuse_log[slot].key_id), "%s", key_id);
-        apikey_reuse_log[slot].at = now;
+    check = strcmp(apikey_reuse_seen[slot].key_id, key_id) != 0 || strcmp(apikey_reuse_seen[slot].ip, ip) != 0 ||
+            now - apikey_reuse_seen[slot].at >= APIKEY_REUSE_CHECK_US;
+    if (check) {
+        snprintf(apikey_reuse_seen[slot].key_id, sizeof(apikey_reuse_seen[slot].key_id), "%s", key_id);
+        snprintf(apikey_reuse_seen[slot].ip, sizeof(apikey_reuse_seen[slot].ip), "%s", ip);
+        apikey_reuse_seen[slot].at = now;
     }
     pthread_mutex_unlock(&apikey_cache_mu);
-    if (!report)
+    if (!check)
         return;
     apikey_reuse u = {ws_id, key_id, ip};
     if (store_tx(s, true, apikey_reuse_tx, &u) != AT_OK)

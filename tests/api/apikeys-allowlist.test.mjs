@@ -3,7 +3,8 @@
 // capped at 100 entries (400 naming allowed_cidrs), and a stored allowlist that does not read as a list
 // of ranges refuses the key from everywhere (fail closed, never "no allowlist"). Item 12: revoking a
 // rotated key revokes its whole family (the predecessor in its overlap too, and the other way round),
-// and a rotated-out secret used after its overlap is refused and reported in the key's activity.
+// and a rotated-out secret used after its overlap is refused and reported in the key's activity (once per
+// key and client address).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorld, keyPrincipal, createKey, reqFrom } from './lib-world.mjs';
@@ -151,8 +152,14 @@ test('item 12: a rotated-out secret used after its overlap is refused and report
   assert.equal(ev.body.items.length, 1, ev.text);
   assert.equal(ev.body.items[0].target.id, made.id);
   assert.equal(ev.body.items[0].ip, '127.0.0.3', ev.text);
-  // A flood of retries is one event, not one per request.
+  // A flood of retries is one event, not one per request, also once the process's minute of
+  // remembering has passed; another address is a new event.
   for (let i = 0; i < 5; i++) refused(await from('127.0.0.3', made.secret), `retry ${i}`);
+  await advance(120);
+  refused(await from('127.0.0.3', made.secret), 'retry after two minutes');
   const again = await p.owner.get(`/api/v1/workspaces/${ws.A}/audit-events?action=api_key.reuse_detected&target=${made.id}`);
   assert.equal(again.body.items.length, 1, again.text);
+  refused(await from('127.0.0.4', made.secret), 'from another address');
+  const third = await p.owner.get(`/api/v1/workspaces/${ws.A}/audit-events?action=api_key.reuse_detected&target=${made.id}`);
+  assert.deepEqual(third.body.items.map((e) => e.ip), ['127.0.0.4', '127.0.0.3'], third.text);
 });

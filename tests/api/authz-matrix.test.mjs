@@ -275,6 +275,9 @@ before(async () => {
     if (pk === 'keyExpired') await w.srv.sql(`UPDATE api_keys SET expires_at = created_at WHERE id = '${made.id}'`);
     if (pk === 'keyRotated') assert.equal((await owner.post(`/api/v1/workspaces/${ws.A}/api-keys/${made.id}/rotate`, { overlap_hours: 0 })).status, 201);
     P[pk] = keyPrincipal(w.srv, pk, made.secret, { id: made.id });
+    // A rotated-out secret's first use from an address is reported in the key's activity (issue 12
+    // item 12): made here, so the refusals below write nothing.
+    if (pk === 'keyRotated') assert.equal((await P[pk].get(`/api/v1/workspaces/${ws.A}/members`)).status, 401);
   }
   const s3 = await owner.post(`/api/v1/workspaces/${ws.A}/subaccounts/${ws.A3}/suspend`, { reason: REASON_A3 });
   const s4 = await owner.post(`/api/v1/workspaces/${ws.A}/subaccounts/${ws.A4}/schedule-deletion`);
