@@ -4,6 +4,7 @@
 // ids, the demo in production, the job claimer during a PostgreSQL outage).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -322,6 +323,35 @@ testOnSqlite('atrium restore: a round trip; refused while a server runs; a stale
     });
     assert.deepEqual(fs.readFileSync(db), restoredBefore, 'a refused restore changed the database');
     assert.ok(!fs.readdirSync(sc.dataDir).some((n) => n.includes('.restore-')), 'a temporary copy was left');
+  });
+});
+
+testOnPostgres('pg_dump and pg_restore round trip (docs/operations.md), with the key', async () => {
+  const admin = process.env.ATRIUM_TEST_PG_URL;
+  await withScratch(async (sc) => {
+    await seeded(sc);
+    const dump = path.join(sc.dataDir, 'atrium.dump');
+    const d = spawnSync('pg_dump', ['-Fc', '-f', dump, sc.databaseUrl], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(d.status, 0, d.stderr);
+    const name = `atrium_restored_${process.pid}_${Date.now().toString(36)}`;
+    await psql(admin, `CREATE DATABASE "${name}"`);
+    try {
+      const u = new URL(admin);
+      u.pathname = '/' + name;
+      const r = spawnSync('pg_restore', ['--no-owner', '-d', u.href, dump], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const env = { ATRIUM_DATABASE_URL: u.href };
+      const v = await sc.cli(['audit', 'verify'], env);
+      assert.equal(v.code, 0, v.stderr);
+      const l = await sc.cli(['user', 'list'], env);
+      assert.match(l.stdout, /op@example\.test/);
+      await withDir(async (other) => {
+        const nokey = await sc.cli(['audit', 'verify'], { ...env, ATRIUM_DATA_DIR: other });
+        assert.equal(nokey.code, 2, 'the restored database accepted a data folder without its key');
+      });
+    } finally {
+      await psql(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    }
   });
 });
 
