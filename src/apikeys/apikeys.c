@@ -766,16 +766,17 @@ typedef struct apikey_op {
     const apikey_actor *who;
 } apikey_op;
 
-/* A key's family: the key, the keys it replaced by rotation and the keys that replaced it, followed
- * both ways through rotated_to ($1 the workspace, $2 the key). Written once for both backends; the
- * recursive part names the family only once, as PostgreSQL requires. */
+/* A key's family as revocation sees it: the key and every key it replaced by rotation, followed back
+ * through rotated_to ($1 the workspace, $2 the key). The keys that replaced it are not in it: revoking
+ * an old secret during its overlap ("revoke old secret now") ends that secret, not its successor.
+ * Written once for both backends. */
 #define APIKEY_FAMILY_CTE                                                                                     \
-    "WITH RECURSIVE family(id) AS (SELECT CAST($2 AS TEXT) UNION SELECT k.id FROM family f "                  \
-    "JOIN api_keys fk ON fk.workspace_id = $1 AND fk.id = f.id "                                              \
-    "JOIN api_keys k ON k.workspace_id = $1 AND (k.rotated_to = f.id OR k.id = fk.rotated_to)) "
+    "WITH RECURSIVE family(id) AS (SELECT CAST($2 AS TEXT) UNION SELECT k.id FROM api_keys k "                \
+    "JOIN family f ON k.rotated_to = f.id WHERE k.workspace_id = $1) "
 
-/* Revokes a key and its whole family in one transaction: after a rotation with overlap, revoking
- * either secret ends both. One audit event on the key named, listing the others revoked with it. */
+/* Revokes a key and the keys it replaced in one transaction: after a rotation with overlap, revoking
+ * the new key ends the old secret too. One audit event on the key named, listing the others revoked
+ * with it. */
 static int apikey_revoke_tx(store_conn *c, void *ctx)
 {
     apikey_op *o = ctx;

@@ -63,7 +63,9 @@ int apikey_create(store *s, const char *ws_id, json_t *body, const apikey_actor 
                   char secret_out[APIKEY_SECRET_MAX], json_t **errors_out);
 int apikey_list(store *s, const char *ws_id, json_t **out);
 int apikey_get(store *s, const char *ws_id, const char *key_id, json_t **out);
-/* apikey_revoke: AT_ENOTFOUND, or AT_ECONFLICT when already revoked. Takes effect at once. */
+/* apikey_revoke revokes the key and every key it replaced by rotation (an old secret still in its
+ * overlap stops with its successor); revoking an old secret leaves its successor alive. AT_ENOTFOUND,
+ * or AT_ECONFLICT when already revoked. Takes effect at once. */
 int apikey_revoke(store *s, const char *ws_id, const char *key_id, const apikey_actor *who);
 /* apikey_rotate issues a replacement with the same name, scopes, owner and allowlist; the old key
  * keeps working for overlap_hours. */

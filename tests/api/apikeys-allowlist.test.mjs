@@ -2,7 +2,8 @@
 // (20 IPv6 /128 entries are 1,041 bytes of JSON), restricts exactly as written, survives rotation, is
 // capped at 100 entries (400 naming allowed_cidrs), and a stored allowlist that does not read as a list
 // of ranges refuses the key from everywhere (fail closed, never "no allowlist"). Item 12: revoking a
-// rotated key revokes its whole family (the predecessor in its overlap too, and the other way round),
+// key revokes the keys it replaced by rotation (a predecessor in its overlap too; revoking an old
+// secret on purpose leaves its successor alive),
 // and a rotated-out secret used after its overlap is refused and reported in the key's activity (once per
 // key and client address).
 import { test, before, after } from 'node:test';
@@ -128,15 +129,24 @@ test('item 12: revoking the new key of a rotation also ends the old secret in it
   assert.equal(problemOf(await p.owner.del(`${K(ws.A)}/${made.id}`), 409).type, PROBLEM('invalid-state'));
 });
 
-test('item 12: a chain of rotations is one family; revoking the oldest member ends them all', async () => {
+test('item 12: revoking the newest key of a chain of rotations ends every predecessor; revoking an old secret ends only it', async () => {
   const k1 = await createKey(p.owner, ws.A);
   const r2 = await p.owner.post(`${K(ws.A)}/${k1.id}/rotate`, { overlap_hours: 24 });
   const r3 = await p.owner.post(`${K(ws.A)}/${r2.body.key.id}/rotate`, { overlap_hours: 24 });
   assert.equal(r3.status, 201, r3.text);
   const other = await createKey(p.owner, ws.A); // not of the family
   for (const s of [k1.secret, r2.body.secret, r3.body.secret]) assert.equal((await from('127.0.0.1', s)).status, 200);
-  assert.equal((await p.owner.del(`${K(ws.A)}/${k1.id}`)).status, 204);
-  for (const s of [k1.secret, r2.body.secret, r3.body.secret]) refused(await from('127.0.0.1', s), 'family member');
+  // "Revoke old secret now" on the middle key: it stops, its successor keeps working.
+  assert.equal((await p.owner.del(`${K(ws.A)}/${r2.body.key.id}`)).status, 204);
+  refused(await from('127.0.0.1', r2.body.secret), 'the old secret revoked on purpose');
+  refused(await from('127.0.0.1', k1.secret), 'the key it replaced');
+  assert.equal((await from('127.0.0.1', r3.body.secret)).status, 200, 'its successor');
+  // A fresh chain: revoking its newest key ends the lot.
+  const j1 = await createKey(p.owner, ws.A);
+  const j2 = await p.owner.post(`${K(ws.A)}/${j1.id}/rotate`, { overlap_hours: 24 });
+  const j3 = await p.owner.post(`${K(ws.A)}/${j2.body.key.id}/rotate`, { overlap_hours: 24 });
+  assert.equal((await p.owner.del(`${K(ws.A)}/${j3.body.key.id}`)).status, 204);
+  for (const s of [j1.secret, j2.body.secret, j3.body.secret]) refused(await from('127.0.0.1', s), 'family member');
   assert.equal((await from('127.0.0.1', other.secret)).status, 200, 'another key is untouched');
 });
 

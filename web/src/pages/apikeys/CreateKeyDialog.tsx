@@ -13,6 +13,8 @@ import { DAY_MS, lifetimeLabel, type Access, type ScopeSection } from './model';
 
 const PRESETS = [30, 90, 180, 365];
 const NAME_MAX = 100;
+/** The server keeps at most this many allowlist ranges (APIKEY_MAX_CIDRS). */
+const CIDRS_MAX = 100;
 
 type Errors = Partial<Record<'name' | 'owner' | 'scopes' | 'expiry' | 'allowed_cidrs', string>>;
 
@@ -165,7 +167,7 @@ export function CreateKeyDialog({
       else if ((days as number) > policy.max_days) errs.expiry = `This workspace allows at most ${policy.max_days} days.`;
     }
     const lines = cidrLines();
-    if (lines.length > 20) errs.allowed_cidrs = 'Add at most 20 ranges.';
+    if (lines.length > CIDRS_MAX) errs.allowed_cidrs = `Add at most ${CIDRS_MAX} ranges.`;
     if (Object.values(errs).some(Boolean)) {
       setErrors(errs);
       setFormError(null);
