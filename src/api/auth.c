@@ -2,6 +2,7 @@
 #include "api/api.h"
 
 #include "auth/login.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
 
@@ -83,13 +84,16 @@ typedef struct auth_signup_ctx {
 static int auth_signup_tx(store_conn *c, void *ctx)
 {
     auth_signup_ctx *s = ctx;
-    char ws_id[ID_MAX], ws_name[USER_NAME_MAX_CHARS * 4 + 16];
+    char ws_id[ID_MAX];
     int rc = users_create(c, s->email, s->name, s->hash, false, &s->user);
     if (rc == AT_OK) {
         /* Every new account starts with a root workspace of its own. */
         audit_actor actor = {"user", s->user.id, s->user.email, s->ip, s->user_agent, s->request_id};
-        snprintf(ws_name, sizeof(ws_name), "%s's workspace", s->name);
-        rc = ws_create_root(c, s->user.id, ws_name, &actor, ws_id);
+        buf ws_name;
+        buf_init(&ws_name);
+        buf_printf(&ws_name, "%s's workspace", s->name);
+        rc = ws_create_root(c, s->user.id, ws_name.data, &actor, ws_id);
+        buf_free(&ws_name);
     }
     if (rc == AT_OK)
         rc = sessions_create(c, s->user.id, s->ip, s->user_agent, s->token, &s->session);

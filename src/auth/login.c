@@ -150,11 +150,13 @@ static int login_success_tx(store_conn *c, void *ctx)
     store_rows *r = NULL;
     /* The lock is checked again under the row lock: the right password that queued behind guesses
      * which locked the account meanwhile is refused like any other attempt during a lock. */
-    int rc = store_query(c, "SELECT locked_until FROM users WHERE id = $1 FOR UPDATE", args, 1, &r);
+    int rc = store_query(c, "SELECT locked_until, password_hash FROM users WHERE id = $1 FOR UPDATE", args, 1, &r);
     if (rc != AT_OK)
         return rc;
     rc = store_rows_next(r);
-    bool locked = rc == 1 && !store_rows_is_null(r, 0) && store_rows_int(r, 0) > clock_now_us();
+    /* A password changed since it was verified (outside this transaction) voids that verification. */
+    bool locked = rc == 1 && ((!store_rows_is_null(r, 0) && store_rows_int(r, 0) > clock_now_us()) ||
+                              strcmp(store_rows_text(r, 1), ls->account->hash) != 0);
     store_rows_free(r);
     if (rc < 0)
         return rc;

@@ -194,6 +194,10 @@ static int emailchange_confirm_tx(store_conn *c, void *ctx)
     }
     if ((rc = emailchange_set_address(c, row.user_id, row.new_email)) != AT_OK)
         goto cleanup_row;
+    /* The link's holder proved the new address: the audit names the user by it. */
+    audit_actor who = *x->actor;
+    who.id = row.user_id;
+    who.label = row.new_email;
     mailtoken_new(undo, undo_hash);
     store_arg done[] = {sa_int(now), sa_text(undo_hash), sa_int(undo_exp), sa_text(row.id)};
     rc = store_exec(c,
@@ -207,7 +211,7 @@ static int emailchange_confirm_tx(store_conn *c, void *ctx)
         rc = emailchange_mail(c, "email_change_notice", row.old_email, u.name, row.new_email, "undo-email-change", undo,
                               undo_exp);
     if (rc == AT_OK)
-        rc = emailchange_audit(c, row.user_id, x->actor, "user.email_changed", row.old_email, row.new_email);
+        rc = emailchange_audit(c, row.user_id, &who, "user.email_changed", row.old_email, row.new_email);
     memset(undo, 0, sizeof(undo));
 cleanup_row:
     emailchange_row_free(&row);
@@ -249,8 +253,12 @@ static int emailchange_undo_tx(store_conn *c, void *ctx)
                         cancel, 2, NULL);
     if (rc == AT_OK)
         rc = users_end_access(c, row.user_id, NULL);
+    /* The link's holder proved the old address. */
+    audit_actor who = *x->actor;
+    who.id = row.user_id;
+    who.label = row.old_email;
     if (rc == AT_OK)
-        rc = emailchange_audit(c, row.user_id, x->actor, "user.email_change_undone", row.new_email, row.old_email);
+        rc = emailchange_audit(c, row.user_id, &who, "user.email_change_undone", row.new_email, row.old_email);
     emailchange_row_free(&row);
     return rc;
 }

@@ -66,9 +66,9 @@ int profile_get(store *s, const char *user_id, json_t **out)
 
 typedef struct profile_ctx {
     const char *user_id, *session_id;
-    json_t *patch, *cur;
-    const char *new_email;  /* normalised, when the patch asks for another address; else NULL */
-    const char *verified;   /* the hash the current password was verified against */
+    json_t *patch, *cur;   /* cur: read before the transaction, to tell whether the email changes */
+    const char *new_email; /* normalised, when the patch asks for another address; else NULL */
+    const char *verified;  /* the hash the current password was verified against */
     const audit_actor *actor;
     profile_result *res;
     json_t *out;
@@ -88,6 +88,9 @@ static int profile_patch_tx(store_conn *c, void *ctx)
     profile_ctx *p = ctx;
     int64_t now = clock_now_us();
     int rc;
+    /* A busy retry runs this again: drop what the previous attempt built. */
+    json_decref(p->out);
+    p->out = NULL;
     if (p->new_email) {
         auth_user u;
         char stored[PASSWORD_HASH_MAX];
@@ -99,14 +102,22 @@ static int profile_patch_tx(store_conn *c, void *ctx)
             return AT_EINVAL;
         }
     }
-    store_arg args[] = {sa_text(profile_value(p->patch, p->cur, "name")),
-                        sa_text(profile_value(p->patch, p->cur, "avatar_url")),
-                        sa_text(profile_value(p->patch, p->cur, "timezone")),
-                        sa_text(profile_value(p->patch, p->cur, "locale")), sa_int(now), sa_text(p->user_id)};
+    /* The fields the patch leaves out keep their values as of this transaction, not of the read
+     * made before it, so a concurrent change of another field is not overwritten. */
+    json_t *cur = NULL;
+    if ((rc = profile_load(c, p->user_id, &cur)) != AT_OK)
+        return rc;
+    store_arg args[] = {sa_text(profile_value(p->patch, cur, "name")),
+                        sa_text(profile_value(p->patch, cur, "avatar_url")),
+                        sa_text(profile_value(p->patch, cur, "timezone")),
+                        sa_text(profile_value(p->patch, cur, "locale")),
+                        sa_int(now),
+                        sa_text(p->user_id)};
     rc = store_exec(c,
                     "UPDATE users SET name = $1, avatar_url = $2, timezone = $3, locale = $4, updated_at = $5 "
                     "WHERE id = $6",
                     args, 6, NULL);
+    json_decref(cur);
     /* A new address only becomes the sign-in address once its owner follows the mailed link. */
     if (rc == AT_OK && p->new_email) {
         rc = emailchange_request(c, p->user_id, p->new_email, p->session_id, p->actor);

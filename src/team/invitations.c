@@ -597,7 +597,7 @@ int inv_accept(store *s, const inv_accept_req *r, char ws_out[ID_MAX], auth_user
     x.session = session;
     x.token = token_out;
     /* Argon2 never runs inside a write transaction (issue 12, item 5). */
-    int rc = r->user || !r->password ? AT_OK : password_hash(r->password, r->password_len, x.hash);
+    int rc = r->user ? AT_OK : r->password ? password_hash(r->password, r->password_len, x.hash) : AT_EINVAL;
     if (rc == AT_OK)
         rc = store_tx(s, true, inv_accept_tx, &x);
     *why = x.why;
