@@ -69,16 +69,15 @@ out:
     return rc;
 }
 
-int crypto_load_key(const char *hex_or_null, const char *data_dir, bool may_create, bool *created_out,
-                    char err[256])
+int crypto_load_key(const char *hex_or_null, const char *data_dir, bool may_create, bool *created_out, char err[256])
 {
     bool created = false;
     int rc = AT_OK;
     if (hex_or_null && *hex_or_null) {
         size_t bin_len = 0;
         if (strlen(hex_or_null) != 2 * CRYPTO_KEY_BYTES ||
-            sodium_hex2bin(crypto_hash_key, sizeof(crypto_hash_key), hex_or_null, strlen(hex_or_null), NULL,
-                           &bin_len, NULL) != 0 ||
+            sodium_hex2bin(crypto_hash_key, sizeof(crypto_hash_key), hex_or_null, strlen(hex_or_null), NULL, &bin_len,
+                           NULL) != 0 ||
             bin_len != CRYPTO_KEY_BYTES) {
             snprintf(err, 256, "must be %d hexadecimal characters", 2 * CRYPTO_KEY_BYTES);
             rc = AT_EINVAL;

@@ -18,8 +18,7 @@ int crypto_setup(void);
  * data_dir. An absent file is created only when may_create (then *created_out, optional, is set);
  * otherwise the answer is AT_ENOTFOUND. Returns AT_OK, AT_ENOTFOUND or AT_EINVAL, with a message in
  * err (256 bytes) on failure. */
-int crypto_load_key(const char *hex_or_null, const char *data_dir, bool may_create, bool *created_out,
-                    char err[256]);
+int crypto_load_key(const char *hex_or_null, const char *data_dir, bool may_create, bool *created_out, char err[256]);
 /* crypto_key_fingerprint writes the installed key's fingerprint (hex): what the database records to
  * recognise its key (src/cli/setup.c). */
 void crypto_key_fingerprint(char out[CRYPTO_DIGEST_HEX]);

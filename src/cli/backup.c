@@ -23,12 +23,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char backup_usage[] = "usage: atrium backup FILE\n"
-                                   "  Copies the SQLite database to FILE (mode 0600) while it is in use, and writes its\n"
-                                   "  checksum to FILE.sha256. Keep the key (DATA_DIR/keys/) with the backup.\n";
-static const char restore_usage[] = "usage: atrium restore FILE\n"
-                                    "  Replaces the SQLite database with the backup FILE, after checking it (FILE.sha256 when\n"
-                                    "  present, integrity, schema version, key fingerprint, audit chain). Stop the server first.\n";
+static const char backup_usage[] =
+    "usage: atrium backup FILE\n"
+    "  Copies the SQLite database to FILE (mode 0600) while it is in use, and writes its\n"
+    "  checksum to FILE.sha256. Keep the key (DATA_DIR/keys/) with the backup.\n";
+static const char restore_usage[] =
+    "usage: atrium restore FILE\n"
+    "  Replaces the SQLite database with the backup FILE, after checking it (FILE.sha256 when\n"
+    "  present, integrity, schema version, key fingerprint, audit chain). Stop the server first.\n";
 
 enum { BACKUP_HELP = -1 }; /* backup_file_arg: the usage was asked for and printed */
 
@@ -263,8 +265,8 @@ static int backup_file_arg(int argc, char **argv, const char *usage)
         return CLI_USAGE;
     }
     if (argv[1][0] == '-') {
-        fprintf(stderr, "atrium: unknown option '%s' (a file whose name starts with '-' is written ./%s)\n%s",
-                argv[1], argv[1], usage);
+        fprintf(stderr, "atrium: unknown option '%s' (a file whose name starts with '-' is written ./%s)\n%s", argv[1],
+                argv[1], usage);
         return CLI_USAGE;
     }
     return CLI_OK;

@@ -201,8 +201,7 @@ static int cli_schema(store *s, unsigned flags)
         return CLI_OK;
     }
     if (db > bin) {
-        fprintf(stderr, "atrium: database schema version %d is newer than this binary (%d); upgrade atrium\n", db,
-                bin);
+        fprintf(stderr, "atrium: database schema version %d is newer than this binary (%d); upgrade atrium\n", db, bin);
         return CLI_FAIL;
     }
     if (db < bin) {
