@@ -44,6 +44,7 @@ int cli_lock_database(const char *db_path, bool exclusive, char err[512]);
 /* cli_key_check loads the server key and checks it against the fingerprint in s (setup.c). */
 #define CLI_KEY_RECORD    (1u << 0) /* record the fingerprint when the database has none yet */
 #define CLI_KEY_NO_CREATE (1u << 1) /* never create a key file, even for an empty database */
+#define CLI_KEY_INSTALLED (1u << 2) /* the key is already installed (restore --with-key); check it only */
 int cli_key_check(store *s, const config *cfg, unsigned how);
 
 /* Subcommands (one file each). argv[0] is the subcommand's name. */
