@@ -473,9 +473,9 @@ testOnPostgres('the job claimer backs off during a PostgreSQL outage and logs it
     const db = new URL(sc.databaseUrl).pathname.slice(1);
     const srv = await startServer({ scratch: sc, env: { ATRIUM_JOB_WORKERS: '4', ATRIUM_JOB_POLL_MS: '50' } });
     try {
+      const from = srv.logs.length;
       await psql(admin, `ALTER DATABASE "${db}" ALLOW_CONNECTIONS false`);
       await psql(admin, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db}'`);
-      const from = srv.logs.length;
       await sleep(3000);
       const during = srv.logs.slice(from);
       await psql(admin, `ALTER DATABASE "${db}" ALLOW_CONNECTIONS true`);
