@@ -45,22 +45,10 @@ static int crypto_key_file(const char *data_dir, bool may_create, bool *created,
         rc = AT_ENOTFOUND;
         goto out;
     }
-    snprintf(path, sizeof(path), "%s/keys", data_dir);
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, 256, "cannot create %s: %s", path, strerror(errno));
-        goto out;
-    }
-    snprintf(path, sizeof(path), "%s/keys/hash.key", data_dir);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, 256, "cannot create key file %s: %s", path, strerror(errno));
-        goto out;
-    }
+    /* O_EXCL in crypto_key_save: of two processes creating the key at once, one fails here. */
     randombytes_buf(crypto_hash_key, sizeof(crypto_hash_key));
-    if (write(fd, crypto_hash_key, sizeof(crypto_hash_key)) != (ssize_t)sizeof(crypto_hash_key) || fsync(fd) != 0) {
-        snprintf(err, 256, "cannot write key file %s", path);
+    if ((rc = crypto_key_save(data_dir, err)) != AT_OK)
         goto out;
-    }
     *created = true;
     rc = AT_OK;
 out:
@@ -69,16 +57,15 @@ out:
     return rc;
 }
 
-int crypto_load_key(const char *hex_or_null, const char *data_dir, bool may_create, bool *created_out,
-                    char err[256])
+int crypto_load_key(const char *hex_or_null, const char *data_dir, bool may_create, bool *created_out, char err[256])
 {
     bool created = false;
     int rc = AT_OK;
     if (hex_or_null && *hex_or_null) {
         size_t bin_len = 0;
         if (strlen(hex_or_null) != 2 * CRYPTO_KEY_BYTES ||
-            sodium_hex2bin(crypto_hash_key, sizeof(crypto_hash_key), hex_or_null, strlen(hex_or_null), NULL,
-                           &bin_len, NULL) != 0 ||
+            sodium_hex2bin(crypto_hash_key, sizeof(crypto_hash_key), hex_or_null, strlen(hex_or_null), NULL, &bin_len,
+                           NULL) != 0 ||
             bin_len != CRYPTO_KEY_BYTES) {
             snprintf(err, 256, "must be %d hexadecimal characters", 2 * CRYPTO_KEY_BYTES);
             rc = AT_EINVAL;
@@ -97,6 +84,91 @@ void crypto_key_fingerprint(char out[CRYPTO_DIGEST_HEX])
 {
     static const char what[] = "atrium key fingerprint v1";
     crypto_keyed_hex(what, sizeof(what) - 1, out);
+}
+
+/* The wrapped form of the key: "atrium-key-v1." + base64url(salt | nonce | secretbox(key)), where the
+ * box key is Argon2id(passphrase, salt) with libsodium's interactive limits. */
+static const char crypto_wrap_prefix[] = "atrium-key-v1.";
+enum {
+    CRYPTO_WRAP_BYTES =
+        crypto_pwhash_SALTBYTES + crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + CRYPTO_KEY_BYTES
+};
+
+/* Derives the box key from the passphrase; AT_OK or AT_EINTERNAL (out of memory in Argon2). */
+static int crypto_wrap_key(unsigned char box_key[crypto_secretbox_KEYBYTES], const char *pass, size_t len,
+                           const unsigned char salt[crypto_pwhash_SALTBYTES])
+{
+    return crypto_pwhash(box_key, crypto_secretbox_KEYBYTES, pass, len, salt, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                         crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) == 0
+               ? AT_OK
+               : AT_EINTERNAL;
+}
+
+char *crypto_key_wrap(const char *passphrase, size_t len)
+{
+    unsigned char raw[CRYPTO_WRAP_BYTES], box_key[crypto_secretbox_KEYBYTES];
+    unsigned char *salt = raw, *nonce = raw + crypto_pwhash_SALTBYTES;
+    char *out = NULL;
+    randombytes_buf(raw, crypto_pwhash_SALTBYTES + crypto_secretbox_NONCEBYTES);
+    if (crypto_wrap_key(box_key, passphrase, len, salt) != AT_OK)
+        goto wipe;
+    crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES, crypto_hash_key, sizeof(crypto_hash_key), nonce,
+                          box_key);
+    size_t tlen = sodium_base64_ENCODED_LEN(sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out = xmalloc(sizeof(crypto_wrap_prefix) - 1 + tlen);
+    memcpy(out, crypto_wrap_prefix, sizeof(crypto_wrap_prefix) - 1);
+    sodium_bin2base64(out + sizeof(crypto_wrap_prefix) - 1, tlen, raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+wipe:
+    sodium_memzero(box_key, sizeof(box_key));
+    return out;
+}
+
+int crypto_key_unwrap(const char *text, const char *passphrase, size_t len)
+{
+    unsigned char raw[CRYPTO_WRAP_BYTES], box_key[crypto_secretbox_KEYBYTES], key[CRYPTO_KEY_BYTES];
+    size_t plen = sizeof(crypto_wrap_prefix) - 1, rlen = 0;
+    int rc = AT_EINVAL;
+    if (strncmp(text, crypto_wrap_prefix, plen) != 0 ||
+        sodium_base642bin(raw, sizeof(raw), text + plen, strcspn(text + plen, "\r\n"), NULL, &rlen, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        rlen != sizeof(raw))
+        return AT_EINVAL;
+    unsigned char *salt = raw, *nonce = raw + crypto_pwhash_SALTBYTES;
+    if (crypto_wrap_key(box_key, passphrase, len, salt) != AT_OK)
+        goto wipe;
+    if (crypto_secretbox_open_easy(key, nonce + crypto_secretbox_NONCEBYTES,
+                                   crypto_secretbox_MACBYTES + CRYPTO_KEY_BYTES, nonce, box_key) == 0) {
+        memcpy(crypto_hash_key, key, sizeof(key));
+        rc = AT_OK;
+    }
+wipe:
+    sodium_memzero(key, sizeof(key));
+    sodium_memzero(box_key, sizeof(box_key));
+    return rc;
+}
+
+int crypto_key_save(const char *data_dir, char err[256])
+{
+    char path[4096];
+    int rc = AT_EINVAL;
+    snprintf(path, sizeof(path), "%s/keys", data_dir);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, 256, "cannot create %s: %s", path, strerror(errno));
+        return AT_EINVAL;
+    }
+    snprintf(path, sizeof(path), "%s/keys/hash.key", data_dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, 256, "cannot create key file %s: %s", path, strerror(errno));
+        return AT_EINVAL;
+    }
+    if (write(fd, crypto_hash_key, sizeof(crypto_hash_key)) == (ssize_t)sizeof(crypto_hash_key) && fsync(fd) == 0)
+        rc = AT_OK;
+    else
+        snprintf(err, 256, "cannot write key file %s", path);
+    close(fd);
+    return rc;
 }
 
 /* The sealing key, derived from the hashing key so one secret backs both (KDF context "atrseal1"). */

@@ -18,8 +18,7 @@ int crypto_setup(void);
  * data_dir. An absent file is created only when may_create (then *created_out, optional, is set);
  * otherwise the answer is AT_ENOTFOUND. Returns AT_OK, AT_ENOTFOUND or AT_EINVAL, with a message in
  * err (256 bytes) on failure. */
-int crypto_load_key(const char *hex_or_null, const char *data_dir, bool may_create, bool *created_out,
-                    char err[256]);
+int crypto_load_key(const char *hex_or_null, const char *data_dir, bool may_create, bool *created_out, char err[256]);
 /* crypto_key_fingerprint writes the installed key's fingerprint (hex): what the database records to
  * recognise its key (src/cli/setup.c). */
 void crypto_key_fingerprint(char out[CRYPTO_DIGEST_HEX]);
@@ -37,6 +36,15 @@ void crypto_keyed_hex(const void *data, size_t len, char out[CRYPTO_DIGEST_HEX])
  * tampered with, moved, or sealed under another key. */
 char *crypto_seal(const void *plain, size_t len, const char *aad);
 int crypto_open(const char *sealed, const char *aad, char *out, size_t cap, size_t *len_out);
+
+/* The key travelling with a backup (`atrium backup --with-key`): crypto_key_wrap returns a new text
+ * (the caller frees it; NULL when Argon2 lacks memory) holding the installed key sealed under the
+ * passphrase (Argon2id + XSalsa20-Poly1305). crypto_key_unwrap opens such a text and installs its key:
+ * AT_OK, or AT_EINVAL for a wrong passphrase or a damaged text. crypto_key_save writes the installed
+ * key to <data_dir>/keys/hash.key, which must not exist yet (AT_EINVAL with a message otherwise). */
+char *crypto_key_wrap(const char *passphrase, size_t len);
+int crypto_key_unwrap(const char *text, const char *passphrase, size_t len);
+int crypto_key_save(const char *data_dir, char err[256]);
 
 /* crypto_sha256_file writes the SHA-256 of a file's contents as lowercase hex (the checksum beside a
  * backup, as `sha256sum` prints it). AT_OK, or AT_EINVAL when the file cannot be read. */

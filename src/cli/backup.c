@@ -17,29 +17,40 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char backup_usage[] = "usage: atrium backup FILE\n"
-                                   "  Copies the SQLite database to FILE (mode 0600) while it is in use, and writes its\n"
-                                   "  checksum to FILE.sha256. Keep the key (DATA_DIR/keys/) with the backup.\n";
-static const char restore_usage[] = "usage: atrium restore FILE\n"
-                                    "  Replaces the SQLite database with the backup FILE, after checking it (FILE.sha256 when\n"
-                                    "  present, integrity, schema version, key fingerprint, audit chain). Stop the server first.\n";
+static const char backup_usage[] =
+    "usage: atrium backup FILE [--with-key]\n"
+    "  Copies the SQLite database to FILE (mode 0600) while it is in use, and writes its\n"
+    "  checksum to FILE.sha256. Keep the key (DATA_DIR/keys/) with the backup; --with-key\n"
+    "  also writes it to FILE.key, sealed with a passphrase read from standard input.\n";
+static const char restore_usage[] =
+    "usage: atrium restore FILE [--with-key]\n"
+    "  Replaces the SQLite database with the backup FILE, after checking it (FILE.sha256 when\n"
+    "  present, integrity, schema version, key fingerprint, audit chain). Stop the server first.\n"
+    "  --with-key installs the key from FILE.key (passphrase on standard input) into a data\n"
+    "  folder that has none.\n";
+
+enum { BACKUP_PASSPHRASE_MIN = 12 };
 
 enum { BACKUP_HELP = -1 }; /* backup_file_arg: the usage was asked for and printed */
 
 static char *backup_concat(const char *a, const char *b);
-static int backup_file_arg(int argc, char **argv, const char *usage);
+static int backup_file_arg(int argc, char **argv, const char *usage, const char **file, bool *with_key);
+static char *backup_read_passphrase(void);
+static int backup_write_key(const char *file, const char *pass);
+static int restore_install_key(const config *cfg, const char *file);
 static bool backup_is_live(const char *target, const char *db);
 static int backup_fsync_path(const char *path, bool dir);
 static int backup_write_checksum(const char *file, const char *hex);
 static int backup_verify_checksum(const char *file);
 static int backup_copy(const char *from, const char *to);
-static int restore_check(const config *cfg, const char *copy);
+static int restore_check(const config *cfg, const char *copy, bool key_installed);
 
 /* The files of the temporary copy a failed restore removes. */
 static const char *const copy_parts[] = {"", "-wal", "-shm"};
@@ -52,12 +63,17 @@ int cli_backup(int argc, char **argv)
     store *s = NULL;
     char err[512], hex[CRYPTO_DIGEST_HEX];
     char *tmp = NULL;
-    int rc = backup_file_arg(argc, argv, backup_usage);
+    const char *file = NULL;
+    bool with_key = false;
+    int rc = backup_file_arg(argc, argv, backup_usage, &file, &with_key);
     if (rc != CLI_OK)
         return rc == BACKUP_HELP ? CLI_OK : rc;
-    const char *file = argv[1];
+    /* The passphrase first: a backup must not be written when its key cannot be. */
+    char *pass = with_key ? backup_read_passphrase() : NULL;
+    if (with_key && !pass)
+        return CLI_USAGE;
     if ((rc = cli_setup(&cfg, &s)) != CLI_OK)
-        return rc;
+        goto wipe_pass;
     rc = CLI_FAIL;
     const char *db = cli_sqlite_path(cfg.database_url);
     if (!db) { /* PostgreSQL: store_backup explains pg_dump */
@@ -97,7 +113,11 @@ int cli_backup(int argc, char **argv)
         goto close_store;
     }
     printf("backup written to %s (checksum in %s.sha256)\n", file, file);
-    if (cfg.secret_key[0])
+    if (with_key) {
+        if ((rc = backup_write_key(file, pass)) != CLI_OK)
+            goto close_store;
+        printf("The key is in %s.key, sealed with your passphrase: keep the passphrase apart from the backup.\n", file);
+    } else if (cfg.secret_key[0])
         printf("Keep ATRIUM_SECRET_KEY with this backup: without that key it cannot be restored.\n");
     else
         printf("Keep the key with this backup: copy %s/keys/ (hash.key) to where the backup goes; without it the "
@@ -110,6 +130,11 @@ remove_tmp:
 close_store:
     free(tmp);
     store_close(s);
+wipe_pass:
+    if (pass) {
+        sodium_memzero(pass, strlen(pass));
+        free(pass);
+    }
     return rc;
 }
 
@@ -120,10 +145,11 @@ int cli_restore(int argc, char **argv)
     config cfg;
     char err[512];
     char *copy = NULL;
-    int rc = backup_file_arg(argc, argv, restore_usage);
+    const char *file = NULL;
+    bool with_key = false;
+    int rc = backup_file_arg(argc, argv, restore_usage, &file, &with_key);
     if (rc != CLI_OK)
         return rc == BACKUP_HELP ? CLI_OK : rc;
-    const char *file = argv[1];
     if ((rc = cli_setup_base(&cfg)) != CLI_OK)
         return rc;
     const char *db = cli_sqlite_path(cfg.database_url);
@@ -143,6 +169,8 @@ int cli_restore(int argc, char **argv)
     }
     if ((rc = backup_verify_checksum(file)) != CLI_OK)
         return rc;
+    if (with_key && (rc = restore_install_key(&cfg, file)) != CLI_OK)
+        return rc;
     if (cli_lock_database(db, true, err) != AT_OK) {
         fprintf(stderr, "atrium: refusing to restore: %s\n", err);
         return CLI_USAGE;
@@ -155,7 +183,7 @@ int cli_restore(int argc, char **argv)
         rc = CLI_FAIL;
         goto remove_copy;
     }
-    if ((rc = restore_check(&cfg, copy)) != CLI_OK)
+    if ((rc = restore_check(&cfg, copy, with_key)) != CLI_OK)
         goto remove_copy;
     /* The old database's WAL would be replayed onto the restored file: it goes first. */
     static const char *const stale[] = {"-wal", "-shm", "-journal"};
@@ -168,6 +196,12 @@ int cli_restore(int argc, char **argv)
             rc = CLI_FAIL;
             goto remove_copy;
         }
+    }
+    char key_err[256];
+    if (with_key && crypto_key_save(cfg.data_dir, key_err) != AT_OK) {
+        fprintf(stderr, "atrium: cannot install the backup's key: %s\n", key_err);
+        rc = CLI_FAIL;
+        goto remove_copy;
     }
     if (rename(copy, db) != 0) {
         fprintf(stderr, "atrium: cannot move the restored copy into place: %s\n", strerror(errno));
@@ -192,7 +226,7 @@ free_copy:
 /* restore_check opens the copy as a store and checks it: integrity, a schema this binary can run, the
  * key (which must exist and match the copy's fingerprint) and the audit chain. Prints why not;
  * returns CLI_OK, CLI_USAGE (a bad backup or a wrong key) or CLI_FAIL. */
-static int restore_check(const config *cfg, const char *copy)
+static int restore_check(const config *cfg, const char *copy, bool key_installed)
 {
     store *s = NULL;
     store_conn *c = NULL;
@@ -226,7 +260,7 @@ static int restore_check(const config *cfg, const char *copy)
                 db, bin);
         goto close_store;
     }
-    if ((rc = cli_key_check(s, cfg, CLI_KEY_NO_CREATE)) != CLI_OK)
+    if ((rc = cli_key_check(s, cfg, CLI_KEY_NO_CREATE | (key_installed ? CLI_KEY_INSTALLED : 0))) != CLI_OK)
         goto close_store;
     int st = audit_verify(s, NULL, &checked, broken_ws, &broken_seq);
     if (st != AT_OK) {
@@ -250,24 +284,124 @@ free_url:
     return rc;
 }
 
-/* The one FILE argument of backup and restore: CLI_OK; BACKUP_HELP when --help printed the usage; or
- * CLI_USAGE for an empty or option-like name, which could only be a mistake. */
-static int backup_file_arg(int argc, char **argv, const char *usage)
+/* The arguments of backup and restore: one FILE and optionally --with-key. Returns CLI_OK with *file
+ * set; BACKUP_HELP when --help printed the usage; or CLI_USAGE for an empty or option-like name (a
+ * mistake every time) or anything else. */
+static int backup_file_arg(int argc, char **argv, const char *usage, const char **file, bool *with_key)
 {
+    *file = NULL;
+    *with_key = false;
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(usage, stdout);
         return BACKUP_HELP;
     }
-    if (argc != 2 || !argv[1][0]) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--with-key") == 0 && !*with_key) {
+            *with_key = true;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "atrium: unknown option '%s' (a file whose name starts with '-' is written ./%s)\n%s",
+                    argv[i], argv[i], usage);
+            return CLI_USAGE;
+        } else if (*file || !argv[i][0]) {
+            *file = NULL;
+            break;
+        } else {
+            *file = argv[i];
+        }
+    }
+    if (!*file) {
         fprintf(stderr, "atrium: %s needs one FILE name\n%s", argv[0], usage);
         return CLI_USAGE;
     }
-    if (argv[1][0] == '-') {
-        fprintf(stderr, "atrium: unknown option '%s' (a file whose name starts with '-' is written ./%s)\n%s",
-                argv[1], argv[1], usage);
-        return CLI_USAGE;
-    }
     return CLI_OK;
+}
+
+/* Reads one line from standard input as the passphrase (a new string the caller wipes and frees), or
+ * prints why not and returns NULL: nothing there, or shorter than BACKUP_PASSPHRASE_MIN. */
+static char *backup_read_passphrase(void)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n > 0)
+        line[strcspn(line, "\r\n")] = '\0';
+    if (n <= 0 || strlen(line) < BACKUP_PASSPHRASE_MIN) {
+        fprintf(stderr, "atrium: --with-key reads a passphrase of at least %d characters from standard input\n",
+                BACKUP_PASSPHRASE_MIN);
+        if (line)
+            sodium_memzero(line, cap);
+        free(line);
+        return NULL;
+    }
+    return line;
+}
+
+/* Writes FILE.key (0600, temporary name then rename): the installed key sealed with pass (borrowed).
+ * CLI_OK or CLI_FAIL. */
+static int backup_write_key(const char *file, const char *pass)
+{
+    char *sealed = crypto_key_wrap(pass, strlen(pass));
+    char *path = backup_concat(file, ".key");
+    char *tmp = backup_concat(path, ".tmp");
+    int rc = CLI_FAIL;
+    int fd = sealed ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+    if (fd >= 0) {
+        size_t len = strlen(sealed);
+        bool ok = write(fd, sealed, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+        ok = close(fd) == 0 && ok;
+        if (ok && rename(tmp, path) == 0)
+            rc = CLI_OK;
+    }
+    if (rc != CLI_OK) {
+        fprintf(stderr, "atrium: cannot write %s\n", path);
+        unlink(tmp);
+    }
+    free(sealed);
+    free(tmp);
+    free(path);
+    return rc;
+}
+
+/* restore --with-key: opens FILE.key with the passphrase from standard input and installs the key in
+ * memory (saved to keys/ only once the backup passed its checks). The data folder must have no key of
+ * its own, which would be the database's key or another installation's. */
+static int restore_install_key(const config *cfg, const char *file)
+{
+    char *path = backup_concat(file, ".key");
+    char *existing = backup_concat(cfg->data_dir, "/keys/hash.key");
+    char *text = NULL, *pass = NULL;
+    size_t cap = 0;
+    int rc = CLI_USAGE;
+    FILE *f = NULL;
+    if (cfg->secret_key[0] || access(existing, F_OK) == 0) {
+        fprintf(stderr,
+                "atrium: --with-key installs the backup's key into a data folder without one, but %s is set; "
+                "restore without --with-key, or move it away first\n",
+                cfg->secret_key[0] ? "ATRIUM_SECRET_KEY" : existing);
+        goto out;
+    }
+    if (!(f = fopen(path, "r")) || getline(&text, &cap, f) <= 0) {
+        fprintf(stderr, "atrium: cannot read %s (written by `atrium backup FILE --with-key`)\n", path);
+        goto out;
+    }
+    if (!(pass = backup_read_passphrase()))
+        goto out;
+    if (crypto_key_unwrap(text, pass, strlen(pass)) != AT_OK) {
+        fprintf(stderr, "atrium: %s does not open with that passphrase (or is damaged)\n", path);
+        goto out;
+    }
+    rc = CLI_OK;
+out:
+    if (pass) {
+        sodium_memzero(pass, strlen(pass));
+        free(pass);
+    }
+    if (f)
+        fclose(f);
+    free(text);
+    free(existing);
+    free(path);
+    return rc;
 }
 
 /* Whether target is the database file or one of its companions (same inode). */

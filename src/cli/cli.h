@@ -1,6 +1,6 @@
 /* The command-line interface: `atrium serve | migrate | demo | backup FILE | restore FILE | config docs
- * | version | help`, and `atrium user|mail|billing|audit ...`. Exit status 0 on success, 1 on failure, 2 on bad usage or bad
- * configuration. */
+ * | version | help`, and `atrium user|mail|billing|audit ...`. Exit status 0 on success, 1 on failure, 2 on bad usage
+ * or bad configuration. */
 #ifndef AT_CLI_H
 #define AT_CLI_H
 
@@ -15,9 +15,9 @@ int cli_main(int argc, char **argv);
 
 /* What a command's set-up may do (setup.c). Without flags the database must exist, be at the binary's
  * schema version, and match the server key. */
-#define CLI_SETUP_MIGRATE (1u << 0) /* apply pending migrations (migrate, serve) */
-#define CLI_SETUP_CREATE  (1u << 1) /* a missing SQLite file may be created; a schema-less database gets every migration */
-#define CLI_SETUP_NO_KEY  (1u << 2) /* do not load or check the server key (migrate needs none) */
+#define CLI_SETUP_MIGRATE    (1u << 0) /* apply pending migrations (migrate, serve) */
+#define CLI_SETUP_CREATE     (1u << 1) /* may create a missing SQLite file; a schema-less database is migrated */
+#define CLI_SETUP_NO_KEY     (1u << 2) /* do not load or check the server key (migrate needs none) */
 #define CLI_SETUP_ANY_SCHEMA (1u << 3) /* neither check nor change the schema (migrate --status/--dry-run/--to) */
 
 /* cli_setup_with loads and installs the configuration, prepares logging, crypto and the data folder,
@@ -44,6 +44,7 @@ int cli_lock_database(const char *db_path, bool exclusive, char err[512]);
 /* cli_key_check loads the server key and checks it against the fingerprint in s (setup.c). */
 #define CLI_KEY_RECORD    (1u << 0) /* record the fingerprint when the database has none yet */
 #define CLI_KEY_NO_CREATE (1u << 1) /* never create a key file, even for an empty database */
+#define CLI_KEY_INSTALLED (1u << 2) /* the key is already installed (restore --with-key); check it only */
 int cli_key_check(store *s, const config *cfg, unsigned how);
 
 /* Subcommands (one file each). argv[0] is the subcommand's name. */

@@ -201,8 +201,7 @@ static int cli_schema(store *s, unsigned flags)
         return CLI_OK;
     }
     if (db > bin) {
-        fprintf(stderr, "atrium: database schema version %d is newer than this binary (%d); upgrade atrium\n", db,
-                bin);
+        fprintf(stderr, "atrium: database schema version %d is newer than this binary (%d); upgrade atrium\n", db, bin);
         return CLI_FAIL;
     }
     if (db < bin) {
@@ -242,7 +241,11 @@ int cli_key_check(store *s, const config *cfg, unsigned how)
         fprintf(stderr, "atrium: cannot read the database\n");
         return CLI_FAIL;
     }
-    int rc = crypto_load_key(cfg->secret_key, cfg->data_dir, !holds && !(how & CLI_KEY_NO_CREATE), NULL, err);
+    int rc = AT_OK;
+    if (how & CLI_KEY_INSTALLED)
+        snprintf(where, sizeof(where), "the backup's key file");
+    else
+        rc = crypto_load_key(cfg->secret_key, cfg->data_dir, !holds && !(how & CLI_KEY_NO_CREATE), NULL, err);
     if (rc == AT_ENOTFOUND) {
         fprintf(stderr,
                 "atrium: this database holds data but its key is missing (%s): restore the keys/ folder that was "

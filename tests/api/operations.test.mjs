@@ -355,6 +355,40 @@ testOnPostgres('pg_dump and pg_restore round trip (docs/operations.md), with the
   });
 });
 
+testOnSqlite('backup --with-key seals the key with a passphrase; restore --with-key installs it where there is none', async () => {
+  await withScratch(async (sc) => {
+    await seeded(sc);
+    const file = path.join(sc.dataDir, 'offsite.db');
+    const pass = 'a passphrase kept elsewhere\n';
+    const short = await sc.cli(['backup', file, '--with-key'], {}, { input: 'short\n' });
+    assert.equal(short.code, 2, short.stderr);
+    assert.ok(!fs.existsSync(file), 'a backup was written without its key');
+    const b = await sc.cli(['backup', file, '--with-key'], {}, { input: pass });
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(fs.statSync(`${file}.key`).mode & 0o777, 0o600);
+    const key = fs.readFileSync(path.join(sc.dataDir, 'keys', 'hash.key'));
+    const sealed = fs.readFileSync(`${file}.key`);
+    assert.ok(!sealed.includes(key) && !sealed.includes(Buffer.from(key.toString('hex'))), 'the key is in clear');
+    await withDir(async (other) => {
+      const env = { ATRIUM_DATA_DIR: other, ATRIUM_DATABASE_URL: `sqlite:${path.join(other, 'atrium.db')}` };
+      const nokey = await sc.cli(['restore', file], env);
+      assert.equal(nokey.code, 2, nokey.stderr);
+      assert.match(nokey.stderr, /key is missing/);
+      const wrong = await sc.cli(['restore', file, '--with-key'], env, { input: 'not the passphrase at all\n' });
+      assert.equal(wrong.code, 2, wrong.stderr);
+      assert.ok(!fs.existsSync(path.join(other, 'atrium.db')) && !fs.existsSync(path.join(other, 'keys', 'hash.key')));
+      const r = await sc.cli(['restore', file, '--with-key'], env, { input: pass });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(fs.readFileSync(path.join(other, 'keys', 'hash.key')), key);
+      assert.equal(fs.statSync(path.join(other, 'keys', 'hash.key')).mode & 0o777, 0o600);
+      const v = await sc.cli(['audit', 'verify'], env);
+      assert.equal(v.code, 0, v.stderr);
+      const again = await sc.cli(['restore', file, '--with-key'], env, { input: pass });
+      assert.equal(again.code, 2, 'restore --with-key replaced an existing key');
+    });
+  });
+});
+
 testOnPostgres('atrium restore on PostgreSQL points to pg_restore', async () => {
   await withScratch(async (sc) => {
     const file = path.join(sc.dataDir, 'x.db');
@@ -439,9 +473,9 @@ testOnPostgres('the job claimer backs off during a PostgreSQL outage and logs it
     const db = new URL(sc.databaseUrl).pathname.slice(1);
     const srv = await startServer({ scratch: sc, env: { ATRIUM_JOB_WORKERS: '4', ATRIUM_JOB_POLL_MS: '50' } });
     try {
+      const from = srv.logs.length;
       await psql(admin, `ALTER DATABASE "${db}" ALLOW_CONNECTIONS false`);
       await psql(admin, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db}'`);
-      const from = srv.logs.length;
       await sleep(3000);
       const during = srv.logs.slice(from);
       await psql(admin, `ALTER DATABASE "${db}" ALLOW_CONNECTIONS true`);
