@@ -46,6 +46,13 @@ int cli_serve(int argc, char **argv)
     int64_t started = clock_mono_us();
     serve_block_signals(&set);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* Settings that only matter to the server are checked before the database is opened (or created
+     * and migrated): a listen host that does not resolve is a bad setting, exit 2. */
+    config_warn_unknown(stderr);
+    if (config_load(&cfg, err) == AT_OK && config_check_listen(&cfg, err) != AT_OK) {
+        fprintf(stderr, "atrium: configuration error: %s\n", err);
+        return CLI_USAGE;
+    }
     int rc = cli_setup(&cfg, &s);
     if (rc != CLI_OK)
         return rc;
