@@ -70,7 +70,9 @@ static const setting settings[] = {
                                    "them the client address (for rate limits, sign-in lockouts, audit events, "
                                    "sessions and the access log) is the right-most address of `Forwarded` (RFC "
                                    "7239) or else `X-Forwarded-For` that is not itself a trusted proxy; a malformed "
-                                   "header counts as absent. Empty: the connection's own address, headers ignored."),
+                                   "header counts as absent. Empty: the connection's own address, headers ignored. "
+                                   "ATRIUM_MAX_CONNECTIONS_PER_IP still counts a proxy's connections as one "
+                                   "address: raise it behind a proxy."),
      0, check_proxies},
     {"ATRIUM_METRICS_LISTEN", LISTEN(metrics_listen_host, metrics_listen_port, "",
                                      "A separate management address for `/metrics` as `host:port` (such as "
@@ -396,8 +398,13 @@ static int config_apply_secret_file(config *c, const setting *s, char err[512])
     char *file_var = xmalloc(nl + 6);
     memcpy(file_var, s->name, nl);
     memcpy(file_var + nl, "_FILE", 6);
+    /* Empty counts as unset, as an orchestrator writes `X=` for a variable it has no value for. */
     const char *path = getenv(file_var);
     const char *direct = getenv(s->name);
+    if (path && !*path)
+        path = NULL;
+    if (direct && !*direct)
+        direct = NULL;
     const char *creds = getenv("CREDENTIALS_DIRECTORY");
     char *cred_path = NULL, *value = NULL;
     int rc = AT_OK;

@@ -273,8 +273,12 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
         req->path = arena_strdup(&req->arena, url);
         server_request_id(conn, req->request_id);
         server_client_ip(conn, req->peer_ip);
-        req->via_proxy = http_client_address(&s->trusted, req->peer_ip, server_header_joined(req, "Forwarded"),
-                                             server_header_joined(req, "X-Forwarded-For"), req->client_ip);
+        /* Without trusted proxies the headers are not even read. */
+        bool proxied = s->trusted.count > 0;
+        req->via_proxy = http_client_address(&s->trusted, req->peer_ip,
+                                             proxied ? server_header_joined(req, "Forwarded") : NULL,
+                                             proxied ? server_header_joined(req, "X-Forwarded-For") : NULL,
+                                             req->client_ip);
         req->management = s->cfg.management;
         *con_cls = req;
         atomic_fetch_add(&s->in_flight, 1);
