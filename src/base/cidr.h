@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 typedef struct cidr {
-    int family;              /* AF_INET or AF_INET6 */
-    unsigned char addr[16];  /* network order; 4 bytes used for IPv4 */
-    int bits;                /* prefix length */
+    int family;             /* AF_INET or AF_INET6 */
+    unsigned char addr[16]; /* network order; 4 bytes used for IPv4 */
+    int bits;               /* prefix length */
 } cidr;
 
 /* A parsed list; owned by the caller: cidr_list_free releases it. */

@@ -22,7 +22,7 @@
 
 enum setting_kind { KIND_STRING, KIND_INT, KIND_BOOL, KIND_ENV, KIND_LISTEN, KIND_LOG_LEVEL };
 
-#define SETTING_SECRET (1u << 0)   /* hidden in `config check`; may come from X_FILE or a credential */
+#define SETTING_SECRET   (1u << 0) /* hidden in `config check`; may come from X_FILE or a credential */
 #define SETTING_OPTIONAL (1u << 1) /* KIND_LISTEN: may be empty (no such listener) */
 
 /* A check of a text value after loading: returns NULL when it is acceptable, else why not (a message
@@ -37,7 +37,7 @@ typedef struct setting {
     const char *def;  /* default as text */
     int64_t min, max; /* for ints */
     const char *doc;
-    unsigned flags;   /* SETTING_* */
+    unsigned flags; /* SETTING_* */
     setting_check check;
 } setting;
 
@@ -52,140 +52,182 @@ static const char *check_provider(const char *v, char why[256]);
 static const char *check_not_empty(const char *v, char why[256]);
 static void config_url_password(const char *url, const char **at, size_t *len);
 
-#define STR(field, def, doc) KIND_STRING, offsetof(config, field), 0, def, 0, 0, doc
+#define STR(field, def, doc)         KIND_STRING, offsetof(config, field), 0, def, 0, 0, doc
 #define INT(field, def, lo, hi, doc) KIND_INT, offsetof(config, field), sizeof(((config *)0)->field), def, lo, hi, doc
-#define BOOL(field, def, doc) KIND_BOOL, offsetof(config, field), 0, def, 0, 0, doc
+#define BOOL(field, def, doc)        KIND_BOOL, offsetof(config, field), 0, def, 0, 0, doc
 #define LISTEN(host, port, def, doc) KIND_LISTEN, offsetof(config, host), offsetof(config, port), def, 0, 0, doc
 
 static const setting settings[] = {
     {"ATRIUM_ENV", KIND_ENV, offsetof(config, env), 0, "production", 0, 0,
      "`production`, `development` or `test`. Test mode enables the test clock and the `/api/v1/test/*` routes; "
-     "production refuses a PostgreSQL server with `fsync`, `synchronous_commit` or `full_page_writes` off.", 0, NULL},
-    {"ATRIUM_LISTEN", LISTEN(listen_host, listen_port, "127.0.0.1:8080",
-                             "Address and port to serve on, as `host:port` (port 0 picks a free port and logs it). "
-                             "A host name that does not resolve stops Atrium at start."), 0, NULL},
-    {"ATRIUM_TRUSTED_PROXIES", STR(trusted_proxies, "",
-                                   "Reverse proxies whose forwarding headers are believed: IP addresses or CIDR "
-                                   "ranges, comma-separated (`127.0.0.1/32, 10.0.0.0/8`). For a request from one of "
-                                   "them the client address (for rate limits, sign-in lockouts, audit events, "
-                                   "sessions and the access log) is the right-most address of `Forwarded` (RFC "
-                                   "7239) or else `X-Forwarded-For` that is not itself a trusted proxy; a malformed "
-                                   "header counts as absent. Empty: the connection's own address, headers ignored. "
-                                   "ATRIUM_MAX_CONNECTIONS_PER_IP still counts a proxy's connections as one "
-                                   "address: raise it behind a proxy."),
+     "production refuses a PostgreSQL server with `fsync`, `synchronous_commit` or `full_page_writes` off.",
+     0, NULL},
+    {"ATRIUM_LISTEN",
+     LISTEN(listen_host, listen_port, "127.0.0.1:8080",
+            "Address and port to serve on, as `host:port` (port 0 picks a free port and logs it). "
+            "A host name that does not resolve stops Atrium at start."),
+     0, NULL},
+    {"ATRIUM_TRUSTED_PROXIES",
+     STR(trusted_proxies, "",
+         "Reverse proxies whose forwarding headers are believed: IP addresses or CIDR "
+         "ranges, comma-separated (`127.0.0.1/32, 10.0.0.0/8`). For a request from one of "
+         "them the client address (for rate limits, sign-in lockouts, audit events, "
+         "sessions and the access log) is the right-most address of `Forwarded` (RFC "
+         "7239) or else `X-Forwarded-For` that is not itself a trusted proxy; a malformed "
+         "header counts as absent. Empty: the connection's own address, headers ignored. "
+         "ATRIUM_MAX_CONNECTIONS_PER_IP still counts a proxy's connections as one "
+         "address: raise it behind a proxy."),
      0, check_proxies},
-    {"ATRIUM_METRICS_LISTEN", LISTEN(metrics_listen_host, metrics_listen_port, "",
-                                     "A separate management address for `/metrics` as `host:port` (such as "
-                                     "`127.0.0.1:9090`), served there to anyone who can connect. Empty: none."),
+    {"ATRIUM_METRICS_LISTEN",
+     LISTEN(metrics_listen_host, metrics_listen_port, "",
+            "A separate management address for `/metrics` as `host:port` (such as "
+            "`127.0.0.1:9090`), served there to anyone who can connect. Empty: none."),
      SETTING_OPTIONAL, NULL},
-    {"ATRIUM_METRICS_TOKEN", STR(metrics_token, "",
-                                 "A bearer token for `/metrics` on the main address (`Authorization: Bearer "
-                                 "TOKEN`, compared in constant time). Empty: `/metrics` there answers only "
-                                 "loopback requests that did not come through a trusted proxy."),
+    {"ATRIUM_METRICS_TOKEN",
+     STR(metrics_token, "",
+         "A bearer token for `/metrics` on the main address (`Authorization: Bearer "
+         "TOKEN`, compared in constant time). Empty: `/metrics` there answers only "
+         "loopback requests that did not come through a trusted proxy."),
      SETTING_SECRET, NULL},
-    {"ATRIUM_DATABASE_URL", STR(database_url, "sqlite:./data/atrium.db",
-                                "`sqlite:PATH` for the embedded store or `postgres://user@host:port/db` "
-                                "(any libpq connection URI) for PostgreSQL."),
+    {"ATRIUM_DATABASE_URL",
+     STR(database_url, "sqlite:./data/atrium.db",
+         "`sqlite:PATH` for the embedded store or `postgres://user@host:port/db` "
+         "(any libpq connection URI) for PostgreSQL."),
      SETTING_SECRET, check_database_url},
     {"ATRIUM_DATA_DIR", STR(data_dir, "./data", "Folder for the mail folder, uploads and keys. Created if absent."), 0,
      check_not_empty},
     {"ATRIUM_LOG_LEVEL", KIND_LOG_LEVEL, offsetof(config, log_level), 0, "info", 0, 0,
      "`debug`, `info`, `warn`, `error` or `off`. Logs are JSON lines on standard error.", 0, NULL},
-    {"ATRIUM_MAX_BODY_BYTES", INT(max_body_bytes, "1048576", 1024, 1073741824,
-                                  "Largest request body accepted; larger bodies get 413."), 0, NULL},
+    {"ATRIUM_MAX_BODY_BYTES",
+     INT(max_body_bytes, "1048576", 1024, 1073741824, "Largest request body accepted; larger bodies get 413."), 0,
+     NULL},
     {"ATRIUM_MAX_CONNECTIONS", INT(max_connections, "1024", 4, 100000, "Concurrent connections in all."), 0, NULL},
-    {"ATRIUM_MAX_CONNECTIONS_PER_IP", INT(max_connections_per_ip, "256", 1, 100000,
-                                          "Concurrent connections from one IP address."), 0, NULL},
-    {"ATRIUM_CONNECTION_TIMEOUT", INT(connection_timeout_s, "30", 1, 3600,
-                                      "Seconds of inactivity before a connection is closed (slow clients)."), 0, NULL},
-    {"ATRIUM_HTTP_HEADER_TIMEOUT", INT(http_header_timeout_s, "20", 1, 3600,
-                                       "Seconds a client may take to send a request's headers, however slowly it "
-                                       "trickles them; past it the connection is closed (slowloris)."), 0, NULL},
-    {"ATRIUM_HTTP_BODY_TIMEOUT", INT(http_body_timeout_s, "60", 1, 3600,
-                                     "Seconds a client may take to send a request's body once the headers are in; "
-                                     "past it the connection is closed."), 0, NULL},
-    {"ATRIUM_HTTP_THREADS", INT(http_threads, "0", 0, 1024,
-                                "0: a thread per connection; N: a pool of N threads that each poll many "
-                                "connections (use 32 or more: a handler that blocks holds up its thread)."), 0, NULL},
-    {"ATRIUM_THREAD_STACK_KIB", INT(thread_stack_kib, "512", 128, 65536,
-                                    "Stack size of each connection thread, in KiB."), 0, NULL},
-    {"ATRIUM_SHUTDOWN_TIMEOUT", INT(shutdown_timeout_s, "10", 0, 600,
-                                    "Seconds to let in-flight requests finish after SIGTERM or SIGINT."), 0, NULL},
+    {"ATRIUM_MAX_CONNECTIONS_PER_IP",
+     INT(max_connections_per_ip, "256", 1, 100000, "Concurrent connections from one IP address."), 0, NULL},
+    {"ATRIUM_CONNECTION_TIMEOUT",
+     INT(connection_timeout_s, "30", 1, 3600, "Seconds of inactivity before a connection is closed (slow clients)."), 0,
+     NULL},
+    {"ATRIUM_HTTP_HEADER_TIMEOUT",
+     INT(http_header_timeout_s, "20", 1, 3600,
+         "Seconds a client may take to send a request's headers, however slowly it "
+         "trickles them; past it the connection is closed (slowloris)."),
+     0, NULL},
+    {"ATRIUM_HTTP_BODY_TIMEOUT",
+     INT(http_body_timeout_s, "60", 1, 3600,
+         "Seconds a client may take to send a request's body once the headers are in; "
+         "past it the connection is closed."),
+     0, NULL},
+    {"ATRIUM_HTTP_THREADS",
+     INT(http_threads, "0", 0, 1024,
+         "0: a thread per connection; N: a pool of N threads that each poll many "
+         "connections (use 32 or more: a handler that blocks holds up its thread)."),
+     0, NULL},
+    {"ATRIUM_THREAD_STACK_KIB",
+     INT(thread_stack_kib, "512", 128, 65536, "Stack size of each connection thread, in KiB."), 0, NULL},
+    {"ATRIUM_SHUTDOWN_TIMEOUT",
+     INT(shutdown_timeout_s, "10", 0, 600, "Seconds to let in-flight requests finish after SIGTERM or SIGINT."), 0,
+     NULL},
     {"ATRIUM_DB_POOL", INT(db_pool_size, "16", 1, 256, "Database connections in the pool."), 0, NULL},
     {"ATRIUM_JOB_WORKERS", INT(job_workers, "2", 0, 64, "Background job worker threads (0 runs no jobs)."), 0, NULL},
-    {"ATRIUM_JOB_POLL_MS", INT(job_poll_ms, "250", 10, 60000,
-                               "How often an idle worker looks for due jobs, in milliseconds."), 0, NULL},
-    {"ATRIUM_SECRET_KEY", STR(secret_key, "",
-                              "64 hex characters: the key for hashing tokens. Empty: read or create "
-                              "`DATA_DIR/keys/hash.key`."),
+    {"ATRIUM_JOB_POLL_MS",
+     INT(job_poll_ms, "250", 10, 60000, "How often an idle worker looks for due jobs, in milliseconds."), 0, NULL},
+    {"ATRIUM_SECRET_KEY",
+     STR(secret_key, "",
+         "64 hex characters: the key for hashing tokens. Empty: read or create "
+         "`DATA_DIR/keys/hash.key`."),
      SETTING_SECRET, NULL},
     {"ATRIUM_SIGNUP", BOOL(signup_enabled, "false", "Whether anyone may sign up (`true`/`false`)."), 0, NULL},
-    {"ATRIUM_SESSION_IDLE", INT(session_idle_s, "43200", 60, 31536000,
-                                "Seconds a session may stay unused before it expires (12 h)."), 0, NULL},
-    {"ATRIUM_SESSION_ABSOLUTE", INT(session_absolute_s, "604800", 60, 31536000,
-                                    "Seconds after sign-in when a session expires whatever its use (7 d)."), 0, NULL},
-    {"ATRIUM_TLS", BOOL(tls, "false",
-                        "Set when Atrium is served over HTTPS (directly or behind a proxy): cookies become "
-                        "`Secure` and `__Host-` prefixed."), 0, NULL},
-    {"ATRIUM_PUBLIC_ORIGIN", STR(public_origin, "",
-                                 "The origin browsers use, e.g. `https://atrium.example.com`. Cookie-authenticated "
-                                 "writes must carry it as `Origin`; empty: the request's own `Host`."),
+    {"ATRIUM_SESSION_IDLE",
+     INT(session_idle_s, "43200", 60, 31536000, "Seconds a session may stay unused before it expires (12 h)."), 0,
+     NULL},
+    {"ATRIUM_SESSION_ABSOLUTE",
+     INT(session_absolute_s, "604800", 60, 31536000,
+         "Seconds after sign-in when a session expires whatever its use (7 d)."),
+     0, NULL},
+    {"ATRIUM_TLS",
+     BOOL(tls, "false",
+          "Set when Atrium is served over HTTPS (directly or behind a proxy): cookies become "
+          "`Secure` and `__Host-` prefixed."),
+     0, NULL},
+    {"ATRIUM_PUBLIC_ORIGIN",
+     STR(public_origin, "",
+         "The origin browsers use, e.g. `https://atrium.example.com`. Cookie-authenticated "
+         "writes must carry it as `Origin`; empty: the request's own `Host`."),
      0, check_origin},
     {"ATRIUM_PASSWORD_MIN_LENGTH", INT(password_min_length, "12", 8, 128, "Minimum password length."), 0, NULL},
-    {"ATRIUM_HASH_CONCURRENCY", INT(hash_concurrency, "2", 1, 64,
-                                    "Password hashes computed at once (each uses 64 MiB)."), 0, NULL},
-    {"ATRIUM_LOGIN_IP_PER_MINUTE", INT(login_ip_per_minute, "10", 1, 100000,
-                                       "Sign-in and sign-up attempts per IP address per minute before 429."), 0, NULL},
-    {"ATRIUM_LOCKOUT_THRESHOLD", INT(lockout_threshold, "5", 1, 1000,
-                                     "Failed sign-ins on one account before it is locked for a while."), 0, NULL},
-    {"ATRIUM_LOCKOUT_STEP", INT(lockout_step_s, "60", 1, 86400,
-                                "Seconds the lock grows by with each failure past the threshold."), 0, NULL},
+    {"ATRIUM_HASH_CONCURRENCY",
+     INT(hash_concurrency, "2", 1, 64, "Password hashes computed at once (each uses 64 MiB)."), 0, NULL},
+    {"ATRIUM_LOGIN_IP_PER_MINUTE",
+     INT(login_ip_per_minute, "10", 1, 100000, "Sign-in and sign-up attempts per IP address per minute before 429."), 0,
+     NULL},
+    {"ATRIUM_LOCKOUT_THRESHOLD",
+     INT(lockout_threshold, "5", 1, 1000, "Failed sign-ins on one account before it is locked for a while."), 0, NULL},
+    {"ATRIUM_LOCKOUT_STEP",
+     INT(lockout_step_s, "60", 1, 86400, "Seconds the lock grows by with each failure past the threshold."), 0, NULL},
     {"ATRIUM_LOCKOUT_MAX", INT(lockout_max_s, "900", 1, 86400, "Longest lock, in seconds."), 0, NULL},
-    {"ATRIUM_LOCKOUT_RESET", INT(lockout_reset_s, "43200", 60, 31536000,
-                                 "Seconds without a failure after which an account's failure count resets."), 0, NULL},
-    {"ATRIUM_SMTP_URL", STR(smtp_url, "",
-                            "Where mail goes: `smtp://host:port` (STARTTLS when the server offers it) or "
-                            "`smtps://host:port` (credentials go in the two settings below, not in the URL). "
-                            "Empty: each message is written to `DATA_DIR/mail/`."),
+    {"ATRIUM_LOCKOUT_RESET",
+     INT(lockout_reset_s, "43200", 60, 31536000,
+         "Seconds without a failure after which an account's failure count resets."),
+     0, NULL},
+    {"ATRIUM_SMTP_URL",
+     STR(smtp_url, "",
+         "Where mail goes: `smtp://host:port` (STARTTLS when the server offers it) or "
+         "`smtps://host:port` (credentials go in the two settings below, not in the URL). "
+         "Empty: each message is written to `DATA_DIR/mail/`."),
      0, check_smtp_url},
     {"ATRIUM_SMTP_USERNAME", STR(smtp_username, "", "SMTP user name, if the server wants authentication."), 0, NULL},
     {"ATRIUM_SMTP_PASSWORD", STR(smtp_password, "", "SMTP password (a secret: see below)."), SETTING_SECRET, NULL},
-    {"ATRIUM_MAIL_FROM", STR(mail_from, "Atrium <atrium@atrium.localhost>",
-                             "The From address of every message: `name@example.com` or `Display Name "
-                             "<name@example.com>`."),
+    {"ATRIUM_MAIL_FROM",
+     STR(mail_from, "Atrium <atrium@atrium.localhost>",
+         "The From address of every message: `name@example.com` or `Display Name "
+         "<name@example.com>`."),
      0, check_mail_from},
-    {"ATRIUM_PUBLIC_URL", STR(public_url, "",
-                              "The address people open Atrium at, for links in mail, e.g. "
-                              "`https://atrium.example.com` (an absolute `http://` or `https://` URL). Empty: "
-                              "`http://` plus ATRIUM_LISTEN."),
+    {"ATRIUM_PUBLIC_URL",
+     STR(public_url, "",
+         "The address people open Atrium at, for links in mail, e.g. "
+         "`https://atrium.example.com` (an absolute `http://` or `https://` URL). Empty: "
+         "`http://` plus ATRIUM_LISTEN."),
      0, check_public_url},
     {"ATRIUM_INVITE_TTL_DAYS", INT(invite_ttl_days, "7", 1, 30, "Days an invitation stays valid."), 0, NULL},
-    {"ATRIUM_DEFAULT_SEATS", INT(default_seat_limit, "10", 1, 100000,
-                                 "Seats of the trial subscription a new root workspace starts with."), 0, NULL},
-    {"ATRIUM_KEY_RATE_PER_MINUTE", INT(key_rate_per_minute, "600", 1, 10000000,
-                                       "Requests per minute one API key may make (a token bucket, per process)."), 0, NULL},
-    {"ATRIUM_KEY_BURST", INT(key_burst, "100", 1, 10000000, "Requests an API key may make at once (the bucket size)."), 0, NULL},
-    {"ATRIUM_WORKSPACE_RATE_PER_MINUTE", INT(workspace_rate_per_minute, "3000", 1, 10000000,
-                                             "Requests per minute all API keys of one workspace may make together."), 0, NULL},
-    {"ATRIUM_BILLING_CATALOG", STR(billing_catalog, "",
-                                   "Path of the billing catalog (plans, prices, tax rates, issuer, dunning ladder). "
-                                   "Empty: the catalog shipped in the binary (`etc/billing.json`). Validated at start."), 0, NULL},
-    {"ATRIUM_BILLING_PROVIDER", STR(billing_provider, "manual",
-                                    "Payment provider: `manual` (an operator marks invoices paid) or `stripe` (needs "
-                                    "ATRIUM_STRIPE_SECRET_KEY)."),
+    {"ATRIUM_DEFAULT_SEATS",
+     INT(default_seat_limit, "10", 1, 100000, "Seats of the trial subscription a new root workspace starts with."), 0,
+     NULL},
+    {"ATRIUM_KEY_RATE_PER_MINUTE",
+     INT(key_rate_per_minute, "600", 1, 10000000,
+         "Requests per minute one API key may make (a token bucket, per process)."),
+     0, NULL},
+    {"ATRIUM_KEY_BURST", INT(key_burst, "100", 1, 10000000, "Requests an API key may make at once (the bucket size)."),
+     0, NULL},
+    {"ATRIUM_WORKSPACE_RATE_PER_MINUTE",
+     INT(workspace_rate_per_minute, "3000", 1, 10000000,
+         "Requests per minute all API keys of one workspace may make together."),
+     0, NULL},
+    {"ATRIUM_BILLING_CATALOG",
+     STR(billing_catalog, "",
+         "Path of the billing catalog (plans, prices, tax rates, issuer, dunning ladder). "
+         "Empty: the catalog shipped in the binary (`etc/billing.json`). Validated at start."),
+     0, NULL},
+    {"ATRIUM_BILLING_PROVIDER",
+     STR(billing_provider, "manual",
+         "Payment provider: `manual` (an operator marks invoices paid) or `stripe` (needs "
+         "ATRIUM_STRIPE_SECRET_KEY)."),
      0, check_provider},
-    {"ATRIUM_STRIPE_API_BASE", STR(stripe_api_base, "https://api.stripe.com",
-                                   "Base URL of the Stripe-compatible API, `https://` or `http://` (the tests point it "
-                                   "at a stand-in)."),
+    {"ATRIUM_STRIPE_API_BASE",
+     STR(stripe_api_base, "https://api.stripe.com",
+         "Base URL of the Stripe-compatible API, `https://` or `http://` (the tests point it "
+         "at a stand-in)."),
      0, check_api_base},
     {"ATRIUM_STRIPE_SECRET_KEY", STR(stripe_secret_key, "", "Stripe secret API key (a secret: see below)."),
      SETTING_SECRET, NULL},
-    {"ATRIUM_STRIPE_WEBHOOK_SECRETS", STR(stripe_webhook_secrets, "",
-                                          "Webhook signing secrets (`whsec_...`), comma-separated: several during a "
-                                          "rotation (a secret: see below)."),
+    {"ATRIUM_STRIPE_WEBHOOK_SECRETS",
+     STR(stripe_webhook_secrets, "",
+         "Webhook signing secrets (`whsec_...`), comma-separated: several during a "
+         "rotation (a secret: see below)."),
      SETTING_SECRET, NULL},
-    {"ATRIUM_STRIPE_WEBHOOK_TOLERANCE", INT(stripe_webhook_tolerance_s, "300", 1, 86400,
-                                            "Seconds a webhook's signed timestamp may differ from now, either way."), 0, NULL},
+    {"ATRIUM_STRIPE_WEBHOOK_TOLERANCE",
+     INT(stripe_webhook_tolerance_s, "300", 1, 86400,
+         "Seconds a webhook's signed timestamp may differ from now, either way."),
+     0, NULL},
 };
 
 enum { SETTING_COUNT = sizeof(settings) / sizeof(settings[0]) };
@@ -257,8 +299,8 @@ static int config_apply(config *c, const setting *s, const char *v, char err[512
         return AT_OK;
     case KIND_INT:
         if (config_parse_int(v, &n) != AT_OK || n < s->min || n > s->max) {
-            snprintf(err, 512, "%s: expected a whole number from %lld to %lld, got '%.64s'", s->name,
-                     (long long)s->min, (long long)s->max, shown);
+            snprintf(err, 512, "%s: expected a whole number from %lld to %lld, got '%.64s'", s->name, (long long)s->min,
+                     (long long)s->max, shown);
             return AT_EINVAL;
         }
         if (s->aux == sizeof(int64_t))
@@ -517,8 +559,8 @@ static const char *config_url_check(const char *v, const char *const *schemes, c
             return "bad IPv6 host";
         p++;
     } else {
-        while (*p && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                      *p == '.' || *p == '-' || *p == '_'))
+        while (*p && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+                      *p == '-' || *p == '_'))
             p++;
         if (p == host)
             return "no host";
@@ -560,8 +602,10 @@ static const char *check_smtp_url(const char *v, char why[256])
     if (!*v)
         return NULL;
     if ((bad = config_url_check(v, schemes, &rest))) {
-        snprintf(why, 256, "expected smtp://HOST[:PORT] or smtps://HOST[:PORT] (%s; credentials go in "
-                 "ATRIUM_SMTP_USERNAME and ATRIUM_SMTP_PASSWORD)", bad);
+        snprintf(why, 256,
+                 "expected smtp://HOST[:PORT] or smtps://HOST[:PORT] (%s; credentials go in "
+                 "ATRIUM_SMTP_USERNAME and ATRIUM_SMTP_PASSWORD)",
+                 bad);
         return why;
     }
     return NULL;
@@ -941,8 +985,7 @@ char *config_docs_markdown(void)
     for (size_t i = 0; i < SETTING_COUNT; i++) {
         const setting *s = &settings[i];
         buf_printf(&b, "| `%s` | %s%s%s | %s%s |\n", s->name, *s->def ? "`" : "", *s->def ? s->def : "(empty)",
-                   *s->def ? "`" : "", (s->flags & SETTING_SECRET) ? "**Secret** (`_FILE`, credential). " : "",
-                   s->doc);
+                   *s->def ? "`" : "", (s->flags & SETTING_SECRET) ? "**Secret** (`_FILE`, credential). " : "", s->doc);
     }
     return buf_steal(&b, NULL);
 }

@@ -20,57 +20,57 @@
 enum config_env { ENV_PRODUCTION = 0, ENV_DEVELOPMENT = 1, ENV_TEST = 2 };
 
 typedef struct config {
-    int env;                      /* ATRIUM_ENV */
-    const char *listen_host;       /* ATRIUM_LISTEN, split */
+    int env;                 /* ATRIUM_ENV */
+    const char *listen_host; /* ATRIUM_LISTEN, split */
     int listen_port;
-    const char *trusted_proxies;  /* ATRIUM_TRUSTED_PROXIES: CIDRs whose forwarding headers are believed */
+    const char *trusted_proxies;     /* ATRIUM_TRUSTED_PROXIES: CIDRs whose forwarding headers are believed */
     const char *metrics_listen_host; /* ATRIUM_METRICS_LISTEN, split; empty = no management listener */
     int metrics_listen_port;
-    const char *metrics_token;    /* ATRIUM_METRICS_TOKEN: bearer token for /metrics; empty = none */
-    const char *database_url;     /* ATRIUM_DATABASE_URL */
-    const char *data_dir;         /* ATRIUM_DATA_DIR */
-    int log_level;                /* ATRIUM_LOG_LEVEL */
-    int64_t max_body_bytes;       /* ATRIUM_MAX_BODY_BYTES */
-    int max_connections;          /* ATRIUM_MAX_CONNECTIONS */
-    int max_connections_per_ip;   /* ATRIUM_MAX_CONNECTIONS_PER_IP */
-    int connection_timeout_s;     /* ATRIUM_CONNECTION_TIMEOUT */
-    int http_header_timeout_s;    /* ATRIUM_HTTP_HEADER_TIMEOUT */
-    int http_body_timeout_s;      /* ATRIUM_HTTP_BODY_TIMEOUT */
-    int thread_stack_kib;         /* ATRIUM_THREAD_STACK_KIB */
-    int http_threads;             /* ATRIUM_HTTP_THREADS */
-    int shutdown_timeout_s;       /* ATRIUM_SHUTDOWN_TIMEOUT */
-    int db_pool_size;             /* ATRIUM_DB_POOL */
-    int job_workers;              /* ATRIUM_JOB_WORKERS */
-    int job_poll_ms;              /* ATRIUM_JOB_POLL_MS */
-    const char *secret_key;         /* ATRIUM_SECRET_KEY (hex); empty = key file in the data dir */
-    bool signup_enabled;          /* ATRIUM_SIGNUP */
-    int session_idle_s;           /* ATRIUM_SESSION_IDLE */
-    int session_absolute_s;       /* ATRIUM_SESSION_ABSOLUTE */
-    bool tls;                     /* ATRIUM_TLS: served behind TLS (Secure, __Host- cookies) */
-    const char *public_origin;     /* ATRIUM_PUBLIC_ORIGIN: allowed Origin for cookie writes */
-    int password_min_length;      /* ATRIUM_PASSWORD_MIN_LENGTH */
-    int hash_concurrency;         /* ATRIUM_HASH_CONCURRENCY */
-    int login_ip_per_minute;      /* ATRIUM_LOGIN_IP_PER_MINUTE */
-    int lockout_threshold;        /* ATRIUM_LOCKOUT_THRESHOLD */
-    int lockout_step_s;           /* ATRIUM_LOCKOUT_STEP */
-    int lockout_max_s;            /* ATRIUM_LOCKOUT_MAX */
-    int lockout_reset_s;          /* ATRIUM_LOCKOUT_RESET */
-    const char *smtp_url;          /* ATRIUM_SMTP_URL: smtp://host:port or smtps://...; empty = mail folder */
-    const char *smtp_username;     /* ATRIUM_SMTP_USERNAME */
-    const char *smtp_password;     /* ATRIUM_SMTP_PASSWORD */
-    const char *mail_from;         /* ATRIUM_MAIL_FROM */
-    const char *public_url;        /* ATRIUM_PUBLIC_URL: base of links in mail */
-    int invite_ttl_days;          /* ATRIUM_INVITE_TTL_DAYS */
-    int default_seat_limit;       /* ATRIUM_DEFAULT_SEATS */
-    int key_rate_per_minute;      /* ATRIUM_KEY_RATE_PER_MINUTE */
-    int key_burst;                /* ATRIUM_KEY_BURST */
-    int workspace_rate_per_minute; /* ATRIUM_WORKSPACE_RATE_PER_MINUTE */
-    const char *billing_catalog;  /* ATRIUM_BILLING_CATALOG: path; empty = the embedded etc/billing.json */
-    const char *billing_provider;   /* ATRIUM_BILLING_PROVIDER: manual | stripe */
-    const char *stripe_api_base;   /* ATRIUM_STRIPE_API_BASE */
-    const char *stripe_secret_key; /* ATRIUM_STRIPE_SECRET_KEY */
+    const char *metrics_token;          /* ATRIUM_METRICS_TOKEN: bearer token for /metrics; empty = none */
+    const char *database_url;           /* ATRIUM_DATABASE_URL */
+    const char *data_dir;               /* ATRIUM_DATA_DIR */
+    int log_level;                      /* ATRIUM_LOG_LEVEL */
+    int64_t max_body_bytes;             /* ATRIUM_MAX_BODY_BYTES */
+    int max_connections;                /* ATRIUM_MAX_CONNECTIONS */
+    int max_connections_per_ip;         /* ATRIUM_MAX_CONNECTIONS_PER_IP */
+    int connection_timeout_s;           /* ATRIUM_CONNECTION_TIMEOUT */
+    int http_header_timeout_s;          /* ATRIUM_HTTP_HEADER_TIMEOUT */
+    int http_body_timeout_s;            /* ATRIUM_HTTP_BODY_TIMEOUT */
+    int thread_stack_kib;               /* ATRIUM_THREAD_STACK_KIB */
+    int http_threads;                   /* ATRIUM_HTTP_THREADS */
+    int shutdown_timeout_s;             /* ATRIUM_SHUTDOWN_TIMEOUT */
+    int db_pool_size;                   /* ATRIUM_DB_POOL */
+    int job_workers;                    /* ATRIUM_JOB_WORKERS */
+    int job_poll_ms;                    /* ATRIUM_JOB_POLL_MS */
+    const char *secret_key;             /* ATRIUM_SECRET_KEY (hex); empty = key file in the data dir */
+    bool signup_enabled;                /* ATRIUM_SIGNUP */
+    int session_idle_s;                 /* ATRIUM_SESSION_IDLE */
+    int session_absolute_s;             /* ATRIUM_SESSION_ABSOLUTE */
+    bool tls;                           /* ATRIUM_TLS: served behind TLS (Secure, __Host- cookies) */
+    const char *public_origin;          /* ATRIUM_PUBLIC_ORIGIN: allowed Origin for cookie writes */
+    int password_min_length;            /* ATRIUM_PASSWORD_MIN_LENGTH */
+    int hash_concurrency;               /* ATRIUM_HASH_CONCURRENCY */
+    int login_ip_per_minute;            /* ATRIUM_LOGIN_IP_PER_MINUTE */
+    int lockout_threshold;              /* ATRIUM_LOCKOUT_THRESHOLD */
+    int lockout_step_s;                 /* ATRIUM_LOCKOUT_STEP */
+    int lockout_max_s;                  /* ATRIUM_LOCKOUT_MAX */
+    int lockout_reset_s;                /* ATRIUM_LOCKOUT_RESET */
+    const char *smtp_url;               /* ATRIUM_SMTP_URL: smtp://host:port or smtps://...; empty = mail folder */
+    const char *smtp_username;          /* ATRIUM_SMTP_USERNAME */
+    const char *smtp_password;          /* ATRIUM_SMTP_PASSWORD */
+    const char *mail_from;              /* ATRIUM_MAIL_FROM */
+    const char *public_url;             /* ATRIUM_PUBLIC_URL: base of links in mail */
+    int invite_ttl_days;                /* ATRIUM_INVITE_TTL_DAYS */
+    int default_seat_limit;             /* ATRIUM_DEFAULT_SEATS */
+    int key_rate_per_minute;            /* ATRIUM_KEY_RATE_PER_MINUTE */
+    int key_burst;                      /* ATRIUM_KEY_BURST */
+    int workspace_rate_per_minute;      /* ATRIUM_WORKSPACE_RATE_PER_MINUTE */
+    const char *billing_catalog;        /* ATRIUM_BILLING_CATALOG: path; empty = the embedded etc/billing.json */
+    const char *billing_provider;       /* ATRIUM_BILLING_PROVIDER: manual | stripe */
+    const char *stripe_api_base;        /* ATRIUM_STRIPE_API_BASE */
+    const char *stripe_secret_key;      /* ATRIUM_STRIPE_SECRET_KEY */
     const char *stripe_webhook_secrets; /* ATRIUM_STRIPE_WEBHOOK_SECRETS: comma-separated whsec_... */
-    int stripe_webhook_tolerance_s; /* ATRIUM_STRIPE_WEBHOOK_TOLERANCE */
+    int stripe_webhook_tolerance_s;     /* ATRIUM_STRIPE_WEBHOOK_TOLERANCE */
 } config;
 
 /* config_load fills `out` from defaults, file, environment and secret files, and checks every value and

@@ -74,9 +74,9 @@ Test(proxy, rightmost_untrusted_address)
     cr_assert_str_eq(client(t, "127.0.0.1", NULL, NULL, &via), "127.0.0.1"); /* a trusted peer, no header */
     cr_assert(via);
     /* Forwarded wins; parameters, quoting and case. */
-    cr_assert_str_eq(client(t, "127.0.0.1", "for=9.9.9.9, For=\"[2001:db8::2]:80\";proto=https;by=10.0.0.1",
-                            "1.2.3.4", NULL),
-                     "2001:db8::2");
+    cr_assert_str_eq(
+        client(t, "127.0.0.1", "for=9.9.9.9, For=\"[2001:db8::2]:80\";proto=https;by=10.0.0.1", "1.2.3.4", NULL),
+        "2001:db8::2");
     cr_assert_str_eq(client(t, "127.0.0.1", "proto=https; for=8.8.8.8 ;host=x", NULL, NULL), "8.8.8.8");
     cr_assert_str_eq(client(t, "127.0.0.1", "for=\"a,b\", for=8.8.4.4", NULL, NULL), "8.8.4.4");
 }
