@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stddef.h>
@@ -239,7 +240,8 @@ static const char *const config_level_names[] = {"debug", "info", "warn", "error
 
 static config config_current;
 static int config_is_installed;
-static const char *config_listen_url = "";
+/* Set once the server listens, while request threads may read it. */
+static _Atomic(const char *) config_listen_url = "";
 static const char *config_fallback_url = "";
 
 /* Every text value lives in this list for the life of the process (config.h): reachable, never freed. */
@@ -949,7 +951,7 @@ void config_set_listen_url(const char *url)
     size_t n = strlen(url);
     if (n && url[n - 1] == '/')
         n--;
-    config_listen_url = config_intern(url, n);
+    atomic_store(&config_listen_url, config_intern(url, n));
 }
 
 const char *config_public_url(void)
@@ -957,8 +959,9 @@ const char *config_public_url(void)
     const config *c = config_get();
     if (c->public_url[0])
         return c->public_url;
-    if (config_listen_url[0])
-        return config_listen_url;
+    const char *listen = atomic_load(&config_listen_url);
+    if (listen[0])
+        return listen;
     return config_fallback_url;
 }
 
