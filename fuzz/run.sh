@@ -39,6 +39,7 @@ target_src() {
     router) echo src/http/router.c ;;
     stripe_sig) echo src/billing/stripe_sig.c ;;
     catalog) echo src/billing/catalog.c ;;
+    forwarded) echo src/http/proxy.c ;;
     *) echo "" ;;
   esac
 }
@@ -50,7 +51,7 @@ mkdir -p "$out/obj" "$out/logs"
 build_failed=0
 lib="$out/libsrc.a"
 objs=""
-for src in src/base/*.c src/http/router.c src/billing/stripe_sig.c src/billing/catalog.c src/billing/money.c; do
+for src in src/base/*.c src/http/router.c src/http/proxy.c src/billing/stripe_sig.c src/billing/catalog.c src/billing/money.c; do
   [ -f "$src" ] || continue
   obj="$out/obj/$(echo "$src" | sed 's|^src/||; s|/|_|g; s|\.c$|.o|')"
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find src -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ] \

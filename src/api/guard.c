@@ -1,12 +1,14 @@
 /* The guard that runs before every handler (DESIGN.md §2): it authenticates the caller the route row
  * asks for and checks CSRF on cookie-authenticated writes, before any handler code runs.
  *   AUTH_PUBLIC, AUTH_TEST: pass (test rows do not even match outside test mode).
- *   AUTH_OPERATOR: loopback only; 404 elsewhere, so the endpoint is not advertised.
+ *   AUTH_OPERATOR: the management listener, the metrics token, or else a loopback peer that is not a
+ *     trusted proxy (guard_operator); 404 elsewhere, so the endpoint is not advertised.
  *   AUTH_SESSION, AUTH_USER: a live session cookie (401 otherwise); a state-changing method also needs
  *     the session's X-CSRF-Token and an Origin (or Sec-Fetch-Site) of our own (403 otherwise). */
 #include "api/api.h"
 
 #include "base/clock.h"
+#include "base/crypto.h"
 #include "base/err.h"
 #include "apikeys/apikeys.h"
 #include "base/ratelimit.h"
@@ -19,6 +21,28 @@
 static bool guard_is_loopback(const char *ip)
 {
     return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 || strncmp(ip, "::ffff:127.", 11) == 0;
+}
+
+/* Who may call the operators' routes (/metrics): anyone who reaches the management listener
+ * (ATRIUM_METRICS_LISTEN); on the main listener, a caller with the metrics token when one is set (both
+ * sides hashed with the server key first, so the comparison takes the same time whatever the length),
+ * else a loopback peer that is not a trusted proxy: a proxy on the same host is loopback too, and
+ * would otherwise hand the route to anyone on the internet. */
+static bool guard_operator(http_req *req)
+{
+    const config *cfg = api_app_of(req)->cfg;
+    if (req->management)
+        return true;
+    if (cfg->metrics_token[0]) {
+        const char *authz = http_header(req, "Authorization");
+        if (!authz || strncasecmp(authz, "Bearer ", 7) != 0)
+            return false;
+        char given[CRYPTO_DIGEST_HEX], want[CRYPTO_DIGEST_HEX];
+        crypto_keyed_hex(authz + 7, strlen(authz + 7), given);
+        crypto_keyed_hex(cfg->metrics_token, strlen(cfg->metrics_token), want);
+        return crypto_equal(given, strlen(given), want, strlen(want));
+    }
+    return !req->via_proxy && guard_is_loopback(req->peer_ip);
 }
 
 const char *api_session_cookie_name(const config *cfg)
@@ -261,7 +285,7 @@ int api_guard(http_req *req)
     case AUTH_TEST:
         return AT_OK;
     case AUTH_OPERATOR:
-        if (guard_is_loopback(req->client_ip))
+        if (guard_operator(req))
             return AT_OK;
         http_reply_status(req, AT_ENOTFOUND);
         return AT_ENOTFOUND;

@@ -488,7 +488,7 @@ static int stripe_req_init(stripe_req *r)
     const config *c = config_get();
     memset(r, 0, sizeof(*r));
     buf_init(&r->form);
-    if (!c->stripe_secret_key[0] || !stripe_printable(c->stripe_secret_key, sizeof(c->stripe_secret_key))) {
+    if (!c->stripe_secret_key[0] || !stripe_printable(c->stripe_secret_key, 255)) {
         log_event(LOG_ERROR, "ATRIUM_STRIPE_SECRET_KEY is empty or not printable; the Stripe call was not made", NULL);
         return AT_EUNAVAIL;
     }

@@ -34,6 +34,8 @@ static const char cli_usage[] =
     "  routes                print the route table as JSON lines (method, pattern, auth, section, access)\n"
     "  policy docs           print the role table of the Settings sections (docs/security/authz.md)\n"
     "  config docs           print the settings reference (docs/configuration.md)\n"
+    "  config check          check every setting, warn about unknown ATRIUM_* variables and print the\n"
+    "                        effective configuration with secrets hidden (exit 2 when a setting is bad)\n"
     "  version               print the version\n"
     "  help                  print this help\n"
     "\n"
@@ -135,8 +137,10 @@ out:
 
 static int cli_config(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "check") == 0)
+        return cli_config_check();
     if (argc != 2 || strcmp(argv[1], "docs") != 0) {
-        fprintf(stderr, "usage: atrium config docs\n");
+        fprintf(stderr, "usage: atrium config docs | atrium config check\n");
         return CLI_USAGE;
     }
     char *md = config_docs_markdown();

@@ -54,6 +54,9 @@ int cli_user(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_routes(int argc, char **argv);
+/* `atrium config check` (config.c): every setting checked as at start, unknown ATRIUM_* variables
+ * warned about, the effective configuration printed with secrets hidden. Returns CLI_OK or CLI_USAGE. */
+int cli_config_check(void);
 int cli_mail(int argc, char **argv);
 int cli_billing(int argc, char **argv);
 int cli_backup(int argc, char **argv);

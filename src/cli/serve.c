@@ -33,7 +33,7 @@ int cli_serve(int argc, char **argv)
 {
     config cfg;
     store *s = NULL;
-    http_server *server = NULL;
+    http_server *server = NULL, *management = NULL;
     sigset_t set;
     char err[512];
     int sig = 0;
@@ -46,6 +46,13 @@ int cli_serve(int argc, char **argv)
     int64_t started = clock_mono_us();
     serve_block_signals(&set);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* Settings that only matter to the server are checked before the database is opened (or created
+     * and migrated): a listen host that does not resolve is a bad setting, exit 2. */
+    config_warn_unknown(stderr);
+    if (config_load(&cfg, err) == AT_OK && config_check_listen(&cfg, err) != AT_OK) {
+        fprintf(stderr, "atrium: configuration error: %s\n", err);
+        return CLI_USAGE;
+    }
     int rc = cli_setup(&cfg, &s);
     if (rc != CLI_OK)
         return rc;
@@ -88,6 +95,7 @@ int cli_serve(int argc, char **argv)
         .test_routes = cfg.env == ENV_TEST,
         .tls = cfg.tls,
         .idempotency = &api_idempotency,
+        .trusted_proxies = cfg.trusted_proxies,
     };
     size_t ntables = 0;
     const http_route_table *tables = api_tables(&ntables);
@@ -98,6 +106,27 @@ int cli_serve(int argc, char **argv)
         jobs_stop();
         store_close(s);
         return CLI_USAGE;
+    }
+    if (cfg.metrics_listen_host[0]) {
+        /* The management listener: /metrics only, for a scraper on an address the public never reaches. */
+        http_server_config mc = hc;
+        mc.host = cfg.metrics_listen_host;
+        mc.port = cfg.metrics_listen_port;
+        mc.max_connections = 16;
+        mc.max_connections_per_ip = 16;
+        mc.trusted_proxies = NULL;
+        mc.idempotency = NULL;
+        mc.management = true;
+        if (http_server_start(&mc, tables, ntables, api_guard, &app, &management, herr) != AT_OK) {
+            fprintf(stderr, "atrium: %s\n", herr);
+            http_server_stop(server, 0);
+            jobs_stop();
+            store_close(s);
+            return CLI_USAGE;
+        }
+        bool m6 = strchr(cfg.metrics_listen_host, ':') != NULL;
+        printf("Metrics are served at http://%s%s%s:%d/metrics\n", m6 ? "[" : "", cfg.metrics_listen_host,
+               m6 ? "]" : "", http_server_port(management));
     }
     char url[320];
     bool v6 = strchr(cfg.listen_host, ':') != NULL;
@@ -118,6 +147,8 @@ int cli_serve(int argc, char **argv)
 
     sigwait(&set, &sig);
     log_event(LOG_INFO, "shutting down", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    if (http_server_stop(management, 1) > 0)
+        log_event(LOG_WARN, "the management listener did not drain", NULL);
     int abandoned = http_server_stop(server, cfg.shutdown_timeout_s);
     if (abandoned > 0) {
         /* Handlers still hold the store; leave it to the process exit rather than pull it away. The

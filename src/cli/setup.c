@@ -83,7 +83,9 @@ int cli_setup_with(unsigned flags, config *cfg, store **out)
         return CLI_USAGE;
     }
     if (store_open(cfg->database_url, cfg->db_pool_size, out, err) != AT_OK) {
-        fprintf(stderr, "atrium: cannot open the database: %s\n", err);
+        char *shown = config_mask_secrets(cfg, err); /* libpq may quote the URL, password and all */
+        fprintf(stderr, "atrium: cannot open the database: %s\n", shown);
+        free(shown);
         return CLI_FAIL;
     }
     /* The key is checked before migrating (a wrong key stops `serve` before it changes anything) and

@@ -14,6 +14,7 @@
 #define AT_HTTP_H
 
 #include "base/arena.h"
+#include "base/cidr.h"
 #include "base/buf.h"
 #include "base/jsonv.h"
 
@@ -76,7 +77,10 @@ struct http_req {
     char *body;                  /* NUL-terminated copy of the body (may contain NULs; use body_len) */
     size_t body_len;
     char request_id[72];         /* an incoming X-Request-Id of up to 64 characters, or ours */
-    char client_ip[64];
+    char client_ip[64];          /* who the client is: the peer, or what trusted proxies forwarded */
+    char peer_ip[64];            /* the address of the TCP peer (a proxy, when via_proxy) */
+    bool via_proxy;              /* the peer is a trusted proxy (ATRIUM_TRUSTED_PROXIES) */
+    bool management;             /* served by the management listener (ATRIUM_METRICS_LISTEN) */
     int64_t start_mono_us;
     void *app;                   /* the application context given to http_server_start */
     void *principal;             /* set by the guard: who is calling (api/ defines the type) */
@@ -127,6 +131,8 @@ typedef struct http_server_config {
     bool test_routes;            /* serve AUTH_TEST rows */
     bool tls;                    /* add HSTS */
     const http_idempotency *idempotency; /* or NULL */
+    const char *trusted_proxies; /* CIDR list (ATRIUM_TRUSTED_PROXIES); NULL or empty: none */
+    bool management;             /* a management listener: serves AUTH_OPERATOR rows only, 404 else */
 } http_server_config;
 
 typedef struct http_server http_server;
@@ -147,6 +153,16 @@ int http_server_port(const http_server *s);
  * everything as it is: the caller exits the process, non-zero, which is the only way to bound a
  * handler that does not return. */
 int http_server_stop(http_server *s, int timeout_s);
+
+/* http_client_address works out a request's client address into out (64 bytes). When the peer (the
+ * TCP connection's address) is not inside trusted, it is the peer, and the forwarding headers are
+ * ignored. Otherwise the addresses in `Forwarded` (its for= parameters; preferred) or `X-Forwarded-For`
+ * are read from the right, and the first that is not itself a trusted proxy is the client (all trusted:
+ * the left-most); the left-most is never taken on its own, since the client writes it. An element that
+ * must be read and is malformed (not an address, "unknown", an obfuscated node) leaves the peer as the
+ * client. Returns whether the peer is a trusted proxy. Exposed for unit tests. */
+bool http_client_address(const cidr_list *trusted, const char *peer, const char *forwarded, const char *xff,
+                         char out[64]);
 
 /* Request accessors. Returned strings are borrowed for the request's lifetime; NULL when absent. */
 const char *http_param(const http_req *req, const char *name);

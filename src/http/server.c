@@ -44,6 +44,7 @@ struct http_server {
     http_server_config cfg;
     const http_route_table *tables;
     size_t ntables;
+    cidr_list trusted; /* parsed cfg.trusted_proxies */
     http_guard guard;
     void *app;
     atomic_int in_flight;
@@ -57,6 +58,9 @@ struct http_server {
 };
 
 enum { SERVER_WATCHDOG_TICK_MS = 100, SERVER_LISTEN_BACKLOG = 511 };
+
+/* The setting that names a listener's address, for messages. */
+#define SERVER_SETTING(cfg) ((cfg)->management ? "ATRIUM_METRICS_LISTEN" : "ATRIUM_LISTEN")
 
 static void server_conn_deadline(http_server *s, struct MHD_Connection *conn, int64_t deadline_us);
 
@@ -82,6 +86,39 @@ static void server_request_id(struct MHD_Connection *conn, char out[72])
         }
     }
     id_new("req", out);
+}
+
+/* What server_header_collect gathers: the lines of one header name. */
+typedef struct server_collect {
+    const char *name;
+    buf *b;
+} server_collect;
+
+/* Appends a header line to the buf when its name is the one sought (MHD_get_connection_values). */
+static enum MHD_Result server_header_collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    server_collect *c = cls;
+    (void)kind;
+    if (!key || !value || strcasecmp(key, c->name) != 0)
+        return MHD_YES;
+    if (c->b->len)
+        buf_puts(c->b, ", ");
+    buf_puts(c->b, value);
+    return MHD_YES;
+}
+
+/* Every line of a header that may be sent more than once (Forwarded, X-Forwarded-For), joined with
+ * ", " as RFC 9110 §5.3 allows, in the request's arena; NULL when absent. */
+static const char *server_header_joined(http_req *req, const char *name)
+{
+    if (!MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name))
+        return NULL;
+    buf b;
+    buf_init(&b);
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, server_header_collect, &(server_collect){name, &b});
+    const char *out = arena_strdup(&req->arena, b.data ? b.data : "");
+    buf_free(&b);
+    return out;
 }
 
 static void server_client_ip(struct MHD_Connection *conn, char out[64])
@@ -144,6 +181,12 @@ static void server_dispatch(http_server *s, http_req *req)
     }
     int m = http_match(s->tables, s->ntables, req->method, req->path, s->cfg.test_routes, &req->route,
                        req->param_names, req->param_values, &req->nparams, &allow, &req->arena);
+    /* The management listener serves the operators' rows and nothing else (no API, no UI). */
+    if (s->cfg.management && (m != 1 || req->route->auth != AUTH_OPERATOR)) {
+        req->route = NULL;
+        http_reply_problem(req, 404, "not-found", "Not found.", NULL);
+        return;
+    }
     if (m == 1) {
         if (s->guard && s->guard(req) != AT_OK) {
             if (!req->replied)
@@ -229,7 +272,14 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
         req->method_name = arena_strdup(&req->arena, method);
         req->path = arena_strdup(&req->arena, url);
         server_request_id(conn, req->request_id);
-        server_client_ip(conn, req->client_ip);
+        server_client_ip(conn, req->peer_ip);
+        /* Without trusted proxies the headers are not even read. */
+        bool proxied = s->trusted.count > 0;
+        req->via_proxy = http_client_address(&s->trusted, req->peer_ip,
+                                             proxied ? server_header_joined(req, "Forwarded") : NULL,
+                                             proxied ? server_header_joined(req, "X-Forwarded-For") : NULL,
+                                             req->client_ip);
+        req->management = s->cfg.management;
         *con_cls = req;
         atomic_fetch_add(&s->in_flight, 1);
         http_metrics_in_flight(1);
@@ -294,6 +344,9 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
     json_t *fields = json_pack("{s:s, s:s, s:i, s:I, s:s}", "method", req->method_name ? req->method_name : "",
                                "route", req->route ? req->route->pattern : "-", "status", req->status, "us",
                                (json_int_t)us, "request_id", req->request_id);
+    json_object_set_new(fields, "ip", json_string(req->client_ip));
+    if (req->via_proxy)
+        json_object_set_new(fields, "peer", json_string(req->peer_ip));
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         json_object_set_new(fields, "aborted", json_true());
     log_event(LOG_INFO, "request", fields);
@@ -441,12 +494,12 @@ static int server_listen(const http_server_config *cfg, int *fd_out, char err[25
     hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
     snprintf(port_text, sizeof(port_text), "%d", cfg->port);
     if (getaddrinfo(cfg->host, port_text, &hints, &ai) != 0 || !ai) {
-        snprintf(err, 256, "ATRIUM_LISTEN: cannot resolve host '%s'", cfg->host);
+        snprintf(err, 256, "%s: cannot resolve host '%s'", SERVER_SETTING(cfg), cfg->host);
         return AT_EUNAVAIL;
     }
     fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        snprintf(err, 256, "ATRIUM_LISTEN: cannot open a socket for %s%s%s:%d: %s", v6 ? "[" : "", cfg->host,
+        snprintf(err, 256, "%s: cannot open a socket for %s%s%s:%d: %s", SERVER_SETTING(cfg), v6 ? "[" : "", cfg->host,
                  v6 ? "]" : "", cfg->port, strerror(errno));
         goto free_ai;
     }
@@ -455,7 +508,7 @@ static int server_listen(const http_server_config *cfg, int *fd_out, char err[25
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SERVER_LISTEN_BACKLOG) != 0) {
         int e = errno;
-        snprintf(err, 256, "ATRIUM_LISTEN: cannot listen on %s%s%s:%d: %s", v6 ? "[" : "", cfg->host, v6 ? "]" : "",
+        snprintf(err, 256, "%s: cannot listen on %s%s%s:%d: %s", SERVER_SETTING(cfg), v6 ? "[" : "", cfg->host, v6 ? "]" : "",
                  cfg->port,
                  e == EADDRINUSE       ? "the address is already in use (is another server running?)"
                  : e == EADDRNOTAVAIL ? "not an address of this machine"
@@ -547,8 +600,15 @@ int http_server_start(const http_server_config *cfg, const http_route_table *tab
     s->app = app;
     s->listen_fd = -1;
     pthread_mutex_init(&s->conns_mu, NULL);
-    http_metrics_init(tables, ntables);
 
+    char perr[256];
+    if (cidr_list_parse(cfg->trusted_proxies, &s->trusted, perr) != AT_OK) {
+        snprintf(err, 256, "ATRIUM_TRUSTED_PROXIES: %.200s", perr);
+        goto fail;
+    }
+    /* One set of counters per process: the management listener counts into the main one's. */
+    if (!cfg->management)
+        http_metrics_init(tables, ntables);
     if (server_listen(cfg, &s->listen_fd, err) != AT_OK)
         goto fail;
     /* Either a thread per connection (cfg->pool_threads == 0), or a pool of threads each polling many
@@ -570,7 +630,7 @@ int http_server_start(const http_server_config *cfg, const http_route_table *tab
         MHD_OPTION_NOTIFY_COMPLETED, server_completed, s, MHD_OPTION_NOTIFY_CONNECTION, server_notify_connection, s,
         MHD_OPTION_UNESCAPE_CALLBACK, server_unescape, NULL, MHD_OPTION_END);
     if (!s->daemon) {
-        snprintf(err, 256, "ATRIUM_LISTEN: cannot serve on %s:%d", cfg->host, cfg->port);
+        snprintf(err, 256, "%s: cannot serve on %s:%d", SERVER_SETTING(cfg), cfg->host, cfg->port);
         goto fail;
     }
     if (pthread_create(&s->watchdog, NULL, server_watchdog_main, s) != 0) {
@@ -588,6 +648,7 @@ fail:
     else if (s->listen_fd >= 0)
         close(s->listen_fd);
     pthread_mutex_destroy(&s->conns_mu);
+    cidr_list_free(&s->trusted);
     free(s);
     return AT_EUNAVAIL;
 }
@@ -624,6 +685,7 @@ int http_server_stop(http_server *s, int timeout_s)
         pthread_join(s->watchdog, NULL);
     MHD_stop_daemon(s->daemon);
     pthread_mutex_destroy(&s->conns_mu);
+    cidr_list_free(&s->trusted);
     free(s);
     return 0;
 }

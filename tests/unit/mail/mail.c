@@ -121,12 +121,14 @@ static void setup(const char *smtp_url, const char *user, const char *pass)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/atrium-mail-XXXXXX");
     cr_assert(mkdtemp(tmpdir));
     atexit(cleanup_tmp);
-    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s/data", tmpdir);
-    snprintf(cfg.smtp_url, sizeof cfg.smtp_url, "%s", smtp_url);
-    snprintf(cfg.smtp_username, sizeof cfg.smtp_username, "%s", user);
-    snprintf(cfg.smtp_password, sizeof cfg.smtp_password, "%s", pass);
-    snprintf(cfg.mail_from, sizeof cfg.mail_from, "Atrium Team <noreply@atrium.example.com>");
-    snprintf(cfg.public_url, sizeof cfg.public_url, "https://atrium.example.com");
+    static char data_dir[300];
+    snprintf(data_dir, sizeof data_dir, "%s/data", tmpdir);
+    cfg.data_dir = data_dir;
+    cfg.smtp_url = smtp_url;
+    cfg.smtp_username = user;
+    cfg.smtp_password = pass;
+    cfg.mail_from = "Atrium Team <noreply@atrium.example.com>";
+    cfg.public_url = "https://atrium.example.com";
     config_install(&cfg);
     mail_register_jobs();
     log_set_level(LOG_OFF); /* the failure tests log errors on purpose */
@@ -408,7 +410,7 @@ STORE_TEST_MIGRATED(mail, refuses_bad_requests, 1)
 
     /* A bad ATRIUM_MAIL_FROM refuses rather than sending from nowhere. */
     config cfg = *config_get();
-    snprintf(cfg.mail_from, sizeof cfg.mail_from, "Atrium <>");
+    cfg.mail_from = "Atrium <>";
     config_install(&cfg);
     mail_request ok = {NULL, "zoe@example.org", NULL, "invitation", vars, NULL};
     cr_assert_eq(enqueue(t, &ok, id), AT_EINVAL);
@@ -416,7 +418,7 @@ STORE_TEST_MIGRATED(mail, refuses_bad_requests, 1)
     cr_assert_eq(count(t, "SELECT COUNT(*) FROM jobs", NULL), 0);
 
     /* A display name with line breaks is neutralised, never a new header. */
-    snprintf(cfg.mail_from, sizeof cfg.mail_from, "Atrium <atrium@localhost>");
+    cfg.mail_from = "Atrium <atrium@localhost>";
     config_install(&cfg);
     mail_request evil = {NULL, "zoe@example.org", "Zoe\r\nBcc: eve@example.com", "invitation", vars, NULL};
     cr_assert_eq(enqueue(t, &evil, id), 0);
