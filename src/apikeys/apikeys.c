@@ -378,7 +378,8 @@ static void apikey_report_reuse(store *s, const char *ws_id, const char *key_id,
         return;
     apikey_reuse u = {ws_id, key_id, ip};
     if (store_tx(s, true, apikey_reuse_tx, &u) != AT_OK)
-        log_event(LOG_WARN, "could not record the reuse of a rotated-out API key", json_pack("{s:s}", "key_id", key_id));
+        log_event(LOG_WARN, "could not record the reuse of a rotated-out API key",
+                  json_pack("{s:s}", "key_id", key_id));
 }
 
 int apikey_authenticate(store *s, const char *secret, const char *ip, apikey_auth *out)
