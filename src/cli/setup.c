@@ -224,7 +224,7 @@ static int cli_schema(store *s, unsigned flags)
  *   - no key yet: created only when the database holds no data (a fresh install); otherwise refused,
  *     since a new key would silently invalidate every session, API key and audit hash;
  *   - the database records a fingerprint: the key must match it;
- *   - none recorded yet (a fresh database, or one made before 0014): with CLI_KEY_RECORD it is recorded
+ *   - none recorded yet (a fresh database, or one made before 0012): with CLI_KEY_RECORD it is recorded
  *     now (when the table exists), and a concurrent recorder with another key makes this one refuse.
  * Returns CLI_OK, CLI_USAGE (with a message saying what to restore) or CLI_FAIL. */
 int cli_key_check(store *s, const config *cfg, unsigned how)
