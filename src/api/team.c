@@ -43,6 +43,22 @@ static int team_reply(http_req *req, int rc, json_t *out, int status)
     }
 }
 
+/* True when the caller reads the team as its directory only (the member role): names, roles and join
+ * dates, without the addresses and activity that managing the team needs. */
+static bool team_directory_only(http_req *req)
+{
+    return api_principal_of(req)->ws.role < ROLE_ADMIN;
+}
+
+/* Removes from one member row (borrowed, changed in place) what the directory does not show. */
+static void team_redact(json_t *member)
+{
+    json_object_del(json_object_get(member, "user"), "email");
+    json_object_del(member, "last_active_at");
+    json_object_del(member, "invited_by");
+    json_object_del(member, "usage");
+}
+
 static int team_members(http_req *req)
 {
     field_errors errs;
@@ -71,6 +87,7 @@ static int team_members(http_req *req)
                                         "-last_active_at.");
     q.limit = (int)api_query_int(req, "limit", 50, 1, 100, &errs);
     q.offset = api_offset_cursor(req, &errs);
+    q.names_only = team_directory_only(req);
     if (errs.count)
         return http_reply_invalid(req, &errs);
     const char *ws = api_principal_of(req)->ws.id;
@@ -80,6 +97,11 @@ static int team_members(http_req *req)
     if (rc != AT_OK) {
         json_decref(items);
         return http_reply_status(req, rc);
+    }
+    if (q.names_only) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(items, i, m) team_redact(m);
     }
     char cur[32];
     snprintf(cur, sizeof(cur), "o%lld", (long long)next);
@@ -92,6 +114,8 @@ static int team_member_get(http_req *req)
 {
     json_t *out = NULL;
     int rc = members_get(api_app_of(req)->store, api_principal_of(req)->ws.id, http_param(req, "member_id"), &out);
+    if (rc == AT_OK && team_directory_only(req))
+        team_redact(out);
     return team_reply(req, rc, out, 200);
 }
 
@@ -319,8 +343,10 @@ static const http_route team_rows[] = {
     {HM_POST, WS "/members/:member_id/deactivate", team_member_deactivate, AUTH_USER, "team", ACCESS_WRITE, 0},
     {HM_POST, WS "/members/:member_id/reactivate", team_member_reactivate, AUTH_USER, "team", ACCESS_WRITE, 0},
     {HM_POST, WS "/members/:member_id/end-sessions", team_member_end_sessions, AUTH_USER, "team", ACCESS_WRITE, 0},
-    {HM_GET, WS "/members/:member_id/activity", team_member_activity, AUTH_USER, "team", ACCESS_READ, 0},
-    {HM_GET, WS "/invitations", team_invitations, AUTH_USER, "team", ACCESS_READ, 0},
+    /* Reading the team is the members' directory; a member's activity and the pending invitations (with
+     * their addresses) belong to managing it, so they need the section's write role. */
+    {HM_GET, WS "/members/:member_id/activity", team_member_activity, AUTH_USER, "team", ACCESS_WRITE, 0},
+    {HM_GET, WS "/invitations", team_invitations, AUTH_USER, "team", ACCESS_WRITE, 0},
     {HM_POST, WS "/invitations", team_invite, AUTH_USER, "team", ACCESS_WRITE, ROUTE_IDEMPOTENT},
     {HM_POST, WS "/invitations/:invitation_id/resend", team_invitation_resend, AUTH_USER, "team", ACCESS_WRITE, 0},
     {HM_DELETE, WS "/invitations/:invitation_id", team_invitation_revoke, AUTH_USER, "team", ACCESS_WRITE, 0},

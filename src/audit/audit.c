@@ -88,6 +88,28 @@ int audit_append(store_conn *c, const char *workspace_id, const audit_actor *act
     "workspace_id, seq, id, actor_type, actor_id, actor_label, action, target_type, target_id, changes, ip, "       \
     "user_agent, request_id, created_at, prev_hash, hash"
 
+/* One workspace's events matching the filter ($2 actor, $3 action, $4 action prefix, $5 target, $6..$7
+ * time bounds, $8 before this seq), newest first, at most $9, with the actor's current name last. */
+#define AUDIT_SELECT_MATCHING                                                                                          \
+    "SELECT " AUDIT_COLS ", (SELECT u.name FROM users u WHERE u.id = actor_id) "                                   \
+    "FROM audit_events WHERE workspace_id = $1 "                                                                   \
+    "AND (CAST($2 AS TEXT) IS NULL OR actor_id = $2) AND (CAST($3 AS TEXT) IS NULL OR action = $3) "               \
+    "AND (CAST($4 AS TEXT) IS NULL OR action LIKE $4) AND (CAST($5 AS TEXT) IS NULL OR target_id = $5) "           \
+    "AND created_at >= $6 AND created_at <= $7 AND seq < $8 ORDER BY seq DESC LIMIT $9"
+
+/* Splits a filter's action into an exact match or a LIKE prefix ("member." → "member.%", written into
+ * prefix, which the caller owns; the filter is at most 100 bytes, checked by the API). */
+static void audit_action_match(const char *filter, char prefix[160], const char **exact, const char **like)
+{
+    *exact = filter;
+    *like = NULL;
+    if (filter && *filter && filter[strlen(filter) - 1] == '.') {
+        snprintf(prefix, 160, "%s%%", filter);
+        *like = prefix;
+        *exact = NULL;
+    }
+}
+
 static json_t *audit_row_json(store_rows *r)
 {
     char at[32];
@@ -117,13 +139,8 @@ int audit_list(store *s, const char *workspace_id, const audit_filter *f, json_t
     bool more = false;
 
     *next_seq = 0;
-    const char *action = f->action;
-    const char *action_prefix = NULL;
-    if (action && *action && action[strlen(action) - 1] == '.') {
-        snprintf(prefix, sizeof(prefix), "%s%%", action);
-        action_prefix = prefix;
-        action = NULL;
-    }
+    const char *action = NULL, *action_prefix = NULL;
+    audit_action_match(f->action, prefix, &action, &action_prefix);
     int rc = store_acquire(s, &c);
     if (rc != AT_OK)
         goto out;
@@ -136,13 +153,7 @@ int audit_list(store *s, const char *workspace_id, const audit_filter *f, json_t
                         sa_int(f->until_us),
                         sa_int(f->before_seq ? f->before_seq : INT64_MAX),
                         sa_int(limit + 1)};
-    rc = store_query(c,
-                     "SELECT " AUDIT_COLS ", (SELECT u.name FROM users u WHERE u.id = actor_id) "
-                     "FROM audit_events WHERE workspace_id = $1 "
-                     "AND (CAST($2 AS TEXT) IS NULL OR actor_id = $2) AND (CAST($3 AS TEXT) IS NULL OR action = $3) "
-                     "AND (CAST($4 AS TEXT) IS NULL OR action LIKE $4) AND (CAST($5 AS TEXT) IS NULL OR target_id = $5) "
-                     "AND created_at >= $6 AND created_at <= $7 AND seq < $8 ORDER BY seq DESC LIMIT $9",
-                     args, 9, &r);
+    rc = store_query(c, AUDIT_SELECT_MATCHING, args, 9, &r);
     if (rc != AT_OK)
         goto out;
     while ((rc = store_rows_next(r)) == 1) {
@@ -168,6 +179,85 @@ out:
     }
     *items = list;
     return AT_OK;
+}
+
+/* Appends one CSV cell (RFC 4180) to b: quoted when it holds a comma, quote, CR or LF, quotes doubled.
+ * A cell a spreadsheet would read as a formula (starting with = + - @, TAB or CR) gets a leading '
+ * so opening the export never runs anything a user typed (OWASP "CSV injection"). */
+static void audit_csv_cell(buf *b, const char *v, bool last)
+{
+    if (!v)
+        v = "";
+    bool guard = strchr("=+-@\t\r", v[0]) != NULL && v[0] != '\0';
+    bool quote = guard || strpbrk(v, ",\"\r\n") != NULL;
+    if (quote)
+        buf_putc(b, '"');
+    if (guard)
+        buf_putc(b, '\'');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"')
+            buf_putc(b, '"');
+        buf_putc(b, *p);
+    }
+    if (quote)
+        buf_putc(b, '"');
+    buf_puts(b, last ? "\r\n" : ",");
+}
+
+int audit_export_csv(store *s, const char *workspace_id, const audit_filter *f, int64_t max_rows, buf *out,
+                     int64_t *rows, bool *truncated)
+{
+    store_conn *c = NULL;
+    store_rows *r = NULL;
+    char prefix[160];
+    const char *action = NULL, *action_prefix = NULL;
+
+    *rows = 0;
+    *truncated = false;
+    audit_action_match(f->action, prefix, &action, &action_prefix);
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        return rc;
+    store_arg args[] = {sa_text(workspace_id), sa_text(f->actor_id), sa_text(action),
+                        sa_text(action_prefix), sa_text(f->target_id), sa_int(f->since_us),
+                        sa_int(f->until_us),    sa_int(INT64_MAX),     sa_int(max_rows + 1)};
+    rc = store_query(c, AUDIT_SELECT_MATCHING, args, 9, &r);
+    if (rc != AT_OK)
+        goto out;
+    buf_puts(out, "time,actor_name,actor,actor_type,action,target_type,target_id,changes,ip,user_agent,request_id,"
+                  "seq,id\r\n");
+    while ((rc = store_rows_next(r)) == 1) {
+        if (*rows == max_rows) {
+            *truncated = true;
+            break;
+        }
+        char at[32], seq[24];
+        clock_format_rfc3339(store_rows_int(r, 13), at);
+        snprintf(seq, sizeof(seq), "%lld", (long long)store_rows_int(r, 1));
+        const char *cells[] = {at,
+                               store_rows_text(r, 16),
+                               store_rows_text(r, 5),
+                               store_rows_text(r, 3),
+                               store_rows_text(r, 6),
+                               store_rows_text(r, 7),
+                               store_rows_text(r, 8),
+                               store_rows_text(r, 9),
+                               store_rows_text(r, 10),
+                               store_rows_text(r, 11),
+                               store_rows_text(r, 12),
+                               seq,
+                               store_rows_text(r, 2)};
+        size_t n = sizeof(cells) / sizeof(cells[0]);
+        for (size_t i = 0; i < n; i++)
+            audit_csv_cell(out, cells[i], i + 1 == n);
+        (*rows)++;
+    }
+    if (rc >= 0)
+        rc = AT_OK;
+out:
+    store_rows_free(r);
+    store_release(c);
+    return rc;
 }
 
 /* Compares the end of one workspace's walked chain with the head stored on its row. */

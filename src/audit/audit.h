@@ -6,6 +6,7 @@
 #ifndef AT_AUDIT_H
 #define AT_AUDIT_H
 
+#include "base/buf.h"
 #include "base/id.h"
 #include "store/store.h"
 
@@ -39,6 +40,12 @@ typedef struct audit_filter {
 
 /* audit_list returns a new array of events, newest first, and *next_seq (0 when there are no more). */
 int audit_list(store *s, const char *workspace_id, const audit_filter *f, json_t **items, int64_t *next_seq);
+
+/* audit_export_csv appends to out (caller-owned, initialised) the events matching f (its cursor and
+ * limit ignored) as CSV, newest first, a header row first: at most max_rows rows; *truncated says
+ * whether more matched. Cells are RFC 4180-quoted and guarded against spreadsheet formulas. */
+int audit_export_csv(store *s, const char *workspace_id, const audit_filter *f, int64_t max_rows, buf *out,
+                     int64_t *rows, bool *truncated);
 
 /* audit_verify walks every chain (or one workspace's). Returns AT_OK when intact; otherwise
  * AT_ECONSTRAINT with the workspace id and sequence of the first broken event in the outputs. */

@@ -16,7 +16,8 @@ const policy_section policy_sections[] = {
     {"profile", "Profile", NULL, ROLE_MEMBER, ROLE_MEMBER, NULL, SECTION_BUILT, "Your own user profile."},
     {"notifications", "Notifications", NULL, ROLE_MEMBER, ROLE_MEMBER, NULL, SECTION_BUILT,
      "Your notification preferences in this workspace."},
-    {"team", "Team", NULL, ROLE_ADMIN, ROLE_ADMIN, NULL, SECTION_BUILT, "Members, invitations, roles, seats."},
+    {"team", "Team", NULL, ROLE_MEMBER, ROLE_ADMIN, NULL, SECTION_BUILT,
+     "Members, invitations, roles, seats; members read the directory only (no addresses)."},
     {"billing", "Billing", NULL, ROLE_ADMIN, ROLE_OWNER, NULL, SECTION_BUILT,
      "Plan, seats, usage, subscription status, invoices, billing portal."},
     {"subaccounts", "Sub-Accounts", NULL, ROLE_ADMIN, ROLE_ADMIN, "sub_accounts", SECTION_ROOT_ONLY | SECTION_BUILT,
@@ -144,6 +145,10 @@ char *policy_authz_markdown(void)
                  "needs the right to manage them in every workspace where they are an active member (as a member "
                  "or agency owner/admin there, never a role above the caller's own); otherwise 403 with the "
                  "reason. Every other team action changes only the membership of the workspace it names.\n\n"
+                 "**Team for members.** Reading the Team section is the workspace's directory: a member sees names, "
+                 "roles and join dates, never email addresses, last activity or usage, and searches by name only. "
+                 "The pending invitations and a member's activity belong to managing the team, so their routes "
+                 "need the section's write role.\n\n"
                  "| Section | Title | Owner (or root owner) | Admin (or root admin) | Member | Condition | Listed now |\n"
                  "|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < policy_section_count; i++) {

@@ -20,10 +20,12 @@
     "AND e.created_at >= $2), (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.ended_at IS NULL AND "   \
     "s.idle_expires_at > $3 AND s.absolute_expires_at > $3)"
 
-/* Members of $1 matching role $4, status $5 and the escaped pattern $6 (ESCAPE '!'). */
+/* Members of $1 matching role $4, status $5 and the escaped pattern $6 (ESCAPE '!') in the name, or in the
+ * email when $9 is 1 (a viewer who may not see addresses must not find people by them either). */
 #define MEMBER_MATCH                                                                                                   \
     "m.workspace_id = $1 AND (CAST($4 AS TEXT) IS NULL OR m.role = $4) AND (CAST($5 AS TEXT) IS NULL OR m.status = "  \
-    "$5) AND (CAST($6 AS TEXT) IS NULL OR LOWER(u.name) LIKE $6 ESCAPE '!' OR u.email LIKE $6 ESCAPE '!')"
+    "$5) AND (CAST($6 AS TEXT) IS NULL OR LOWER(u.name) LIKE $6 ESCAPE '!' OR (CAST($9 AS BIGINT) = 1 AND u.email "   \
+    "LIKE $6 ESCAPE '!'))"
 #define MEMBER_LIST_SQL(order)                                                                                         \
     "SELECT " MEMBER_COLS " FROM memberships m JOIN users u ON u.id = m.user_id WHERE " MEMBER_MATCH               \
     " ORDER BY " order " LIMIT $7 OFFSET $8"
@@ -105,17 +107,19 @@ int members_list(store *s, const char *ws_id, const member_query *q, json_t **it
     int rc = store_acquire(s, &c);
     if (rc != AT_OK)
         goto out;
-    store_arg count_args[] = {sa_text(ws_id), sa_int(0), sa_int(0), sa_text(q->role), sa_text(q->status), sa_text(like)};
+    store_arg count_args[] = {sa_text(ws_id), sa_int(0),          sa_int(0),
+                              sa_text(q->role), sa_text(q->status), sa_text(like),
+                              sa_int(0),        sa_int(0),          sa_int(q->names_only ? 0 : 1)};
     rc = store_query_int(c,
                          "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE " MEMBER_MATCH
-                         " AND CAST($2 AS BIGINT) <= CAST($3 AS BIGINT)",
-                         count_args, 6, total);
+                         " AND CAST($2 AS BIGINT) <= CAST($3 AS BIGINT) AND CAST($7 AS BIGINT) <= CAST($8 AS BIGINT)",
+                         count_args, 9, total);
     if (rc != AT_OK)
         goto out;
     store_arg args[] = {sa_text(ws_id),      sa_int(now - 30LL * 86400 * 1000000), sa_int(now),
                         sa_text(q->role),    sa_text(q->status),                  sa_text(like),
-                        sa_int(limit),       sa_int(q->offset)};
-    rc = store_query(c, sql, args, 8, &r);
+                        sa_int(limit),       sa_int(q->offset),                   sa_int(q->names_only ? 0 : 1)};
+    rc = store_query(c, sql, args, 9, &r);
     if (rc != AT_OK)
         goto out;
     int n = 0;

@@ -21,6 +21,7 @@ typedef struct team_actor {
 
 typedef struct member_query {
     const char *q;      /* name or email contains */
+    bool names_only;    /* q matches names only (the viewer may not see email addresses) */
     const char *role;   /* owner | admin | member */
     const char *status; /* active | deactivated */
     const char *sort;   /* name, -name, role, joined_at, -joined_at, last_active_at, -last_active_at */

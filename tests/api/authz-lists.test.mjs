@@ -116,7 +116,7 @@ test('sections never list a section the caller cannot read, and never sub-accoun
     assert.equal(r.body.kind, 'sub_account');
   }
   const m = await p.member.get(`/api/v1/workspaces/${ws.A}/sections`);
-  assert.deepEqual(m.body.items.map((s) => s.id), ['profile', 'notifications']);
+  assert.deepEqual(m.body.items.map((s) => s.id), ['profile', 'notifications', 'team']);
 });
 
 /** Every page of a sub-account list; asserts total is the same on every page and equals the rows. */

@@ -52,7 +52,7 @@ const SECTIONS = [
   ['workspace', 'Workspace Settings', 'Sub Account', ROLE.admin, ROLE.admin, null, 'built'],
   ['profile', 'Profile', null, ROLE.member, ROLE.member, null, 'built'],
   ['notifications', 'Notifications', null, ROLE.member, ROLE.member, null, 'built'],
-  ['team', 'Team', null, ROLE.admin, ROLE.admin, null, 'built'],
+  ['team', 'Team', null, ROLE.member, ROLE.admin, null, 'built'],
   ['billing', 'Billing', null, ROLE.admin, ROLE.owner, null, 'built'],
   ['subaccounts', 'Sub-Accounts', null, ROLE.admin, ROLE.admin, 'sub_accounts', 'built root'],
   ['integrations', 'Integrations', null, ROLE.admin, ROLE.admin, null, ''],
@@ -556,6 +556,7 @@ const ROWS = {
   [`POST ${SUBP}/schedule-deletion`]: { auth: 'user', ws: true, sub: true, section: 'subaccounts', access: 'write', move: 'schedule-deletion', noBody: true },
   [`POST ${SUBP}/restore`]: { auth: 'user', ws: true, sub: true, section: 'subaccounts', access: 'write', move: 'restore', noBody: true },
   [`GET ${WSP}/audit-events`]: { auth: 'user', ws: true, section: 'activity', access: 'read', ok: 200 },
+  [`GET ${WSP}/audit/export.csv`]: { auth: 'user', ws: true, section: 'activity', access: 'read', ok: 200 },
 
   // API keys: session-only routes of the api_keys section (plan feature api_access). Past the guard,
   // ids of every relation and bodies the domain refuses; one real key per allowed caller (kept).
@@ -611,7 +612,7 @@ const ROWS = {
   [`GET ${WSP}/members`]: team('read', { ok: 200, check: checkMembers }),
   [`GET ${MEMP}`]: team('read', {
     natural: (c) => ({ O: 'a member', id: victim(c.W)?.id ?? missingId('mem') }),
-    objs: (c) => [...ownMember(c, (v) => ({ status: 200, check: (r) => (r.body.id === v.id && r.body.role === v.role ? null : `member ${r.text}`) })), ...foreignMemberIds(c.W)],
+    objs: (c) => [...ownMember(c, (v) => ({ status: 200, check: (r) => (r.body.id === v.id && r.body.role === v.role ? addressCheck(c, [r.body]) : `member ${r.text}`) })), ...foreignMemberIds(c.W)],
   }),
   [`PATCH ${MEMP}`]: team('write', {
     natural: (c) => ({ O: 'a member → owner', id: victim(c.W)?.id ?? missingId('mem'), body: { role: 'owner' } }),
@@ -656,14 +657,16 @@ const ROWS = {
       return [...own, ...foreignMemberIds(c.W)];
     },
   }),
-  [`GET ${MEMP}/activity`]: team('read', {
+  // Issue 14 item 6: members read the team as a directory; a member's activity and the invitations are
+  // for those who manage it (the section's write role).
+  [`GET ${MEMP}/activity`]: team('write', {
     natural: (c) => ({ O: 'a member', id: victim(c.W)?.id ?? missingId('mem') }),
     objs: (c) => [
       ...ownMember(c, () => ({ status: 200, check: (r) => (r.body.items.every((e) => e.workspace_id === ws[c.W]) ? null : `events of another workspace: ${r.text.slice(0, 300)}`) })),
       ...foreignMemberIds(c.W),
     ],
   }),
-  [`GET ${WSP}/invitations`]: team('read', { ok: 200, check: checkInvitations }),
+  [`GET ${WSP}/invitations`]: team('write', { ok: 200, check: checkInvitations }),
   [`POST ${WSP}/invitations`]: team('write', {
     natural: (c) => ({ O: 'an owner invitation', body: { emails: [`pwned-${c.pk.toLowerCase()}@evil.test`], role: 'owner' } }),
     // A service key: valid requests meet 403 person-required (invitations come from a person).
@@ -1094,7 +1097,15 @@ function checkScopes(r) {
   return JSON.stringify(ids) === JSON.stringify(want) ? null : `scopes ${ids} ≠ ${want}`;
 }
 
+/** Members (the directory) see no addresses, last activity or usage; those who manage the team do. */
+function addressCheck(c, items) {
+  const manages = (subjectOf(c.pk, c.W)?.role ?? ROLE.none) >= ROLE.admin;
+  const bad = items.filter((m) => manages !== ('email' in m.user) || (!manages && ('usage' in m || 'last_active_at' in m)));
+  return bad.length ? `${manages ? 'missing' : 'leaked'} addresses for ${c.pk} in ${c.W}: ${JSON.stringify(bad[0])}` : null;
+}
 function checkMembers(c, r) {
+  const hidden = addressCheck(c, r.body.items);
+  if (hidden) return hidden;
   const got = r.body.items.map((m) => m.id).sort();
   if (JSON.stringify(got) !== JSON.stringify(MEMBER_IDS[c.W])) return `members ${got} ≠ ${MEMBER_IDS[c.W]}`;
   if (r.body.total !== got.length || r.body.next_cursor !== null) return `total ${r.body.total}, next_cursor ${r.body.next_cursor} for ${got.length} rows`;

@@ -87,17 +87,42 @@ async function auditActions(pr, wsId, query = '') {
 
 // ---------------------------------------------------------------------------------------------------
 
-test('members: who may look — anonymous 401, a stranger 404 (same body as a missing workspace), a plain member 403', async () => {
+test('members: who may look — anonymous 401, a stranger 404 (same body as a missing workspace), a plain member reads the directory only', async () => {
   const anon = await p.anon.get(`${W(ws.A)}/members`);
   problemOf(anon, 401);
   const foreign = await p.ownerB.get(`${W(ws.A)}/members`);
   const missing = await p.ownerB.get(`${W(ws.NX)}/members`);
   problemOf(foreign, 404);
   assert.deepEqual({ ...foreign.body, instance: undefined, request_id: undefined }, { ...missing.body, instance: undefined, request_id: undefined });
-  for (const path of ['members', `members/${missingId('mem')}`, 'invitations', `members/${missingId('mem')}/activity`]) {
+  // Issue 14 item 6: a member reads the directory (names, roles, join dates) without addresses, last
+  // activity, inviter or usage, and cannot find people by address; invitations and a member's activity
+  // stay with those who manage the team.
+  for (const path of ['invitations', `members/${missingId('mem')}/activity`]) {
     const r = await p.member.get(`${W(ws.A)}/${path}`);
     problemOf(r, 403);
   }
+  const dir = await p.member.get(`${W(ws.A)}/members`);
+  assert.equal(dir.status, 200, dir.text);
+  assert.ok(dir.body.items.length >= 3);
+  for (const m of dir.body.items) {
+    assert.deepEqual(Object.keys(m.user).sort(), ['avatar_url', 'disabled', 'id', 'name']);
+    for (const k of ['last_active_at', 'invited_by', 'usage']) assert.ok(!(k in m), `${k} shown to a member`);
+    assert.match(m.joined_at, RFC3339);
+    assert.ok(['owner', 'admin', 'member'].includes(m.role));
+  }
+  assert.doesNotMatch(dir.text, /@/);
+  const one = await p.member.get(`${W(ws.A)}/members/${dir.body.items[0].id}`);
+  assert.equal(one.status, 200, one.text);
+  assert.ok(!('email' in one.body.user) && !('usage' in one.body));
+  const byAddress = await p.member.get(`${W(ws.A)}/members?q=${encodeURIComponent('owner@acme')}`);
+  assert.equal(byAddress.body.total, 0);
+  assert.deepEqual(byAddress.body.items, []);
+  const byName = await p.member.get(`${W(ws.A)}/members?q=olivia`);
+  assert.equal(byName.body.total, 1);
+  // Admins still get the addresses, and find people by them.
+  const full = await p.admin.get(`${W(ws.A)}/members?q=${encodeURIComponent('owner@acme')}`);
+  assert.equal(full.body.items[0].user.email, 'owner@acme.test');
+  assert.ok('usage' in full.body.items[0]);
   for (const [m, path, body] of [
     ['POST', 'invitations', { emails: ['x@y.test'], role: 'member' }],
     ['PATCH', `members/${missingId('mem')}`, { role: 'member' }],

@@ -307,3 +307,77 @@ test('atrium audit verify: removing the newest events of a chain is detected', a
   const r = await srv.cli(['audit', 'verify', ws.B1]);
   assert.notEqual(r.code, 0, r.stdout);
 });
+
+/** RFC 4180 rows of a CSV text (quoted cells, doubled quotes, CRLF line ends). */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(cell), (cell = '');
+    else if (ch === '\r' && text[i + 1] === '\n') row.push(cell), rows.push(row), (row = []), (cell = ''), i++;
+    else cell += ch;
+  }
+  assert.equal(cell + row.join(''), '', 'the file ends with CRLF');
+  return rows;
+}
+
+test('export.csv (issue 14 item 4): every matching event, filters applied, RFC 4180 quoting, formula cells defused', async () => {
+  // A name a spreadsheet would run as a formula, and a sub-account name with a comma and quotes.
+  const evil = '=HYPERLINK("http://evil.test","x")';
+  const me = await p.admin.get('/api/v1/me');
+  const before = me.body.user?.name ?? me.body.name ?? 'Adam Admin';
+  assert.equal((await p.admin.patch('/api/v1/me/profile', { name: evil })).status, 200);
+  const made = await p.admin.post(`/api/v1/workspaces/${ws.A}/subaccounts`, { name: 'Export, "Quoted" Branch' });
+  assert.equal(made.status, 201, made.text);
+  assert.equal((await p.admin.patch('/api/v1/me/profile', { name: before })).status, 200);
+
+  const r = await p.owner.get(`/api/v1/workspaces/${ws.A}/audit/export.csv`);
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.headers.get('content-type'), /^text\/csv; charset=utf-8/);
+  assert.match(r.headers.get('content-disposition'), new RegExp(`^attachment; filename="activity-${ws.A}\\.csv"$`));
+  const rows = parseCsv(r.text);
+  assert.deepEqual(rows[0], ['time', 'actor_name', 'actor', 'actor_type', 'action', 'target_type', 'target_id', 'changes', 'ip', 'user_agent', 'request_id', 'seq', 'id']);
+  // The same events as the paged list, in the same order.
+  const listed = [];
+  let cursor = '';
+  for (;;) {
+    const page = await p.owner.get(`/api/v1/workspaces/${ws.A}/audit-events?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+    listed.push(...page.body.items);
+    if (!page.body.next_cursor) break;
+    cursor = page.body.next_cursor;
+  }
+  assert.deepEqual(rows.slice(1).map((x) => x[12]), listed.map((e) => e.id));
+  const row = rows.find((x) => x[6] === made.body.id && x[4] === 'subaccount.created');
+  assert.ok(row, 'the new sub-account event is exported');
+  // At export time the actor's current name is used, so the row shows the restored name; the formula
+  // shows in the changes of the profile event instead: check both the cell guard and the JSON cell.
+  assert.equal(row[1], before);
+  assert.equal(row[2], 'admin@acme.test');
+  assert.deepEqual(JSON.parse(row[7]).name, { before: null, after: 'Export, "Quoted" Branch' });
+  assert.match(row[0], RFC3339);
+  // The formula guard, on a cell that starts with "=": export while the name is still the formula.
+  assert.equal((await p.admin.patch('/api/v1/me/profile', { name: evil })).status, 200);
+  const raw = (await p.owner.get(`/api/v1/workspaces/${ws.A}/audit/export.csv?action=subaccount.created&actor=${p.admin.userId}`)).text;
+  assert.equal((await p.admin.patch('/api/v1/me/profile', { name: before })).status, 200);
+  assert.match(raw, /,"'=HYPERLINK\(""http:\/\/evil\.test"",""x""\)",/);
+  const again = parseCsv(raw);
+  assert.ok(again.length > 1);
+  for (const x of again.slice(1)) {
+    assert.equal(x[4], 'subaccount.created');
+    assert.equal(x[1], `'${evil}`);
+  }
+  // Filters are checked like the list's; members may not export; a foreign workspace is 404.
+  const bad = await p.owner.get(`/api/v1/workspaces/${ws.A}/audit/export.csv?since=yesterday`);
+  assert.equal(bad.status, 400);
+  assert.ok(bad.body.errors.some((e) => e.field === 'since'));
+  assert.equal((await p.member.get(`/api/v1/workspaces/${ws.A}/audit/export.csv`)).status, 403);
+  assert.equal((await p.ownerB.get(`/api/v1/workspaces/${ws.A}/audit/export.csv`)).status, 404);
+});

@@ -66,7 +66,7 @@ describe('sections and the workspace switcher', () => {
   }
 
   for (const who of ['member', 'dev']) {
-    test(`${who} sees Profile and Notifications only`, async () => {
+    test(`${who} sees Profile, Notifications and the Team directory`, async () => {
       const w = await b.page(srv.url);
       const { page } = w;
       await signIn(w, DEMO[who]);
@@ -76,7 +76,9 @@ describe('sections and the workspace switcher', () => {
       // Developer access adds the developer-only sections (Billing Recovery) to the same role's list.
       assert.deepEqual(
         await navSections(page),
-        who === 'dev' ? ['notifications', 'billing_recovery', 'profile', 'security'] : ['notifications', 'profile', 'security'],
+        who === 'dev'
+          ? ['notifications', 'team', 'billing_recovery', 'profile', 'security']
+          : ['notifications', 'team', 'profile', 'security'],
       );
       if (who === 'member') await check(page, 'nav-member');
 

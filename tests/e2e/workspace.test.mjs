@@ -143,7 +143,9 @@ describe('workspace settings and activity', () => {
     const text = () => feed.innerText().then((t) => t.replace(/\s+/g, ' '));
     assert.match(await text(), /Olivia Owner changed the time zone from America\/New_York to Europe\/Paris/);
     assert.match(await text(), /Olivia Owner created the sub-account Acme Bakery/);
-    assert.match(await text(), /admin@acme\.test changed the industry|admin@acme\.test set the industry to Marketing agencies/);
+    // Issue 14 item 4: people by name, not by address.
+    assert.match(await text(), /Adam Admin changed the industry|Adam Admin set the industry to Marketing agencies/);
+    assert.doesNotMatch(await text(), /admin@acme\.test/);
     assert.match(await text(), /updated \d+ workspace settings/);
     await page.locator('.feed-day-title').first().getByText('Today').waitFor();
     await check(page, 'activity');
@@ -155,17 +157,17 @@ describe('workspace settings and activity', () => {
     assert.match(await meta.innerText(), /Action\s+subaccount\.created[\s\S]*Request\s+req_/);
 
     // Filters: type, person, dates.
-    await page.getByLabel('Type').selectOption('subaccount.');
+    await page.getByLabel('Kind').selectOption('subaccount.');
     await page.waitForFunction(() => [...document.querySelectorAll('.feed-item')].every((e) => e.dataset.action.startsWith('subaccount.')));
     assert.match(await text(), /created the sub-account Acme Bakery/);
-    await page.getByLabel('Type').selectOption('');
-    await page.getByLabel('Person').selectOption({ label: 'admin@acme.test' });
+    await page.getByLabel('Kind').selectOption('');
+    await page.getByLabel('Person').selectOption({ label: 'Adam Admin' });
     // The previous filter also left one entry: wait for the admin's, not just for a list of one.
     await page.waitForFunction(() => {
       const items = [...document.querySelectorAll('.feed-item')];
-      return items.length === 1 && items[0].innerText.includes('admin@acme.test');
+      return items.length === 1 && items[0].innerText.includes('Adam Admin');
     });
-    assert.match(await text(), /admin@acme\.test/);
+    assert.match(await text(), /Adam Admin/);
     await page.getByRole('button', { name: 'Clear filters' }).click();
     const tomorrow = new Date(Date.now() + 86400_000);
     const ymd = `${tomorrow.getFullYear()}-${String(tomorrow.getMonth() + 1).padStart(2, '0')}-${String(tomorrow.getDate()).padStart(2, '0')}`;

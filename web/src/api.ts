@@ -260,6 +260,8 @@ export interface Sections {
   role: Role;
   kind: WorkspaceKind;
   agency: boolean;
+  /** A pending ownership transfer offered to the caller, if any. */
+  ownership_offer?: { id: string; from: { id: string; name: string }; to: { id: string; name: string }; created_at: string } | null;
 }
 
 export interface ChecklistItem {
@@ -366,7 +368,8 @@ export interface AuditEvent {
   id: string;
   seq: number;
   action: string;
-  actor: { type: string; id: string | null; label: string | null };
+  /** label: what the event stored (an address or key name); name: the person's current name. */
+  actor: { type: string; id: string | null; label: string | null; name?: string | null };
   workspace_id?: string;
   target: { type: string | null; id: string | null };
   changes: Record<string, { before: unknown; after: unknown }>;

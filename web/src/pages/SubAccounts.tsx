@@ -61,6 +61,13 @@ const STATUSES = [
 
 type Action = { kind: 'rename' | 'suspend' | 'reactivate' | 'delete' | 'billing'; sub: SubAccount } | null;
 
+/** The second line under a sub-account's name, in full (shown on hover when it is truncated). */
+function subMeta(s: SubAccount): string {
+  return [s.display_name && s.display_name !== s.name ? s.name : '', s.slug, s.timezone?.replace(/_/g, ' ') ?? '']
+    .filter(Boolean)
+    .join(' · ');
+}
+
 function problemText(e: unknown): string | undefined {
   return e instanceof ApiError ? (e.errors[0]?.message ?? e.detail ?? e.title) : undefined;
 }
@@ -86,6 +93,8 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
   const [action, setAction] = useState<Action>(null);
   const [busy, setBusy] = useState(false);
   const [fresh, setFresh] = useState<string | null>(null);
+  // The row whose menu was used last stays marked, so it is easy to find again after a dialog.
+  const [acted, setActed] = useState<string | null>(null);
 
   // Debounce the search box.
   useEffect(() => {
@@ -190,19 +199,23 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
 
   const itemsFor = (s: SubAccount): MenuItem[] => {
     const items: MenuItem[] = [];
+    const mark = (run: () => void) => () => {
+      setActed(s.id);
+      run();
+    };
     if (s.status === 'pending_deletion')
-      items.push({ id: 'restore', label: 'Restore', icon: <IconUndo size={16} />, onSelect: () => void move('restore', s) });
-    items.push({ id: 'rename', label: 'Rename…', icon: <IconEdit size={16} />, onSelect: () => setAction({ kind: 'rename', sub: s }) });
+      items.push({ id: 'restore', label: 'Restore', icon: <IconUndo size={16} />, onSelect: mark(() => void move('restore', s)) });
+    items.push({ id: 'rename', label: 'Rename…', icon: <IconEdit size={16} />, onSelect: mark(() => setAction({ kind: 'rename', sub: s })) });
     if (s.status === 'active')
-      items.push({ id: 'suspend', label: 'Suspend…', icon: <IconPause size={16} />, onSelect: () => setAction({ kind: 'suspend', sub: s }) });
+      items.push({ id: 'suspend', label: 'Suspend…', icon: <IconPause size={16} />, onSelect: mark(() => setAction({ kind: 'suspend', sub: s })) });
     if (s.status === 'suspended')
-      items.push({ id: 'reactivate', label: 'Reactivate…', icon: <IconPlay size={16} />, onSelect: () => setAction({ kind: 'reactivate', sub: s }) });
+      items.push({ id: 'reactivate', label: 'Reactivate…', icon: <IconPlay size={16} />, onSelect: mark(() => setAction({ kind: 'reactivate', sub: s })) });
     if (s.status !== 'pending_deletion')
       items.push({
         id: 'billing',
         label: s.billing_mode === 'own' ? 'Bill to this agency…' : 'Give it its own subscription…',
         icon: <IconLayers size={16} />,
-        onSelect: () => setAction({ kind: 'billing', sub: s }),
+        onSelect: mark(() => setAction({ kind: 'billing', sub: s })),
       });
     if (s.status !== 'pending_deletion')
       items.push({
@@ -211,7 +224,7 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
         icon: <IconTrash size={16} />,
         tone: 'danger',
         separated: true,
-        onSelect: () => setAction({ kind: 'delete', sub: s }),
+        onSelect: mark(() => setAction({ kind: 'delete', sub: s })),
       });
     return items;
   };
@@ -231,12 +244,15 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
               class="sub-link"
               onClick={() => remember(s.id)}
               data-sub-id={s.id}
+              title={workspaceName(s)}
             >
               {workspaceName(s)}
             </Link>
-            <span class="sub-meta">
+            <span class="sub-meta" title={subMeta(s)}>
               {s.display_name && s.display_name !== s.name ? `${s.name} · ` : ''}
               <span class="mono">{s.slug}</span>
+              {s.timezone ? ` · ${s.timezone.replace(/_/g, ' ')}` : ''}
+              <span class="sub-meta-members"> · {s.member_count === 1 ? '1 member' : `${s.member_count} members`}</span>
             </span>
           </div>
         </div>
@@ -245,6 +261,7 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
     {
       key: 'status',
       header: 'Status',
+      class: 'col-status',
       render: (s) => (
         <div class="sub-status">
           {statusBadge(s.status) ?? (
@@ -265,19 +282,18 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
         </div>
       ),
     },
-    { key: 'members', header: 'Members', class: 'nowrap', render: (s) => String(s.member_count) },
+    { key: 'members', header: 'Members', class: 'nowrap col-members align-num', render: (s) => String(s.member_count) },
     {
       key: 'billing',
       header: 'Billing',
-      class: 'nowrap',
+      class: 'nowrap col-billing',
       render: (s) =>
         s.billing_mode === 'own' ? <Badge tone="neutral">Own subscription</Badge> : <Badge tone="accent">Agency pays</Badge>,
     },
-    { key: 'tz', header: 'Time zone', class: 'nowrap', render: (s) => s.timezone?.replace(/_/g, ' ') ?? '—' },
     {
       key: 'created',
       header: 'Created',
-      class: 'nowrap',
+      class: 'nowrap col-created',
       render: (s) => (
         <time dateTime={s.created_at} title={formatDateTime(s.created_at)}>
           {formatRelative(s.created_at)}
@@ -289,6 +305,7 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
       header: 'Actions',
       hideHeader: true,
       align: 'end',
+      class: 'col-actions',
       render: (s) => (
         <div class="row-actions">
           {s.status === 'pending_deletion' && canWrite ? (
@@ -364,7 +381,7 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
               columns={columns}
               rows={data.items}
               rowKey={(s) => s.id}
-              rowClass={(s) => [s.id === fresh && 'is-new', s.status !== 'active' && `is-${s.status}`].filter(Boolean).join(' ') || undefined}
+              rowClass={(s) => [s.id === fresh && 'is-new', s.id === acted && 'is-focused-row', s.status !== 'active' && `is-${s.status}`].filter(Boolean).join(' ') || undefined}
             />
             <div class="card-pagination">
               <Pagination

@@ -23,7 +23,7 @@ import { Billing } from './billing/Billing';
 import { BillingRecovery } from './billing/Recovery';
 import { Notifications } from './Notifications';
 import { SubAccounts } from './SubAccounts';
-import { TeamMemberLanding } from './team/MemberLanding';
+import { TeamDirectory } from './team/Directory';
 import { Team } from './team/Team';
 import { useTitle } from './title';
 import { WorkspaceSettings } from './WorkspaceSettings';
@@ -42,7 +42,8 @@ const PAGES: Record<string, (p: WorkspacePageProps) => ComponentChildren> = {
   workspace: (p) => <WorkspaceSettings {...p} />,
   notifications: (p) => <Notifications {...p} />,
   subaccounts: (p) => <SubAccounts {...p} />,
-  team: (p) => <Team {...p} />,
+  // Members read the team as a directory; owners and admins manage it.
+  team: (p) => (p.section.access === 'write' ? <Team {...p} /> : <TeamDirectory {...p} />),
   activity: (p) => <Activity {...p} />,
   api_keys: (p) => <ApiKeys {...p} />,
   billing: (p) => <Billing {...p} />,
@@ -112,8 +113,6 @@ export function WorkspaceSection({ wsId, section, subpath }: { wsId: string; sec
         const s = data.items.find((x) => x.id === section);
         if (!s) {
           if (!KNOWN.has(section)) return <NotFoundInWorkspace wsId={wsId} data={data} />;
-          if (section === 'team' && data.role === 'member' && !data.agency)
-            return <TeamMemberLanding wsId={wsId} data={data} workspace={workspace ? workspaceName(workspace) : 'this workspace'} />;
           return <NotHere wsId={wsId} data={data} section={section} workspace={workspace} />;
         }
         const page = PAGES[s.id];
