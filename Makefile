@@ -44,7 +44,7 @@ ifeq ($(SKIP_WEB),1)
   WEB_SRC :=
 endif
 
-.PHONY: all run test test-unit test-api test-e2e test-asan fuzz bench deps deps-test web clean format docs
+.PHONY: FORCE all run test test-unit test-api test-e2e test-asan fuzz bench deps deps-test web clean format docs
 all: atrium
 
 atrium: $(OUT)/atrium
@@ -62,7 +62,13 @@ $(OUT)/obj/%.o: src/%.c | $(OUT)/gen/migrations.c
 	@$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 # Embedded migrations: every src/store/schema/NNNN_name.sql as a C string, in order.
-$(OUT)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
+# The list of migration names is a prerequisite too, so renaming or removing one (whose mtime does
+# not change) still regenerates the embedded list; the file is rewritten only when the list changes.
+$(OUT)/gen/migrations.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(notdir $(MIGRATIONS))' | cmp -s - $@ || echo '$(notdir $(MIGRATIONS))' > $@
+
+$(OUT)/gen/migrations.c: $(MIGRATIONS) $(OUT)/gen/migrations.list scripts/embed-sql.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-sql.sh $(MIGRATIONS) > $@.$$$$ && mv $@.$$$$ $@
 

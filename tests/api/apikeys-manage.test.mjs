@@ -402,14 +402,17 @@ test('T1c personal keys: the owner leaving, removed, deactivated or disabled end
   assert.equal((await path(kp)).status, 200);
   assert.equal((await p.owner.post(`/api/v1/workspaces/${ws.A}/members/${paused.memberId}/deactivate`)).status, 200);
   isInvalidKey(await path(kp), 'after deactivation');
-  // Downgraded to member: team:read is beyond a member's role now (403 forbidden), and back.
+  // Downgraded to member: the invitation list (team write level) is beyond a member's role now
+  // (403 forbidden), and back. Members may read the team directory itself.
   const down = await freshAdmin();
-  const kd = keyPrincipal(srv, 'down', (await createKey(down, ws.A, { owner: 'me', scopes: ['team:read'] })).secret);
-  assert.equal((await path(kd)).status, 200);
+  const invitations = (key) => key.get(`/api/v1/workspaces/${ws.A}/invitations`);
+  const kd = keyPrincipal(srv, 'down', (await createKey(down, ws.A, { owner: 'me', scopes: ['team:read', 'team:write'] })).secret);
+  assert.equal((await invitations(kd)).status, 200);
   assert.equal((await p.owner.patch(`/api/v1/workspaces/${ws.A}/members/${down.memberId}`, { role: 'member' })).status, 200);
-  assert.equal(problemOf(await path(kd), 403).type, PROBLEM('forbidden'));
-  assert.equal((await p.owner.patch(`/api/v1/workspaces/${ws.A}/members/${down.memberId}`, { role: 'admin' })).status, 200);
+  assert.equal(problemOf(await invitations(kd), 403).type, PROBLEM('forbidden'));
   assert.equal((await path(kd)).status, 200);
+  assert.equal((await p.owner.patch(`/api/v1/workspaces/${ws.A}/members/${down.memberId}`, { role: 'admin' })).status, 200);
+  assert.equal((await invitations(kd)).status, 200);
   // A service key made by someone who leaves keeps working: it belongs to the workspace.
   const maker = await freshAdmin();
   const ks = keyPrincipal(srv, 'svc', (await createKey(maker, ws.A, { owner: 'workspace' })).secret);
