@@ -115,7 +115,7 @@ void sdnotify_watchdog_stop(void)
 }
 
 /* The watchdog thread: a ping every interval while the liveness check passes. A check that fails
- * skips the ping, so a wedged process (a store that stopped answering, say) is restarted by the
+ * skips the ping, so a wedged process (a server that stopped answering, say) is restarted by the
  * manager after WatchdogSec, which is the point of the watchdog. */
 static void *sdnotify_watchdog_main(void *arg)
 {

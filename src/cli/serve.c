@@ -30,10 +30,12 @@ static void serve_block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* The watchdog's liveness check (sdnotify_watchdog_start): the store answers a ping. */
+/* The watchdog's liveness check (sdnotify_watchdog_start): the server answers its own /healthz. Not
+ * the store: during a database outage the process stays up and recovers by itself (/readyz says
+ * 503), whereas a restart would only fail to start until the database is back. */
 static int serve_alive(void *arg)
 {
-    return store_ping(arg) == AT_OK;
+    return http_server_answers(arg, 5000);
 }
 
 int cli_serve(int argc, char **argv)
@@ -152,10 +154,10 @@ int cli_serve(int argc, char **argv)
     printf("Atrium is ready at %s\n", url);
     fflush(stdout);
     /* Under systemd (Type=notify) the unit counts as started only now, when the port answers; the
-     * watchdog pings only while the store answers, so a wedged process is restarted. */
+     * watchdog pings only while the server answers, so a wedged process is restarted. */
     if (sdnotify_send("READY=1\nSTATUS=Serving requests") != AT_OK)
         log_event(LOG_WARN, "cannot notify the service manager", json_pack("{s:s}", "state", "READY"));
-    if (sdnotify_watchdog_start(serve_alive, s) != AT_OK)
+    if (sdnotify_watchdog_start(serve_alive, server) != AT_OK)
         log_event(LOG_WARN, "cannot start the watchdog thread", NULL);
 
     sigwait(&set, &sig);

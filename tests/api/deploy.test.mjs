@@ -164,18 +164,39 @@ testOnSqlite('the systemd unit passes systemd-analyze verify and security, with 
     assert.ok(m, s.stdout + s.stderr);
     assert.ok(Number(m[1]) <= 2.0, `exposure ${m[1]} (systemd-analyze security); want ≤ 2.0`);
 
-    // The settings the unit sets are settings Atrium knows and accepts (paths moved into the scratch).
+    // The settings file the unit reads holds settings Atrium knows and accepts (paths moved into the
+    // scratch), and the key arrives as the credential, made the way docs/operations.md says.
+    assert.deepEqual(value('EnvironmentFile'), ['/etc/atrium/atrium.env']);
     const env = {};
-    for (const v of value('Environment')) {
-      const [k, ...rest] = v.split('=');
+    for (const line of fs.readFileSync(repoPath('deploy/systemd/atrium.env'), 'utf8').split('\n')) {
+      if (!line.trim() || line.startsWith('#')) continue;
+      const [k, ...rest] = line.split('=');
       env[k] = rest.join('=').replaceAll('/var/lib/atrium', dir);
     }
+    assert.equal(env.ATRIUM_ENV, 'production');
     env.ATRIUM_LISTEN = '127.0.0.1:0';
     env.ATRIUM_METRICS_LISTEN = '127.0.0.1:0';
-    env.ATRIUM_SECRET_KEY = 'ab'.repeat(32);
-    const c = spawnSync(BIN, ['config', 'check'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+    const creds = path.join(dir, 'credentials');
+    fs.mkdirSync(creds, { mode: 0o700 });
+    const made = spawnSync('sh', ['-c', `openssl rand -hex 32 > ${creds}/ATRIUM_SECRET_KEY`]);
+    assert.equal(made.status, 0);
+    const cli = (args, input) =>
+      spawnSync(BIN, args, {
+        env: { PATH: process.env.PATH, ...env, CREDENTIALS_DIRECTORY: creds },
+        encoding: 'utf8',
+        input,
+        timeout: 60_000,
+      });
+    const c = cli(['config', 'check']);
     assert.equal(c.status, 0, c.stderr);
     assert.ok(!/unknown/i.test(c.stderr), c.stderr);
+    assert.match(c.stdout, /^ATRIUM_SECRET_KEY=\(set, hidden\)$/m);
+    assert.equal(cli(['migrate']).status, 0);
+    const u = cli(['user', 'add', 'ops@example.test', '--password-stdin'], 'correct-horse-battery-staple-42\n');
+    assert.equal(u.status, 0, u.stderr);
+    assert.ok(!fs.existsSync(path.join(dir, 'keys')), 'the key came from the credential, not a file in the data folder');
+    const a = cli(['audit', 'verify']);
+    assert.equal(a.status, 0, a.stderr);
   });
 });
 
@@ -463,4 +484,68 @@ testOnSqlite('the container recipe builds a non-root image with a health check a
     assert.equal(b.status, 0, b.stderr.slice(-4000));
     break;
   }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// docs/operations.md: every atrium command in its sh blocks is one the binary knows
+
+/** `atrium help` (and `atrium user help`) as {command → {text, subcommands}}. */
+function helpIndex() {
+  const out = {};
+  let cur = null;
+  for (const line of spawnSync(BIN, ['help'], { encoding: 'utf8' }).stdout.split('\n')) {
+    const m = /^ {2}([a-z][a-z-]*)(.*)$/.exec(line);
+    if (m) {
+      cur = out[m[1]] ||= { text: '', subcommands: new Set() };
+      for (const s of line.matchAll(new RegExp(`(?:^|\\|)\\s*${m[1]} ([a-z][a-z|-]*)`, 'g')))
+        for (const w of s[1].split('|')) cur.subcommands.add(w);
+    } else if (!/^\s{4,}/.test(line)) {
+      cur = null;
+    }
+    if (cur) cur.text += line + '\n';
+  }
+  const user = spawnSync(BIN, ['user', 'help'], { encoding: 'utf8' });
+  out.user.text += user.stdout + user.stderr;
+  return out;
+}
+
+/** The atrium invocations in the sh blocks of a Markdown file: [{line, args}]. */
+function documentedCommands(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  const out = [];
+  for (const block of text.matchAll(/^```sh\n([\s\S]*?)^```/gm)) {
+    const joined = block[1].replace(/\\\n\s*/g, ' ');
+    for (const raw of joined.split('\n')) {
+      const line = raw.replace(/\s+#.*$/, '').trim();
+      for (const segment of line.split(/\||&&|;/)) {
+        const words = segment
+          .trim()
+          .split(/\s+/)
+          .filter((w) => w);
+        while (words.length && /^[A-Z_]+=/.test(words[0])) words.shift();
+        let args = null;
+        if (words[0] === 'atrium' || words[0] === 'atrium_as_service') args = words.slice(1);
+        else if (/^(podman|docker)$/.test(words[0]) && words[1] === 'exec' && words[3] === 'atrium') args = words.slice(4);
+        if (args) out.push({ line, args });
+      }
+    }
+  }
+  return out;
+}
+
+testOnSqlite('every atrium command in the sh blocks of docs/operations.md exists, with options it takes', () => {
+  const help = helpIndex();
+  const cmds = documentedCommands(repoPath('docs/operations.md'));
+  assert.ok(cmds.length >= 10, `found only ${cmds.length} commands`);
+  const seen = new Set();
+  for (const { line, args } of cmds) {
+    const h = help[args[0]];
+    assert.ok(h, `${line}: atrium has no command '${args[0]}'`);
+    seen.add(args[0]);
+    if (h.subcommands.size) assert.ok(h.subcommands.has(args[1]), `${line}: no '${args[0]} ${args[1]}' in atrium help`);
+    for (const opt of args.filter((a) => a.startsWith('--')))
+      assert.ok(h.text.includes(opt), `${line}: '${args[0]}' takes no ${opt}`);
+  }
+  // The recipes are really documented: the doc's commands cover the operator's life.
+  for (const c of ['migrate', 'serve', 'backup', 'restore', 'config', 'audit', 'version']) assert.ok(seen.has(c), c);
 });
