@@ -20,20 +20,24 @@ typedef struct counter_family {
     atomic_int used; /* series[0..used) have their label set; published with release order */
 } counter_family;
 
+#define COUNTER_FAMILY(n, h, l)                                                                                        \
+    {                                                                                                                  \
+        .name = n, .help = h, .label_name = l                                                                          \
+    }
 static counter_family counters[COUNTER__COUNT] = {
-    [COUNTER_MAIL_SENT] = {"atrium_mail_sent_total", "Messages delivered, by transport (smtp or the mail folder).",
-                           "transport", {{"", 0}}, 0},
-    [COUNTER_MAIL_FAILED] = {"atrium_mail_failed_total",
-                             "Failed delivery attempts, by transport (each is retried until the job is dead).",
-                             "transport", {{"", 0}}, 0},
-    [COUNTER_SIGNIN_FAILURES] = {"atrium_signin_failures_total",
-                                 "Refused password sign-ins, by reason (password, unknown, locked, disabled).",
-                                 "reason", {{"", 0}}, 0},
-    [COUNTER_LOCKOUTS] = {"atrium_signin_lockouts_total",
-                          "Accounts locked (or their lock extended) by repeated failed sign-ins.", NULL, {{"", 0}}, 0},
-    [COUNTER_RATE_LIMITED] = {"atrium_rate_limited_total",
-                              "Requests refused with 429, by limiter (login, reset, key, ws, password ...).", "limiter",
-                              {{"", 0}}, 0},
+    [COUNTER_MAIL_SENT] = COUNTER_FAMILY("atrium_mail_sent_total",
+                                         "Messages delivered, by transport (smtp or the mail folder).", "transport"),
+    [COUNTER_MAIL_FAILED] =
+        COUNTER_FAMILY("atrium_mail_failed_total",
+                       "Failed delivery attempts, by transport (each is retried until the job is dead).", "transport"),
+    [COUNTER_SIGNIN_FAILURES] =
+        COUNTER_FAMILY("atrium_signin_failures_total",
+                       "Refused password sign-ins, by reason (password, unknown, locked, disabled).", "reason"),
+    [COUNTER_LOCKOUTS] = COUNTER_FAMILY("atrium_signin_lockouts_total",
+                                        "Accounts locked (or their lock extended) by repeated failed sign-ins.", NULL),
+    [COUNTER_RATE_LIMITED] =
+        COUNTER_FAMILY("atrium_rate_limited_total",
+                       "Requests refused with 429, by limiter (login, reset, key, ws, password ...).", "limiter"),
 };
 
 static pthread_mutex_t counters_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -97,8 +101,8 @@ unsigned long long counters_get(counter_id id, const char *label)
     if (id < 0 || id >= COUNTER__COUNT)
         return 0;
     counter_family *f = &counters[id];
-    counter_series *s = counters_find(f, f->label_name && label ? label : "",
-                                      atomic_load_explicit(&f->used, memory_order_acquire));
+    counter_series *s =
+        counters_find(f, f->label_name && label ? label : "", atomic_load_explicit(&f->used, memory_order_acquire));
     return s ? atomic_load_explicit(&s->n, memory_order_relaxed) : 0;
 }
 
