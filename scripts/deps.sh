@@ -1,15 +1,15 @@
 #!/bin/sh
 # Installs the Debian packages Atrium needs that this machine lacks. `deps.sh run` installs what
 # building and serving need; `deps.sh test` adds what the test suites need (PostgreSQL 15, Chromium,
-# wrk, nginx, clang's fuzzer runtime). Uses apt-get as root, sudo otherwise; does nothing when all
-# is present.
+# wrk, nginx, clang's fuzzer runtime; systemd-analyze, Caddy and openssl for the deploy/ recipes).
+# Uses apt-get as root, sudo otherwise; does nothing when all is present.
 set -eu
 mode=${1:-run}
 pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev
 libcurl4-gnutls-dev libinih-dev libcairo2-dev fonts-dejavu-core fonts-wqy-microhei sqlite3 ca-certificates tzdata python3 python3-yaml"
 if [ "$mode" = test ]; then
   pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev postgresql-15 postgresql-client-15 chromium wrk
-nginx-light curl procps python3-aiosmtpd poppler-utils"
+nginx-light curl procps python3-aiosmtpd poppler-utils systemd caddy openssl"
 fi
 missing=""
 for p in $pkgs; do

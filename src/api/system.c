@@ -59,23 +59,38 @@ out:
                                      "time", now));
 }
 
+/* Prometheus text for /metrics: the HTTP and event counters (http_metrics_write), then what this
+ * handler reads itself: the build, the store pool, the job queue and the schema version. Every family
+ * has its # HELP and # TYPE lines, also when it has no sample yet. */
 static int system_metrics(http_req *req)
 {
     api_app *app = api_app_of(req);
     store_stats st;
     jobs_stats js;
+    jobs_kind_age ages[64];
+    size_t nages = 0;
     int db_version = 0, bin_version = 0;
     buf b;
 
     buf_init(&b);
     http_metrics_write(&b);
+    buf_printf(&b,
+               "# HELP atrium_build_info The running binary's version (the value is always 1).\n"
+               "# TYPE atrium_build_info gauge\natrium_build_info{version=\"%s\"} 1\n",
+               app->version);
     store_get_stats(app->store, &st);
     buf_printf(&b,
+               "# HELP atrium_store_pool_size Store connections in the pool.\n"
                "# TYPE atrium_store_pool_size gauge\natrium_store_pool_size %d\n"
+               "# HELP atrium_store_pool_in_use Store connections lent out now.\n"
                "# TYPE atrium_store_pool_in_use gauge\natrium_store_pool_in_use %d\n"
+               "# HELP atrium_store_acquire_waits_total Times a caller waited for a free store connection.\n"
                "# TYPE atrium_store_acquire_waits_total counter\natrium_store_acquire_waits_total %llu\n"
+               "# HELP atrium_store_queries_total Statements run on the store.\n"
                "# TYPE atrium_store_queries_total counter\natrium_store_queries_total %llu\n"
+               "# HELP atrium_store_errors_total Statements the store failed.\n"
                "# TYPE atrium_store_errors_total counter\natrium_store_errors_total %llu\n"
+               "# HELP atrium_store_busy_retries_total Transactions retried after a busy or serialization error.\n"
                "# TYPE atrium_store_busy_retries_total counter\natrium_store_busy_retries_total %llu\n",
                st.pool_size, st.in_use, (unsigned long long)st.acquire_waits, (unsigned long long)st.queries,
                (unsigned long long)st.errors, (unsigned long long)st.busy_retries);
@@ -84,12 +99,23 @@ static int system_metrics(http_req *req)
                    "# HELP atrium_jobs Jobs in the durable queue by state.\n# TYPE atrium_jobs gauge\n"
                    "atrium_jobs{state=\"queued\"} %lld\natrium_jobs{state=\"running\"} %lld\n"
                    "atrium_jobs{state=\"done\"} %lld\natrium_jobs{state=\"dead\"} %lld\n"
+                   "# HELP atrium_jobs_processed_total Job runs finished by this process.\n"
                    "# TYPE atrium_jobs_processed_total counter\natrium_jobs_processed_total %llu\n"
+                   "# HELP atrium_jobs_failed_total Job runs that failed in this process (retried or dead).\n"
                    "# TYPE atrium_jobs_failed_total counter\natrium_jobs_failed_total %llu\n",
                    (long long)js.queued, (long long)js.running, (long long)js.done, (long long)js.dead,
                    (unsigned long long)js.processed, (unsigned long long)js.failed);
+    buf_puts(&b, "# HELP atrium_jobs_oldest_due_seconds How long the oldest due queued job of each kind has "
+                 "waited (0: none waits).\n# TYPE atrium_jobs_oldest_due_seconds gauge\n");
+    if (jobs_due_ages(app->store, ages, sizeof(ages) / sizeof(ages[0]), &nages) == AT_OK)
+        for (size_t i = 0; i < nages; i++)
+            buf_printf(&b, "atrium_jobs_oldest_due_seconds{kind=\"%s\"} %.3f\n", ages[i].kind,
+                       (double)ages[i].age_us / 1e6);
     if (store_schema_version(app->store, &db_version, &bin_version) == AT_OK)
-        buf_printf(&b, "# TYPE atrium_schema_version gauge\natrium_schema_version %d\n", db_version);
+        buf_printf(&b,
+                   "# HELP atrium_schema_version The database's schema version.\n"
+                   "# TYPE atrium_schema_version gauge\natrium_schema_version %d\n",
+                   db_version);
     size_t len = 0;
     char *text = buf_steal(&b, &len);
     http_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);

@@ -3,6 +3,7 @@
 
 #include "base/clock.h"
 #include "base/config.h"
+#include "base/counters.h"
 #include "base/err.h"
 
 #include <stdio.h>
@@ -48,6 +49,7 @@ int login_rate_hit(store *s, const char *bucket, int limit, int64_t *retry_after
     if (rc != AT_OK)
         return rc;
     if (lr.hits > limit) {
+        counters_inc_prefix(COUNTER_RATE_LIMITED, bucket);
         int64_t wait_us = lr.window_start + 60 * 1000000LL - lr.now;
         *retry_after_s = wait_us <= 0 ? 1 : (wait_us + 999999) / 1000000;
         return AT_ELIMIT;
@@ -92,6 +94,7 @@ out:
 typedef struct login_failure {
     const char *user_id;
     int64_t now;
+    bool locked; /* OUT: this failure locked the account (or extended its lock) */
 } login_failure;
 
 /* Counts a failure; past the threshold the lock grows by one step per failure up to the maximum.
@@ -101,6 +104,7 @@ static int login_failure_tx(store_conn *c, void *ctx)
 {
     login_failure *f = ctx;
     const config *cfg = config_get();
+    f->locked = false; /* a retried transaction decides afresh */
     store_rows *r = NULL;
     store_arg id[] = {sa_text(f->user_id)};
     int rc = store_query(c, "SELECT failed_logins, last_failed_at, locked_until FROM users WHERE id = $1 FOR UPDATE",
@@ -127,6 +131,7 @@ static int login_failure_tx(store_conn *c, void *ctx)
         if (lock > cfg->lockout_max_s)
             lock = cfg->lockout_max_s;
         locked_until = f->now + lock * 1000000;
+        f->locked = true;
     }
     store_arg args[] = {sa_int(failures), sa_int(f->now), locked_until ? sa_int(locked_until) : sa_null(),
                         sa_text(f->user_id)};
@@ -198,23 +203,30 @@ int login_password(store *s, const char *email, size_t email_len, const char *pa
     memset(&a, 0, sizeof(a));
     if (login_lookup_key(email, email_len, normal) != AT_OK) {
         password_burn(password, password_len);
+        counters_inc(COUNTER_SIGNIN_FAILURES, "unknown");
         return AT_EUNAUTH;
     }
     int rc = login_load(s, normal, &a);
     if (rc == AT_ENOTFOUND || (rc == AT_OK && a.locked_until > now)) {
         /* Unknown and locked accounts cost a verification too, and failures while locked do not count. */
         password_burn(password, password_len);
+        counters_inc(COUNTER_SIGNIN_FAILURES, rc == AT_ENOTFOUND ? "unknown" : "locked");
         return AT_EUNAUTH;
     }
     if (rc != AT_OK)
         return rc;
     if (!password_verify(a.hash, password, password_len, &rehash)) {
-        login_failure f = {a.user.id, now};
+        login_failure f = {a.user.id, now, false};
         rc = store_tx(s, true, login_failure_tx, &f);
+        counters_inc(COUNTER_SIGNIN_FAILURES, "password");
+        if (rc == AT_OK && f.locked)
+            counters_inc(COUNTER_LOCKOUTS, NULL);
         return rc == AT_OK ? AT_EUNAUTH : rc;
     }
-    if (a.user.disabled)
+    if (a.user.disabled) {
+        counters_inc(COUNTER_SIGNIN_FAILURES, "disabled");
         return AT_EUNAUTH;
+    }
     /* Argon2 runs before the write transaction, never inside it (issue 12, item 5). */
     if (rehash && password_hash(password, password_len, new_hash) != AT_OK)
         rehash = false;
@@ -222,6 +234,8 @@ int login_password(store *s, const char *email, size_t email_len, const char *pa
     rc = store_tx(s, true, login_success_tx, &ls);
     if (rc == AT_OK)
         *user_out = a.user;
+    else if (rc == AT_EUNAUTH)
+        counters_inc(COUNTER_SIGNIN_FAILURES, "locked");
     return rc;
 }
 

@@ -1,6 +1,8 @@
 /* In-memory token buckets. */
 #include "base/ratelimit.h"
 
+#include "base/counters.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +47,8 @@ bool ratelimit_take(const char *key, int per_minute, int burst, int64_t now_us, 
     ok = b->tokens >= 1.0;
     if (ok)
         b->tokens -= 1.0;
+    else
+        counters_inc_prefix(COUNTER_RATE_LIMITED, key);
     out->limit = burst;
     out->remaining = (int)b->tokens;
     out->reset_s = rate > 0 ? (int)((burst - b->tokens) / rate / 1e6 + 0.999) : 0;

@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/sdnotify.h"
 #include "jobs/jobs.h"
 #include "mail/mail.h"
 
@@ -27,6 +28,14 @@ static void serve_block_signals(sigset_t *set)
     sigaddset(set, SIGHUP); /* drains like SIGTERM (a closing terminal or a supervisor's HUP) */
     pthread_sigmask(SIG_BLOCK, set, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
+
+/* The watchdog's liveness check (sdnotify_watchdog_start): the server answers its own /healthz. Not
+ * the store: during a database outage the process stays up and recovers by itself (/readyz says
+ * 503), whereas a restart would only fail to start until the database is back. */
+static int serve_alive(void *arg)
+{
+    return http_server_answers(arg, 5000);
 }
 
 int cli_serve(int argc, char **argv)
@@ -144,9 +153,18 @@ int cli_serve(int argc, char **argv)
     }
     printf("Atrium is ready at %s\n", url);
     fflush(stdout);
+    /* Under systemd (Type=notify) the unit counts as started only now, when the port answers; the
+     * watchdog pings only while the server answers, so a wedged process is restarted. */
+    if (sdnotify_send("READY=1\nSTATUS=Serving requests") != AT_OK)
+        log_event(LOG_WARN, "cannot notify the service manager", json_pack("{s:s}", "state", "READY"));
+    if (sdnotify_watchdog_start(serve_alive, server) != AT_OK)
+        log_event(LOG_WARN, "cannot start the watchdog thread", NULL);
 
     sigwait(&set, &sig);
-    log_event(LOG_INFO, "shutting down", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    sdnotify_send("STOPPING=1\nSTATUS=Draining requests");
+    sdnotify_watchdog_stop();
+    log_event(LOG_INFO, "shutting down",
+              json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM"));
     if (http_server_stop(management, 1) > 0)
         log_event(LOG_WARN, "the management listener did not drain", NULL);
     int abandoned = http_server_stop(server, cfg.shutdown_timeout_s);

@@ -146,6 +146,10 @@ typedef struct http_server http_server;
 int http_server_start(const http_server_config *cfg, const http_route_table *tables, size_t ntables,
                       http_guard guard, void *app, http_server **out, char err[256]);
 int http_server_port(const http_server *s);
+/* http_server_answers sends GET /healthz to the server's own listening address (over loopback when it
+ * listens on every address) and returns true when a 200 comes back within timeout_ms: a liveness check
+ * that proves the whole accept-and-answer path works, for the service manager's watchdog. */
+bool http_server_answers(const http_server *s, int timeout_ms);
 /* http_server_stop stops accepting at once: connections already waiting in the listen queue are
  * answered 503 (Retry-After, Connection: close) and closed in order, never reset. In-flight requests
  * may finish for up to timeout_s. When they all finished it closes every connection, frees the server

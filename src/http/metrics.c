@@ -1,8 +1,10 @@
-/* HTTP metrics in Prometheus text format: request counts by route pattern, method and status, one
- * latency histogram, and the number of requests in flight. Counters are lock-free atomics indexed by
- * route row, so observing a request costs two atomic adds. */
+/* HTTP metrics in Prometheus text format: request counts by route pattern, method and status, a
+ * latency histogram per route, and the number of requests in flight; then the process-wide event
+ * counters of base/counters.h. Counters are lock-free atomics indexed by route row, so observing a
+ * request costs a few atomic adds. */
 #include "http/http_impl.h"
 
+#include "base/counters.h"
 #include "base/mem.h"
 
 #include <stdatomic.h>
@@ -18,14 +20,16 @@ static const int64_t metrics_bounds_us[METRICS_BUCKETS] = {250,   500,    1000, 
 typedef struct metrics_route {
     const http_route *row;  /* NULL for the pseudo-route of unmatched requests */
     atomic_ullong *by_status; /* METRICS_STATUS_SLOTS counters, allocated at init */
+    atomic_ullong buckets[METRICS_BUCKETS + 1]; /* the latency histogram; the last is +Inf */
+    atomic_ullong sum_us;
+    atomic_ullong count;
 } metrics_route;
 
 static metrics_route *metrics_routes;
 static int metrics_route_count;
-static atomic_ullong metrics_buckets[METRICS_BUCKETS + 1];
-static atomic_ullong metrics_sum_us;
-static atomic_ullong metrics_count;
 static atomic_int metrics_inflight;
+
+static void metrics_write_latency(buf *b, const metrics_route *r);
 
 void http_metrics_init(const http_route_table *tables, size_t ntables)
 {
@@ -62,12 +66,13 @@ void http_metrics_observe(int route_index, int method, int status, int64_t micro
     if (status >= METRICS_STATUS_MIN && status < METRICS_STATUS_MIN + METRICS_STATUS_SLOTS)
         atomic_fetch_add_explicit(&metrics_routes[route_index].by_status[status - METRICS_STATUS_MIN], 1,
                                   memory_order_relaxed);
+    metrics_route *r = &metrics_routes[route_index];
     int b = 0;
     while (b < METRICS_BUCKETS && micros > metrics_bounds_us[b])
         b++;
-    atomic_fetch_add_explicit(&metrics_buckets[b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&metrics_sum_us, (unsigned long long)(micros > 0 ? micros : 0), memory_order_relaxed);
-    atomic_fetch_add_explicit(&metrics_count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&r->buckets[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&r->sum_us, (unsigned long long)(micros > 0 ? micros : 0), memory_order_relaxed);
+    atomic_fetch_add_explicit(&r->count, 1, memory_order_relaxed);
 }
 
 void http_metrics_in_flight(int delta)
@@ -103,21 +108,37 @@ void http_metrics_write(buf *b)
                        s + METRICS_STATUS_MIN, n);
         }
     }
-    buf_puts(b, "# HELP atrium_http_request_duration_seconds Time from the request's arrival to its reply.\n"
+    buf_puts(b, "# HELP atrium_http_request_duration_seconds Time from a request's arrival to its reply, by route "
+                "pattern and method.\n"
                 "# TYPE atrium_http_request_duration_seconds histogram\n");
-    unsigned long long cumulative = 0;
-    for (int k = 0; k <= METRICS_BUCKETS; k++) {
-        cumulative += atomic_load_explicit(&metrics_buckets[k], memory_order_relaxed);
-        if (k < METRICS_BUCKETS)
-            buf_printf(b, "atrium_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                       (double)metrics_bounds_us[k] / 1e6, cumulative);
-        else
-            buf_printf(b, "atrium_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cumulative);
-    }
-    buf_printf(b, "atrium_http_request_duration_seconds_sum %.6f\n",
-               (double)atomic_load(&metrics_sum_us) / 1e6);
-    buf_printf(b, "atrium_http_request_duration_seconds_count %llu\n", atomic_load(&metrics_count));
+    for (int i = 0; i < metrics_route_count; i++)
+        if (atomic_load_explicit(&metrics_routes[i].count, memory_order_relaxed))
+            metrics_write_latency(b, &metrics_routes[i]);
     buf_printf(b, "# HELP atrium_http_in_flight Requests being handled now.\n# TYPE atrium_http_in_flight gauge\n"
                   "atrium_http_in_flight %d\n",
                atomic_load(&metrics_inflight));
+    counters_write(b);
 }
+
+/* Writes one route's histogram: cumulative buckets, +Inf, sum and count. A scrape may see a request
+ * in a bucket before it is in the count; Prometheus tolerates that, and +Inf is the bucket total. */
+static void metrics_write_latency(buf *b, const metrics_route *r)
+{
+    const char *route = r->row ? r->row->pattern : "unmatched";
+    const char *method = r->row ? metrics_method_name(r->row->method) : "any";
+    unsigned long long cumulative = 0;
+    for (int k = 0; k <= METRICS_BUCKETS; k++) {
+        cumulative += atomic_load_explicit(&r->buckets[k], memory_order_relaxed);
+        if (k < METRICS_BUCKETS)
+            buf_printf(b, "atrium_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"%g\"} %llu\n",
+                       route, method, (double)metrics_bounds_us[k] / 1e6, cumulative);
+        else
+            buf_printf(b, "atrium_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"+Inf\"} %llu\n",
+                       route, method, cumulative);
+    }
+    buf_printf(b, "atrium_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.6f\n", route, method,
+               (double)atomic_load(&r->sum_us) / 1e6);
+    buf_printf(b, "atrium_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %llu\n", route, method,
+               cumulative);
+}
+

@@ -527,6 +527,51 @@ free_ai:
     return rc;
 }
 
+/* Waits until fd is ready for `events` or the deadline passes; true when ready. */
+static bool server_wait_fd(int fd, short events, int64_t deadline_us)
+{
+    struct pollfd p = {.fd = fd, .events = events};
+    int64_t left_ms = (deadline_us - clock_mono_us()) / 1000;
+    return left_ms > 0 && poll(&p, 1, (int)left_ms) == 1 && (p.revents & events);
+}
+
+bool http_server_answers(const http_server *s, int timeout_ms)
+{
+    static const char request[] = "GET /healthz HTTP/1.0\r\nHost: localhost\r\nUser-Agent: atrium-watchdog\r\n\r\n";
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char answer[16];
+    size_t got = 0;
+    bool ok = false;
+    int64_t deadline = clock_mono_us() + (int64_t)timeout_ms * 1000;
+    if (!s || s->listen_fd < 0 || getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) != 0)
+        return false;
+    /* A wildcard listener is reached over loopback, as a local client would. */
+    if (ss.ss_family == AF_INET && ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY))
+        ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr))
+        ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return false;
+    if (connect(fd, (struct sockaddr *)&ss, len) != 0 &&
+        (errno != EINPROGRESS || !server_wait_fd(fd, POLLOUT, deadline)))
+        goto close_fd;
+    if (send(fd, request, sizeof(request) - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof(request) - 1))
+        goto close_fd;
+    while (got < sizeof(answer) - 1 && server_wait_fd(fd, POLLIN, deadline)) {
+        ssize_t n = recv(fd, answer + got, sizeof(answer) - 1 - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    answer[got] = '\0';
+    ok = strncmp(answer, "HTTP/1.1 200 ", 13) == 0 || strncmp(answer, "HTTP/1.0 200 ", 13) == 0;
+close_fd:
+    close(fd);
+    return ok;
+}
+
 /* Refuses one connection taken from the listen queue after shutdown began: reads what the client sent
  * (its request, up to 16 KiB, briefly), answers 503 with Connection: close, half-closes, and waits
  * briefly for the client to close, so that no unread byte turns the close into a reset. Closes fd. */

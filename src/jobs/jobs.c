@@ -484,6 +484,33 @@ int jobs_get_stats(store *s, jobs_stats *out)
     return rc;
 }
 
+int jobs_due_ages(store *s, jobs_kind_age *out, size_t cap, size_t *n)
+{
+    store_conn *c = NULL;
+    store_rows *r = NULL;
+    int64_t now = clock_now_us();
+    *n = 0;
+    for (int i = 0; i < jobs_nkinds && *n < cap; i++)
+        out[(*n)++] = (jobs_kind_age){jobs_kinds[i].kind, 0};
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK)
+        return rc;
+    store_arg args[] = {sa_int(now)};
+    rc = store_query(c, "SELECT kind, MIN(run_at) FROM jobs WHERE state = 'queued' AND run_at <= $1 GROUP BY kind",
+                     args, 1, &r);
+    if (rc == AT_OK) {
+        int step;
+        while ((step = store_rows_next(r)) == 1)
+            for (size_t k = 0; k < *n; k++)
+                if (strcmp(out[k].kind, store_rows_text(r, 0)) == 0)
+                    out[k].age_us = now - store_rows_int(r, 1);
+        rc = step < 0 ? step : AT_OK;
+        store_rows_free(r);
+    }
+    store_release(c);
+    return rc;
+}
+
 /* jobs_set_time adds key as an RFC 3339 string, or null when column col is NULL. */
 static void jobs_set_time(json_t *o, const char *key, store_rows *r, int col)
 {

@@ -55,6 +55,18 @@ typedef struct jobs_stats {
 } jobs_stats;
 int jobs_get_stats(store *s, jobs_stats *out);
 
+/* How long the oldest due job of one kind has waited past its run_at (0 when none is due): a queue
+ * that stops moving shows as a growing age long before the counts say anything. */
+typedef struct jobs_kind_age {
+    const char *kind; /* the registered (static) kind name */
+    int64_t age_us;
+} jobs_kind_age;
+
+/* jobs_due_ages fills out[0..cap) with every registered kind and its oldest due queued job's age, at
+ * the program clock's now, and sets *n to the number filled. Jobs of kinds this process did not
+ * register are not reported. Returns AT_OK or a store error. */
+int jobs_due_ages(store *s, jobs_kind_age *out, size_t cap, size_t *n);
+
 /* jobs_describe returns a new JSON object for job `id` ({id, kind, state, attempts, max_attempts,
  * run_at, last_error, ...}) or AT_ENOTFOUND. The caller owns *out. */
 int jobs_describe(store *s, const char *id, json_t **out);

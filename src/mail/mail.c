@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/config.h"
+#include "base/counters.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -202,6 +203,7 @@ static int mail_send_job(job_ctx *ctx)
         goto cleanup;
 
     int sent = mail_deliver(&msg, id, &transport, err);
+    counters_inc(sent == AT_OK ? COUNTER_MAIL_SENT : COUNTER_MAIL_FAILED, transport ? transport : "smtp");
     mail_outcome o = {.id = id, .sent = sent == AT_OK, .transport = transport, .error = err};
     o.dead = !o.sent && mail_final_attempt(ctx);
     rc = store_tx(ctx->store, true, mail_record_tx, &o);

@@ -62,9 +62,12 @@ test('a key gets BURST requests at once with RateLimit headers counting down, th
     // Reset: seconds until the bucket is full again (one token a minute).
     assert.ok(Math.abs(Number(reset) - 60 * i) <= 1, `request ${i}: RateLimit-Reset ${reset}`);
   }
+  const limited0 = (await srv.metrics()).get('atrium_rate_limited_total', { limiter: 'key' }) || 0;
   const refused = await key.get(path);
   const wait = is429(refused, 'past the burst');
   assert.ok(wait <= 60, `Retry-After ${wait}`);
+  // Counted by limiter for the operators (docs/operations.md, "Monitoring").
+  assert.equal((await srv.metrics()).get('atrium_rate_limited_total', { limiter: 'key' }), limited0 + 1);
   assert.deepEqual(rl(refused).slice(0, 2), [String(BURST), '0']);
   // Waiting Retry-After seconds (test clock) gives exactly one more request.
   await advance(wait);
