@@ -61,5 +61,8 @@ int cli_mail(int argc, char **argv);
 int cli_billing(int argc, char **argv);
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
+int cli_workspace(int argc, char **argv);
+int cli_keys(int argc, char **argv);
+int cli_doctor(int argc, char **argv);
 
 #endif
