@@ -21,7 +21,7 @@ typedef struct crypto_ring_key {
     unsigned char key[CRYPTO_KEY_BYTES];
 } crypto_ring_key;
 
-static crypto_ring_key crypto_ring[CRYPTO_KEYS_MAX];
+static crypto_ring_key crypto_ring[CRYPTO_KEYS_MAX] = {{.id = "k1"}};
 static int crypto_ring_len = 1, crypto_ring_active;
 
 int crypto_setup(void)
