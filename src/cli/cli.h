@@ -1,6 +1,6 @@
-/* The command-line interface: `atrium serve | migrate | demo | backup FILE | restore FILE | config docs
- * | version | help`, and `atrium user|mail|billing|audit ...`. Exit status 0 on success, 1 on failure, 2 on bad usage
- * or bad configuration. */
+/* The command-line interface: `atrium serve | migrate | demo | backup FILE | restore FILE | doctor |
+ * config docs | version | help`, and `atrium user|workspace|keys|mail|billing|audit ...`. Exit status 0
+ * on success, 1 on failure, 2 on bad usage or bad configuration. */
 #ifndef AT_CLI_H
 #define AT_CLI_H
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, makeScratch } from '../lib/server.mjs';
 import { startSmtpSink } from '../lib/smtp-sink.mjs';
-import { signUp, signIn, createKey, keyPrincipal, principal, missingId, EXTRA_PASSWORD } from './lib-world.mjs';
+import { signUp, signIn, createKey, keyPrincipal, principal, missingId, mailedToken, EXTRA_PASSWORD } from './lib-world.mjs';
 
 const ENV = { ATRIUM_SIGNUP: 'true', ATRIUM_JOB_WORKERS: '0', ATRIUM_LOGIN_IP_PER_MINUTE: '100000' };
 const q = (s) => `'${String(s).replace(/'/g, "''")}'`;
@@ -230,6 +230,13 @@ test('keys rotate: old sessions, CSRF tokens and API keys keep working, new ones
     const owner = await signUp(srv, 'o', 'rot@example.test', 'Rita Rotate');
     const ws = await onlyWorkspace(owner);
     const oldKey = await createKey(owner, ws);
+    // Mailed links from before the rotation: a password reset and an invitation.
+    await signUp(srv, 'r', 'reset@example.test', 'Rosa Reset');
+    assert.equal((await srv.post('/api/v1/password/forgot', { email: 'reset@example.test' })).status, 202);
+    const resetToken = await mailedToken(srv, 'reset@example.test', 'reset-password');
+    const inv = await owner.post(`/api/v1/workspaces/${ws}/invitations`, { emails: ['invitee@example.test'], role: 'member' });
+    assert.equal(inv.status, 200, inv.text);
+    const invToken = await mailedToken(srv, 'invitee@example.test', 'invitations');
     await srv.stop();
     assert.match(await one(sc, `SELECT token_hash FROM sessions WHERE user_id = ${q(owner.userId)}`), /^[0-9a-f]{64}$/);
 
@@ -269,6 +276,16 @@ test('keys rotate: old sessions, CSRF tokens and API keys keep working, new ones
       assert.match(await one(sc, `SELECT secret_hash FROM api_keys WHERE id = ${q(oldKey.id)}`), /^[0-9a-f]{64}$/);
       assert.match(await one(sc, `SELECT hash FROM audit_events WHERE workspace_id = ${q(ws)} ORDER BY seq DESC LIMIT 1`), /^k2\./);
       assert.match(await one(sc, `SELECT hash FROM audit_events WHERE workspace_id = ${q(ws)} AND seq = 1`), /^[0-9a-f]{64}$/);
+      // The mailed links still open; an invitation made now is stored and sealed under k2.
+      assert.equal((await srv.req(`/api/v1/invitations/${invToken}`)).status, 200);
+      assert.equal((await srv.post('/api/v1/password/reset', { token: resetToken, password: 'Amber-Falcon-Orchard-5937' })).status, 204);
+      const inv2 = await ownerOn(srv).post(`/api/v1/workspaces/${ws}/invitations`, { emails: ['second@example.test'], role: 'member' });
+      assert.equal(inv2.status, 200, inv2.text);
+      assert.match(
+        await one(sc, `SELECT token_hash || ' ' || token_sealed FROM invitations WHERE email = 'second@example.test'`),
+        /^k2\.[0-9a-f]{64} k2\./,
+      );
+      assert.equal((await srv.req(`/api/v1/invitations/${await mailedToken(srv, 'second@example.test', 'invitations')}`)).status, 200);
     } finally {
       await srv.stop();
     }
