@@ -109,7 +109,7 @@ static int guard_session(http_req *req)
     req->principal = p;
     if (req->method != HM_GET && req->method != HM_HEAD && req->method != HM_OPTIONS) {
         const char *sent = http_header(req, "X-CSRF-Token");
-        if (!sent || !crypto_equal(sent, strlen(sent), p->csrf, strlen(p->csrf)) || !api_origin_ok(req, false)) {
+        if (!sessions_csrf_ok(token, sent) || !api_origin_ok(req, false)) {
             http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.",
                                "Send the X-CSRF-Token header of your session from the same origin.");
             return AT_EFORBIDDEN;
@@ -200,7 +200,7 @@ int api_optional_session(http_req *req, api_principal **out)
     snprintf(p->token, sizeof(p->token), "%s", token);
     sessions_csrf(token, p->csrf);
     const char *sent = http_header(req, "X-CSRF-Token");
-    if (!sent || !crypto_equal(sent, strlen(sent), p->csrf, strlen(p->csrf)) || !api_origin_ok(req, false)) {
+    if (!sessions_csrf_ok(token, sent) || !api_origin_ok(req, false)) {
         http_reply_problem(req, 403, "csrf", "The request did not come from an Atrium page.",
                            "Send the X-CSRF-Token header of your session from the same origin.");
         return AT_EFORBIDDEN;

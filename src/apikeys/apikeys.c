@@ -191,6 +191,9 @@ static pthread_mutex_t apikey_cache_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static size_t apikey_slot(const char *hash)
 {
+    const char *dot = strchr(hash, '.'); /* after the key id of a digest made under a rotated key */
+    if (dot)
+        hash = dot + 1;
     return strtoul((char[9]){hash[0], hash[1], hash[2], hash[3], hash[4], hash[5], hash[6], hash[7], 0}, NULL, 16) %
            APIKEY_CACHE_SLOTS;
 }
@@ -390,16 +393,23 @@ int apikey_authenticate(store *s, const char *secret, const char *ip, apikey_aut
     int64_t now = clock_now_us();
     if (!secret || !apikey_well_formed(secret))
         return AT_EUNAUTH;
-    crypto_keyed_hex(secret, strlen(secret), hash);
-    size_t slot = apikey_slot(hash);
-    pthread_mutex_lock(&apikey_cache_mu);
-    if (strcmp(apikey_cache[slot].hash, hash) == 0 && now - apikey_cache[slot].cached_at < APIKEY_CACHE_TTL_US) {
-        e = apikey_cache[slot];
-        hit = true;
+    /* The secret's digest under each key, the active one first: a key made before a key rotation is
+     * stored under the key of its day. */
+    size_t slot = 0;
+    int rc = AT_EUNAUTH;
+    for (int n = 0; !hit && rc == AT_EUNAUTH && !retired && crypto_keyed_hex_nth(n, secret, strlen(secret), hash);
+         n++) {
+        slot = apikey_slot(hash);
+        pthread_mutex_lock(&apikey_cache_mu);
+        if (strcmp(apikey_cache[slot].hash, hash) == 0 && now - apikey_cache[slot].cached_at < APIKEY_CACHE_TTL_US) {
+            e = apikey_cache[slot];
+            hit = true;
+        }
+        pthread_mutex_unlock(&apikey_cache_mu);
+        if (!hit)
+            rc = apikey_load(s, hash, &e, &retired);
     }
-    pthread_mutex_unlock(&apikey_cache_mu);
     if (!hit) {
-        int rc = apikey_load(s, hash, &e, &retired);
         if (rc == AT_EUNAUTH && retired)
             apikey_report_reuse(s, e.auth.workspace_id, e.auth.id, ip);
         if (rc != AT_OK)

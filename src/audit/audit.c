@@ -12,8 +12,10 @@
 
 static const char audit_genesis[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/* The text that is hashed: every stored field, length-prefixed so no two events share an encoding. */
-static void audit_digest(const char *const fields[], size_t n, char out[CRYPTO_DIGEST_HEX])
+/* The text that is hashed: every stored field, length-prefixed so no two events share an encoding.
+ * A new event is hashed under the active key (`like` NULL); a stored one is verified under the key its
+ * hash names (`like`: the stored hash), so events written before a key rotation still verify. */
+static void audit_digest(const char *const fields[], size_t n, const char *like, char out[CRYPTO_DIGEST_HEX])
 {
     buf b;
     buf_init(&b);
@@ -21,7 +23,10 @@ static void audit_digest(const char *const fields[], size_t n, char out[CRYPTO_D
         const char *f = fields[i] ? fields[i] : "";
         buf_printf(&b, "%zu:%s;", strlen(f), f);
     }
-    crypto_keyed_hex(b.data, b.len, out);
+    if (like)
+        crypto_keyed_hex_like(like, b.data, b.len, out); /* "" for a key not held: the event reads as broken */
+    else
+        crypto_keyed_hex(b.data, b.len, out);
     buf_free(&b);
 }
 
@@ -66,7 +71,7 @@ int audit_append(store_conn *c, const char *workspace_id, const audit_actor *act
     const char *fields[] = {prev,         workspace_id,  seq_text,      id,           actor->type,
                             actor->id,    actor->label,  action,        target_type,  target_id,
                             changes_text, actor->ip,     actor->user_agent, actor->request_id, at_text};
-    audit_digest(fields, sizeof(fields) / sizeof(fields[0]), hash);
+    audit_digest(fields, sizeof(fields) / sizeof(fields[0]), NULL, hash);
     store_arg args[] = {sa_text(workspace_id), sa_int(seq),          sa_text(id),           sa_text(actor->type),
                         sa_text(actor->id),    sa_text(actor->label), sa_text(action),      sa_text(target_type),
                         sa_text(target_id),    sa_text(changes_text), sa_text(actor->ip),   sa_text(actor->user_agent),
@@ -324,7 +329,7 @@ int audit_verify(store *s, const char *workspace_id_or_null, int64_t *events_che
                                 store_rows_text(r, 4), store_rows_text(r, 5), store_rows_text(r, 6),
                                 store_rows_text(r, 7), store_rows_text(r, 8), store_rows_text(r, 9),
                                 store_rows_text(r, 10), store_rows_text(r, 11), store_rows_text(r, 12), at_text};
-        audit_digest(fields, sizeof(fields) / sizeof(fields[0]), hash);
+        audit_digest(fields, sizeof(fields) / sizeof(fields[0]), store_rows_text(r, 15), hash);
         (*events_checked)++;
         if (store_rows_int(r, 1) != expect_seq || strcmp(store_rows_text(r, 14), expect_prev) != 0 ||
             strcmp(store_rows_text(r, 15), hash) != 0) {

@@ -70,16 +70,13 @@ static int reset_find(store_conn *c, const char *token, bool for_update, char id
     store_rows *r = NULL;
     if (mailtoken_hash(token, hash) != AT_OK)
         return AT_EINVAL;
-    store_arg args[] = {sa_text(hash), sa_int(clock_now_us())};
-    int rc = store_query(c,
-                         for_update ? "SELECT id, user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL "
-                                      "AND expires_at > $2 FOR UPDATE"
-                                    : "SELECT id, user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL "
-                                      "AND expires_at > $2",
-                         args, 2, &r);
-    if (rc != AT_OK)
-        return rc;
-    rc = store_rows_next(r);
+    store_arg args[] = {sa_text(NULL), sa_int(clock_now_us())};
+    int rc = mailtoken_query(c,
+                             for_update ? "SELECT id, user_id FROM password_resets WHERE token_hash = $1 AND used_at "
+                                          "IS NULL AND expires_at > $2 FOR UPDATE"
+                                        : "SELECT id, user_id FROM password_resets WHERE token_hash = $1 AND used_at "
+                                          "IS NULL AND expires_at > $2",
+                             token, args, 2, &r);
     if (rc == 1) {
         snprintf(id, ID_MAX, "%s", store_rows_text(r, 0));
         snprintf(user_id, ID_MAX, "%s", store_rows_text(r, 1));

@@ -1,6 +1,7 @@
 /* Session storage, resolution and the derived CSRF token. */
 #include "auth/sessions.h"
 
+#include "auth/mailtoken.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/err.h"
@@ -47,7 +48,6 @@ int sessions_create(store_conn *c, const char *user_id, const char *ip, const ch
 
 int sessions_resolve(store *s, const char *token, const char *ip, auth_session *out, auth_user *user_out)
 {
-    char hash[CRYPTO_DIGEST_HEX];
     store_conn *c = NULL;
     store_rows *r = NULL;
     int64_t now = clock_now_us(), last_seen = 0, idle = 0, absolute = 0;
@@ -55,19 +55,16 @@ int sessions_resolve(store *s, const char *token, const char *ip, auth_session *
 
     if (!token || strlen(token) < 32 || strlen(token) >= SESSION_TOKEN_MAX)
         return AT_EUNAUTH;
-    crypto_keyed_hex(token, strlen(token), hash);
     rc = store_acquire(s, &c);
     if (rc != AT_OK)
         return rc;
-    store_arg args[] = {sa_text(hash)};
-    rc = store_query(c,
-                     "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.idle_expires_at, s.absolute_expires_at, "
-                     "u.email, u.name, u.disabled, u.developer, u.created_at "
-                     "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.ended_at IS NULL",
-                     args, 1, &r);
-    if (rc != AT_OK)
-        goto out;
-    rc = store_rows_next(r);
+    store_arg args[] = {sa_text(NULL)};
+    rc = mailtoken_query(c,
+                         "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.idle_expires_at, "
+                         "s.absolute_expires_at, u.email, u.name, u.disabled, u.developer, u.created_at "
+                         "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND "
+                         "s.ended_at IS NULL",
+                         token, args, 1, &r);
     if (rc != 1) {
         rc = rc == 0 ? AT_EUNAUTH : rc;
         goto out;
@@ -180,4 +177,16 @@ void sessions_csrf(const char *token, char out[SESSION_CSRF_MAX])
     char material[SESSION_TOKEN_MAX + 8];
     snprintf(material, sizeof(material), "csrf:%s", token);
     crypto_keyed_hex(material, strlen(material), out);
+}
+
+bool sessions_csrf_ok(const char *token, const char *sent)
+{
+    char material[SESSION_TOKEN_MAX + 8], want[SESSION_CSRF_MAX];
+    if (!sent)
+        return false;
+    snprintf(material, sizeof(material), "csrf:%s", token);
+    /* Under the key the sent token names: a page loaded before a key rotation keeps its token. */
+    if (crypto_keyed_hex_like(sent, material, strlen(material), want) != AT_OK)
+        return false;
+    return crypto_equal(sent, strlen(sent), want, strlen(want));
 }

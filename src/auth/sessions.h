@@ -35,5 +35,8 @@ int sessions_end(store *s, const char *user_id, const char *session_id);
 int sessions_end_others(store *s, const char *user_id, const char *keep_id, int64_t *ended);
 /* sessions_csrf derives the CSRF token of a session token. */
 void sessions_csrf(const char *token, char out[SESSION_CSRF_MAX]);
+/* sessions_csrf_ok checks a CSRF token sent with a request (NULL: none) against the session token,
+ * under the key the sent token was derived with (it names it, as every keyed digest does). */
+bool sessions_csrf_ok(const char *token, const char *sent);
 
 #endif

@@ -123,6 +123,31 @@ int users_set_developer(store *s, const char *email, bool developer)
     return store_tx(s, true, users_flag_tx, &f);
 }
 
+typedef struct users_end_ctx {
+    const char *email;
+    int64_t ended;
+} users_end_ctx;
+
+static int users_end_sessions_tx(store_conn *c, void *ctx)
+{
+    users_end_ctx *x = ctx;
+    auth_user u;
+    int rc = users_find_by_email(c, x->email, &u, NULL);
+    if (rc != AT_OK)
+        return rc;
+    store_arg args[] = {sa_int(clock_now_us()), sa_text(u.id)};
+    return store_exec(c, "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL", args, 2,
+                      &x->ended);
+}
+
+int users_end_sessions(store *s, const char *email, int64_t *ended)
+{
+    users_end_ctx x = {email, 0};
+    int rc = store_tx(s, true, users_end_sessions_tx, &x);
+    *ended = x.ended;
+    return rc;
+}
+
 int users_end_access(store_conn *c, const char *user_id, const char *keep_session_id)
 {
     int64_t now = clock_now_us();

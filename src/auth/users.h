@@ -39,6 +39,9 @@ int users_find(store_conn *c, const char *id, auth_user *out, char hash_out[PASS
 /* Operator actions by email (CLI). Disabling also ends every session of the user. */
 int users_set_disabled(store *s, const char *email, bool disabled);
 int users_set_developer(store *s, const char *email, bool developer);
+/* users_end_sessions ends every live session of the user with this email (an operator signing a
+ * person out everywhere); *ended gets the count. AT_ENOTFOUND for an unknown email. */
+int users_end_sessions(store *s, const char *email, int64_t *ended);
 /* users_password_commit is the one place a password change takes effect, whatever asked for it (a
  * reset link, /me/password, `atrium user set-password`): on c (the caller's write transaction) it
  * stores `hash` (made before the transaction), clears the sign-in lock, voids every outstanding reset

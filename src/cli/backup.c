@@ -75,6 +75,13 @@ int cli_backup(int argc, char **argv)
     if ((rc = cli_setup(&cfg, &s)) != CLI_OK)
         goto wipe_pass;
     rc = CLI_FAIL;
+    if (with_key && crypto_key_count() > 1) {
+        fprintf(stderr, "atrium: --with-key carries one key, and the keys have been rotated (atrium keys list): back "
+                        "up without it and copy %s/keys/ (every file) with the backup\n",
+                cfg.data_dir);
+        rc = CLI_USAGE;
+        goto close_store;
+    }
     const char *db = cli_sqlite_path(cfg.database_url);
     if (!db) { /* PostgreSQL: store_backup explains pg_dump */
         if (store_backup(s, file, err) != AT_OK)
@@ -120,8 +127,8 @@ int cli_backup(int argc, char **argv)
     } else if (cfg.secret_key[0])
         printf("Keep ATRIUM_SECRET_KEY with this backup: without that key it cannot be restored.\n");
     else
-        printf("Keep the key with this backup: copy %s/keys/ (hash.key) to where the backup goes; without it the "
-               "backup cannot be restored.\n",
+        printf("Keep the key with this backup: copy %s/keys/ (hash.key and any rotated kN.key) to where the backup "
+               "goes; without it the backup cannot be restored.\n",
                cfg.data_dir);
     rc = CLI_OK;
     goto close_store;

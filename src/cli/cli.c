@@ -26,6 +26,15 @@ static const char cli_usage[] =
     "                        replace the (stopped) SQLite database with a checked backup\n"
     "  user add|list|disable|enable|set-password|grant-developer|revoke-developer ...\n"
     "                        manage user accounts (see `atrium user help`)\n"
+    "  user workspaces|end-sessions|erase EMAIL\n"
+    "                        recovery: the person's workspaces and roles, sign them out everywhere, erase\n"
+    "                        their personal data (audit events keep the user id)\n"
+    "  workspace add-owner WS_ID EMAIL\n"
+    "                        recovery: make the person an owner of the workspace (audited as the operator)\n"
+    "  doctor [--mail-to ADDR]\n"
+    "                        check the database, the keys, the schema version, the audit chains and mail\n"
+    "  keys list | keys rotate\n"
+    "                        the server keys: list them, or make a new active key (old ones keep verifying)\n"
     "  mail list [--limit N] | mail show ID\n"
     "                        the mail outbox: newest messages, or one message's headers and text\n"
     "  billing invoices WS | billing mark-paid|void|mark-uncollectible WS INVOICE | billing advance WS\n"
@@ -197,6 +206,12 @@ int cli_main(int argc, char **argv)
         return cli_backup(argc - 1, argv + 1);
     if (strcmp(cmd, "restore") == 0)
         return cli_restore(argc - 1, argv + 1);
+    if (strcmp(cmd, "workspace") == 0)
+        return cli_workspace(argc - 1, argv + 1);
+    if (strcmp(cmd, "keys") == 0)
+        return cli_keys(argc - 1, argv + 1);
+    if (strcmp(cmd, "doctor") == 0)
+        return cli_doctor(argc - 1, argv + 1);
     if (strcmp(cmd, "config") == 0)
         return cli_config(argc - 1, argv + 1);
     fprintf(stderr, "atrium: unknown command '%s'\n\n%s", cmd, cli_usage);

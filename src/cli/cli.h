@@ -1,6 +1,6 @@
-/* The command-line interface: `atrium serve | migrate | demo | backup FILE | restore FILE | config docs
- * | version | help`, and `atrium user|mail|billing|audit ...`. Exit status 0 on success, 1 on failure, 2 on bad usage
- * or bad configuration. */
+/* The command-line interface: `atrium serve | migrate | demo | backup FILE | restore FILE | doctor |
+ * config docs | version | help`, and `atrium user|workspace|keys|mail|billing|audit ...`. Exit status 0
+ * on success, 1 on failure, 2 on bad usage or bad configuration. */
 #ifndef AT_CLI_H
 #define AT_CLI_H
 
@@ -61,5 +61,8 @@ int cli_mail(int argc, char **argv);
 int cli_billing(int argc, char **argv);
 int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
+int cli_workspace(int argc, char **argv);
+int cli_keys(int argc, char **argv);
+int cli_doctor(int argc, char **argv);
 
 #endif

@@ -31,6 +31,7 @@ static int cli_schema(store *s, unsigned flags);
 static int cli_holds_data(store *s, bool *out);
 static int cli_read_fingerprint(store *s, bool *have_table, char out[CRYPTO_DIGEST_HEX]);
 static int cli_record_fingerprint(store_conn *c, void *ctx);
+static int cli_key_ring(store *s, const config *cfg);
 
 void cli_set_setup_flags(unsigned flags)
 {
@@ -260,7 +261,7 @@ int cli_key_check(store *s, const config *cfg, unsigned how)
         fprintf(stderr, "atrium: configuration error: %s: %s\n", from_env ? "ATRIUM_SECRET_KEY" : "key", err);
         return CLI_USAGE;
     }
-    crypto_key_fingerprint(mine);
+    crypto_key_fingerprint("k1", mine);
     if (!theirs[0] && have_table && (how & CLI_KEY_RECORD)) {
         if (store_tx(s, true, cli_record_fingerprint, mine) != AT_OK ||
             cli_read_fingerprint(s, &have_table, theirs) != AT_OK) {
@@ -277,7 +278,59 @@ int cli_key_check(store *s, const config *cfg, unsigned how)
                 where, mine, theirs);
         return CLI_USAGE;
     }
-    return CLI_OK;
+    return have_table ? cli_key_ring(s, cfg) : CLI_OK;
+}
+
+/* cli_key_ring checks the rotated keys: every key the database records (instance_facts
+ * 'key_fingerprint:kN', written by `atrium keys rotate`) must be in keys/ with that fingerprint, since
+ * digests and audit events made under it are verified with it; then the recorded active key is made
+ * active. Returns CLI_OK, CLI_USAGE (saying which file to restore) or CLI_FAIL. */
+static int cli_key_ring(store *s, const config *cfg)
+{
+    store_conn *c = NULL;
+    store_rows *r = NULL;
+    char mine[CRYPTO_DIGEST_HEX];
+    int rc = store_acquire(s, &c);
+    if (rc != AT_OK) {
+        fprintf(stderr, "atrium: cannot read the database\n");
+        return CLI_FAIL;
+    }
+    rc =
+        store_query(c,
+                    "SELECT name, value FROM instance_facts WHERE name LIKE 'key_fingerprint:%' OR name = 'active_key' "
+                    "ORDER BY name",
+                    NULL, 0, &r);
+    int out = rc == AT_OK ? CLI_OK : CLI_FAIL;
+    while (out == CLI_OK && store_rows_next(r) == 1) {
+        const char *name = store_rows_text(r, 0), *value = store_rows_text(r, 1);
+        if (strcmp(name, "active_key") == 0) {
+            if (crypto_key_activate(value) != AT_OK) {
+                fprintf(stderr, "atrium: the database's active key %s is not in %s/keys/\n", value, cfg->data_dir);
+                out = CLI_USAGE;
+            }
+            continue;
+        }
+        const char *kid = name + strlen("key_fingerprint:");
+        if (crypto_key_fingerprint(kid, mine) != AT_OK) {
+            fprintf(stderr,
+                    "atrium: this database uses the rotated key %s, but %s/keys/%s.key is missing: copy it (and every "
+                    "keys/k*.key) from the data folder of the process that ran `atrium keys rotate`, or restore the "
+                    "keys/ folder backed up with this database\n",
+                    kid, cfg->data_dir, kid);
+            out = CLI_USAGE;
+        } else if (strcmp(mine, value) != 0) {
+            fprintf(stderr,
+                    "atrium: %s/keys/%s.key does not belong to this database (fingerprint %.16s, the database expects "
+                    "%.16s): restore the keys/ folder that was backed up with this database\n",
+                    cfg->data_dir, kid, mine, value);
+            out = CLI_USAGE;
+        }
+    }
+    store_rows_free(r);
+    store_release(c);
+    if (out == CLI_FAIL)
+        fprintf(stderr, "atrium: cannot read the recorded keys\n");
+    return out;
 }
 
 /* A database holds data once it has recorded a key or has any user or workspace. */

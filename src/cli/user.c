@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include "auth/users.h"
+#include "team/recovery.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/err.h"
@@ -19,6 +20,9 @@ static const char user_usage[] =
     "  disable EMAIL | enable EMAIL\n"
     "  set-password EMAIL [--password-stdin]\n"
     "  grant-developer EMAIL | revoke-developer EMAIL\n"
+    "  workspaces EMAIL     the person's workspaces and role in each\n"
+    "  end-sessions EMAIL   sign the person out everywhere\n"
+    "  erase EMAIL          erase the person's personal data (audit events keep the user id)\n"
     "Without --password-stdin a strong password is generated and printed once.\n";
 
 /* Reads the password from stdin or generates one into out (cap bytes). Returns AT_OK, or AT_EINVAL
@@ -95,6 +99,61 @@ static int user_list(store *s)
     }
     json_decref(list);
     return CLI_OK;
+}
+
+/* `atrium user workspaces EMAIL`: one line per membership. */
+static int user_workspaces(store *s, const char *email)
+{
+    json_t *list = NULL, *w;
+    size_t i;
+    int st = recovery_user_workspaces(s, email, &list);
+    if (st == AT_ENOTFOUND) {
+        fprintf(stderr, "atrium: no user with email %s\n", email);
+        return CLI_USAGE;
+    }
+    if (st != AT_OK) {
+        fprintf(stderr, "atrium: could not read the workspaces (%s)\n", at_status_name(st));
+        return CLI_FAIL;
+    }
+    printf("%-32s %-8s %-10s %-12s %-11s %s\n", "WORKSPACE", "ROLE", "MEMBER", "KIND", "STATUS", "NAME");
+    json_array_foreach(list, i, w)
+    {
+        printf("%-32s %-8s %-10s %-12s %-11s %s\n", json_string_value(json_object_get(w, "workspace_id")),
+               json_string_value(json_object_get(w, "role")), json_string_value(json_object_get(w, "member_status")),
+               json_string_value(json_object_get(w, "kind")),
+               json_string_value(json_object_get(w, "workspace_status")),
+               json_string_value(json_object_get(w, "name")));
+    }
+    if (json_array_size(list) == 0)
+        printf("(%s belongs to no workspace)\n", email);
+    json_decref(list);
+    return CLI_OK;
+}
+
+/* `atrium user erase EMAIL` (recovery_erase_user). */
+static int user_erase(store *s, const char *email)
+{
+    recovery_result r;
+    int st = recovery_erase_user(s, email, &recovery_operator, &r);
+    int rc = CLI_FAIL;
+    if (st == AT_ENOTFOUND) {
+        fprintf(stderr, "atrium: no user with email %s\n", email);
+        rc = CLI_USAGE;
+    } else if (st == AT_ECONFLICT) {
+        fprintf(stderr,
+                "atrium: refused: erasing %s would leave the workspace \"%s\" (%s) without an owner; make someone "
+                "else an owner first (atrium workspace add-owner %s EMAIL). Nothing was changed.\n",
+                email, r.ws_name ? r.ws_name : "", r.ws_id, r.ws_id);
+    } else if (st != AT_OK) {
+        fprintf(stderr, "atrium: could not erase the user (%s)\n", at_status_name(st));
+    } else {
+        printf("erased %s: now %s (\"Erased user\", erased+%s@erased.invalid); %lld membership(s) ended, sessions "
+               "and tokens deleted; audit events keep the id\n",
+               email, r.user_id, r.user_id, (long long)r.count);
+        rc = CLI_OK;
+    }
+    recovery_result_free(&r);
+    return rc;
 }
 
 int cli_user(int argc, char **argv)
@@ -187,6 +246,22 @@ int cli_user(int argc, char **argv)
             printf("password of %s changed; all of their sessions have ended\n", email);
             if (generated)
                 printf("password: %s\n", password);
+            rc = CLI_OK;
+        }
+    } else if (strcmp(cmd, "workspaces") == 0) {
+        rc = user_workspaces(s, email);
+    } else if (strcmp(cmd, "erase") == 0) {
+        rc = user_erase(s, email);
+    } else if (strcmp(cmd, "end-sessions") == 0) {
+        int64_t ended = 0;
+        int st = users_end_sessions(s, email, &ended);
+        if (st == AT_ENOTFOUND) {
+            fprintf(stderr, "atrium: no user with email %s\n", email);
+            rc = CLI_USAGE;
+        } else if (st != AT_OK) {
+            fprintf(stderr, "atrium: failed (%s)\n", at_status_name(st));
+        } else {
+            printf("ended %lld session(s) of %s\n", (long long)ended, email);
             rc = CLI_OK;
         }
     } else {

@@ -294,6 +294,43 @@ cleanup:
     return rc;
 }
 
+int mail_send_test(const char *to, const char **transport, char err[256])
+{
+    const config *cfg = config_get();
+    char id[ID_MAX], from_name[MAIL_NAME_MAX + 1], from_addr[MAIL_ADDR_MAX + 1];
+    *transport = cfg->smtp_url[0] ? "smtp" : "folder";
+    if (!mail_addr_valid(to, true)) {
+        snprintf(err, 256, "%s is not a valid address", to);
+        return AT_EINVAL;
+    }
+    if (mail_addr_split(cfg->mail_from, from_name, from_addr) != AT_OK) {
+        snprintf(err, 256, "ATRIUM_MAIL_FROM is not a valid address");
+        return AT_EINVAL;
+    }
+    id_new("msg", id);
+    mail_parts p = {id,
+                    from_name,
+                    from_addr,
+                    NULL,
+                    to,
+                    "Atrium test message (atrium doctor)",
+                    "This message was sent by `atrium doctor --mail-to` to check the mail transport.\n",
+                    "<p>This message was sent by <code>atrium doctor --mail-to</code> to check the mail "
+                    "transport.</p>",
+                    clock_now_us()};
+    buf raw;
+    buf_init(&raw);
+    mail_compose(&raw, &p);
+    mail_msg m = {.raw = raw.data, .raw_len = raw.len};
+    snprintf(m.to, sizeof(m.to), "%s", to);
+    char why[MAIL_ERR_MAX] = "";
+    int rc = mail_deliver(&m, id, transport, why);
+    if (rc != AT_OK)
+        snprintf(err, 256, "%s", why);
+    buf_free(&raw);
+    return rc;
+}
+
 /* mail_record_tx stores one attempt's outcome (store_tx body; safe to rerun). */
 static int mail_record_tx(store_conn *c, void *ctx)
 {

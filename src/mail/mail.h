@@ -54,6 +54,11 @@ int mail_list(store *s, int limit, json_t **out);
 /* mail_show returns one message with its full text and HTML bodies, or AT_ENOTFOUND. */
 int mail_show(store *s, const char *id, json_t **out);
 
+/* mail_send_test sends a short test message to `to` now, by the configured transport (named in
+ * *transport: "smtp" or "folder"), without the outbox: what `atrium doctor --mail-to` checks. AT_OK,
+ * or a failure with the reason in err. */
+int mail_send_test(const char *to, const char **transport, char err[256]);
+
 /* mail_folder writes the folder where messages go when no SMTP server is configured into out. */
 void mail_folder(char out[1024]);
 

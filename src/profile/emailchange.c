@@ -141,11 +141,8 @@ static int emailchange_find(store_conn *c, const char *sql, const char *token, e
     store_rows *r = NULL;
     if (mailtoken_hash(token, hash) != AT_OK)
         return AT_EINVAL;
-    store_arg args[] = {sa_text(hash), sa_int(clock_now_us())};
-    int rc = store_query(c, sql, args, 2, &r);
-    if (rc != AT_OK)
-        return rc;
-    rc = store_rows_next(r);
+    store_arg args[] = {sa_text(NULL), sa_int(clock_now_us())};
+    int rc = mailtoken_query(c, sql, token, args, 2, &r);
     if (rc == 1) {
         snprintf(out->id, sizeof(out->id), "%s", store_rows_text(r, 0));
         snprintf(out->user_id, sizeof(out->user_id), "%s", store_rows_text(r, 1));

@@ -11,6 +11,7 @@
 #include "base/mem.h"
 #include "jobs/jobs.h"
 #include "auth/login.h"
+#include "auth/mailtoken.h"
 #include "mail/mail.h"
 
 #include <stdio.h>
@@ -440,21 +441,16 @@ int inv_revoke(store *s, const char *ws_id, const char *inv_id, const team_actor
 /* Finds the invitation of a token on c: its workspace, id, email, role, status as people see it. */
 static int inv_by_token(store_conn *c, const char *token, bool for_update, json_t **out)
 {
-    char hash[CRYPTO_DIGEST_HEX];
     store_rows *r = NULL;
     if (!token || strlen(token) < 32 || strlen(token) >= SESSION_TOKEN_MAX)
         return AT_ENOTFOUND;
-    crypto_keyed_hex(token, strlen(token), hash);
-    store_arg args[] = {sa_text(hash)};
-    int rc = store_query(c,
-                         for_update ? "SELECT " INV_COLS " FROM invitations i JOIN users u ON u.id = i.inviter_id "
-                                      "WHERE i.token_hash = $1 FOR UPDATE"
-                                    : "SELECT " INV_COLS " FROM invitations i JOIN users u ON u.id = i.inviter_id "
-                                      "WHERE i.token_hash = $1",
-                         args, 1, &r);
-    if (rc != AT_OK)
-        return rc;
-    rc = store_rows_next(r);
+    store_arg args[] = {sa_text(NULL)};
+    int rc = mailtoken_query(c,
+                             for_update ? "SELECT " INV_COLS " FROM invitations i JOIN users u ON u.id = i.inviter_id "
+                                          "WHERE i.token_hash = $1 FOR UPDATE"
+                                        : "SELECT " INV_COLS " FROM invitations i JOIN users u ON u.id = i.inviter_id "
+                                          "WHERE i.token_hash = $1",
+                             token, args, 1, &r);
     if (rc == 1) {
         *out = inv_row_json(r, clock_now_us());
         json_object_set_new(*out, "workspace_id", json_string(store_rows_text(r, 15)));

@@ -397,6 +397,17 @@ static int members_delete(store_conn *c, const char *ws_id, json_t *member, cons
     return rc;
 }
 
+int members_end_membership(store_conn *c, const char *ws_id, const char *member_id, const audit_actor *actor,
+                           const char *action)
+{
+    json_t *before = NULL;
+    int rc = members_load(c, ws_id, member_id, true, &before);
+    if (rc == AT_OK)
+        rc = members_delete(c, ws_id, before, actor, action);
+    json_decref(before);
+    return rc;
+}
+
 static int members_remove_tx(store_conn *c, void *ctx)
 {
     members_ctx *x = ctx;
@@ -441,12 +452,7 @@ static int members_leave_tx(store_conn *c, void *ctx)
         return rc;
     if (!member_id[0])
         return AT_ENOTFOUND;
-    json_t *before = NULL;
-    rc = members_load(c, x->ws_id, member_id, true, &before);
-    if (rc == AT_OK)
-        rc = members_delete(c, x->ws_id, before, x->who->audit, "member.left");
-    json_decref(before);
-    return rc;
+    return members_end_membership(c, x->ws_id, member_id, x->who->audit, "member.left");
 }
 
 int members_leave(store *s, const char *ws_id, const team_actor *who)

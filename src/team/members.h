@@ -50,6 +50,12 @@ int members_set_role(store *s, const char *ws_id, const char *member_id, const c
 int members_set_active(store *s, const char *ws_id, const char *member_id, bool active, const team_actor *who,
                        json_t **out);
 int members_remove(store *s, const char *ws_id, const char *member_id, const team_actor *who);
+/* members_end_membership deletes one membership on c (the caller's write transaction) without a role
+ * check, for operator recovery: pending invitations and transfers of the person in the workspace and
+ * their notification preferences go with it, the event `action` is audited by `actor`. AT_ENOTFOUND;
+ * AT_ECONFLICT when the workspace would be left without an active owner. */
+int members_end_membership(store_conn *c, const char *ws_id, const char *member_id, const audit_actor *actor,
+                           const char *action);
 /* members_leave removes the caller's own membership (AT_ENOTFOUND when they are not a member). */
 int members_leave(store *s, const char *ws_id, const team_actor *who);
 /* members_end_sessions ends every session of the member's user; *ended gets the count. Sessions belong
