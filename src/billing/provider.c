@@ -12,6 +12,7 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/text.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -677,8 +678,10 @@ static int stripe_printable(const char *s, size_t max)
     return n > 0;
 }
 
-/* stripe_set copies src (NULL = empty) into dst, truncating to cap - 1 bytes. */
+/* stripe_set copies src (NULL = empty) into dst, truncated to cap - 1 bytes at a character boundary. */
 static void stripe_set(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
+    /* The provider's text is for the operator and may be cut: never inside a character. */
+    dst[text_utf8_cut(dst, cap - 1)] = '\0';
 }
