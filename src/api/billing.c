@@ -196,7 +196,7 @@ static int billing_post_subscribe(http_req *req)
 
 static const jv_field billing_cancel_fields[] = {
     {"at_period_end", JV_BOOL, 0, 0, 0, NULL},
-    {"reason", JV_STRING, JV_MULTILINE, 0, 500, NULL},
+    {"reason", JV_STRING, JV_MULTILINE, 0, BILLING_REASON_MAX_CHARS, NULL},
 };
 
 static int billing_post_cancel(http_req *req)
@@ -599,18 +599,39 @@ static int billing_put_mode(http_req *req)
 
 /* ---- The provider's webhook ----------------------------------------------------------------------- */
 
+/* Splits the comma-separated webhook secrets into an array in the request's arena, every one of them
+ * whole, however long the list (*count of them; surrounding spaces are not part of a secret, empty
+ * pieces are skipped). The array and the strings belong to the request. */
+static const char **billing_webhook_secrets(http_req *req, const char *list, size_t *count /* OUT */)
+{
+    size_t cap = 1, n = 0;
+    for (const char *c = list; *c; c++)
+        cap += *c == ',';
+    const char **out = arena_alloc(&req->arena, cap * sizeof(*out));
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        const char *a = p, *b = end;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (b > a)
+            out[n++] = arena_strndup(&req->arena, a, (size_t)(b - a));
+        p = *end ? end + 1 : end;
+    }
+    *count = n;
+    return out;
+}
+
 /* Verifies Stripe-Signature against every configured secret, then applies the event. Answers 400 for
  * a bad signature (the provider retries; a forger learns nothing) and 2xx for duplicates. */
 static int billing_post_stripe_webhook(http_req *req)
 {
     const config *cfg = api_app_of(req)->cfg;
-    char secrets_buf[1024];
-    const char *secrets[8];
     size_t n = 0;
-    snprintf(secrets_buf, sizeof(secrets_buf), "%s", cfg->stripe_webhook_secrets);
-    for (char *save = NULL, *t = strtok_r(secrets_buf, ",", &save); t && n < 8; t = strtok_r(NULL, ",", &save))
-        if (*t)
-            secrets[n++] = t;
+    const char **secrets = billing_webhook_secrets(req, cfg->stripe_webhook_secrets, &n);
     if (!n)
         return http_reply_problem(req, 404, "not-found", "Not found.", NULL);
     const char *header = http_header(req, "Stripe-Signature");

@@ -50,10 +50,10 @@ static int invitations_accept(http_req *req)
     json_t *name = json_object_get(body, "name"), *pw = json_object_get(body, "password");
     if (!p) {
         json_t *inv = NULL;
-        char email[256] = "";
-        if (inv_lookup(api_app_of(req)->store, http_param(req, "token"), &inv) == AT_OK)
-            snprintf(email, sizeof(email), "%s", json_string_value(json_object_get(inv, "email")));
-        json_decref(inv);
+        const char *email = ""; /* borrowed from inv, released below */
+        if (inv_lookup(api_app_of(req)->store, http_param(req, "token"), &inv) == AT_OK &&
+            json_is_string(json_object_get(inv, "email")))
+            email = json_string_value(json_object_get(inv, "email"));
         if (!name)
             fe_add(&errs, "name", "required", "Enter your name.");
         if (!pw)
@@ -66,6 +66,7 @@ static int invitations_accept(http_req *req)
             if (bad)
                 fe_add(&errs, "password", code, "%s", bad);
         }
+        json_decref(inv);
     }
     if (errs.count)
         return http_reply_invalid(req, &errs);

@@ -20,6 +20,16 @@ static team_actor team_who(http_req *req)
     return t;
 }
 
+/* Answers 409 seats-full with the sentence the workspace may see (a sub-account whose agency provides
+ * its seats learns that they are full, never how many). */
+static int team_reply_seats_full(http_req *req)
+{
+    char *why = team_seats_refusal(api_app_of(req)->store, api_principal_of(req)->ws.id);
+    const char *title = arena_strdup(&req->arena, why);
+    free(why);
+    return http_reply_problem(req, 409, "seats-full", title, NULL);
+}
+
 /* Answers the outcomes the team domain shares. */
 static int team_reply(http_req *req, int rc, json_t *out, int status)
 {
@@ -38,7 +48,8 @@ static int team_reply(http_req *req, int rc, json_t *out, int status)
                                   "This would leave the workspace without an active owner, or the member's state does "
                                   "not allow it.",
                                   "Make someone else an owner first.");
-    case AT_ELIMIT: return http_reply_problem(req, 409, "seats-full", "All seats are in use; add seats in Billing.", NULL);
+    case AT_ELIMIT:
+        return team_reply_seats_full(req);
     default: return http_reply_status(req, rc);
     }
 }
@@ -63,9 +74,8 @@ static int team_members(http_req *req)
 {
     field_errors errs;
     member_query q = {0};
-    json_t *items = NULL, *transfer = NULL;
+    json_t *items = NULL, *transfer = NULL, *seats = NULL;
     int64_t total = 0, next = -1;
-    team_seats seats;
     fe_init(&errs, &req->arena);
     q.q = http_query(req, "q");
     if (q.q && strlen(q.q) > 100)
@@ -96,6 +106,7 @@ static int team_members(http_req *req)
         rc = own_pending(api_app_of(req)->store, ws, &transfer);
     if (rc != AT_OK) {
         json_decref(items);
+        json_decref(seats);
         return http_reply_status(req, rc);
     }
     if (q.names_only) {
@@ -105,9 +116,10 @@ static int team_members(http_req *req)
     }
     char cur[32];
     snprintf(cur, sizeof(cur), "o%lld", (long long)next);
-    return http_reply_json(req, 200, json_pack("{s:o, s:I, s:s?, s:o, s:o}", "items", items, "total", (json_int_t)total,
-                                               "next_cursor", next >= 0 ? cur : NULL, "seats",
-                                               team_seats_json(&seats), "ownership_transfer", transfer));
+    return http_reply_json(req, 200,
+                           json_pack("{s:o, s:I, s:s?, s:o, s:o}", "items", items, "total", (json_int_t)total,
+                                     "next_cursor", next >= 0 ? cur : NULL, "seats", seats, "ownership_transfer",
+                                     transfer));
 }
 
 static int team_member_get(http_req *req)

@@ -66,6 +66,10 @@ int users_create(store_conn *c, const char *email, const char *name, const char 
                  auth_user *out)
 {
     memset(out, 0, sizeof(*out));
+    /* The record's arrays hold the validated maximums in bytes; a value past them (a caller that did
+     * not validate) is refused rather than stored cut. */
+    if (strlen(email) > USER_EMAIL_MAX || strlen(name) >= sizeof(out->name) || utf8_length(name, strlen(name)) < 0)
+        return AT_EINVAL;
     id_new("usr", out->id);
     snprintf(out->email, sizeof(out->email), "%s", email);
     snprintf(out->name, sizeof(out->name), "%s", name);

@@ -29,7 +29,9 @@ const char *users_check_name(const char *s, size_t len);
 
 /* users_create inserts the user on c (the caller's transaction) with a password hash that the caller
  * made with password_hash before the transaction opened (Argon2 never runs inside one). The caller
- * has checked the password policy. Returns AT_OK, AT_ECONFLICT (email taken) or a store error. */
+ * has checked the password policy. Returns AT_OK, AT_ECONFLICT (email taken), AT_EINVAL (an email
+ * or name longer in bytes than auth_user holds, or a name that is not UTF-8: never stored cut) or a
+ * store error. */
 int users_create(store_conn *c, const char *email, const char *name, const char *hash, bool developer,
                  auth_user *out);
 /* users_find_by_email loads a user and (optionally) its password hash. AT_ENOTFOUND when absent. */

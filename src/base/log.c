@@ -1,7 +1,10 @@
 /* JSON-lines logger. */
 #include "base/log.h"
 
+#include "base/buf.h"
 #include "base/clock.h"
+#include "base/jsonv.h"
+#include "base/text.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -49,7 +52,7 @@ void log_event(int level, const char *msg, json_t *fields)
     json_t *line = json_object();
     json_object_set_new(line, "ts", json_string(ts));
     json_object_set_new(line, "level", json_string(log_names[level]));
-    json_object_set_new(line, "msg", json_string(msg ? msg : ""));
+    json_object_set_new(line, "msg", log_text(msg));
     if (fields)
         json_object_update(line, fields);
     json_decref(fields);
@@ -73,10 +76,36 @@ void log_msg(int level, const char *fmt, ...)
 {
     if (level < atomic_load(&log_min_level))
         return;
-    char msg[1024];
+    buf msg;
     va_list ap;
+    buf_init(&msg);
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    buf_vprintf(&msg, fmt, ap);
     va_end(ap);
-    log_event(level, msg, NULL);
+    log_event(level, msg.data, NULL);
+    buf_free(&msg);
+}
+
+json_t *log_text(const char *s)
+{
+    if (!s)
+        return json_string("");
+    size_t len = strlen(s);
+    buf t;
+    buf_init(&t);
+    bool cut = len > LOG_MSG_MAX;
+    if (cut)
+        len = text_utf8_cut(s, LOG_MSG_MAX);
+    if (utf8_length(s, len) < 0) {
+        /* A caller passed bytes that are not UTF-8 (a driver message, a file name): keep the ASCII. */
+        for (size_t i = 0; i < len; i++)
+            buf_putc(&t, (unsigned char)s[i] < 0x80 ? s[i] : '?');
+    } else {
+        buf_append(&t, s, len);
+    }
+    if (cut)
+        buf_puts(&t, LOG_TRUNCATED);
+    json_t *j = json_stringn(t.data ? t.data : "", t.len);
+    buf_free(&t);
+    return j;
 }

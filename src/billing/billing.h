@@ -69,8 +69,12 @@ typedef struct billing_seats {
     int64_t pending_invitations; /* likewise; pending invitations hold seats */
     int64_t here_active;         /* in ws_id alone */
     int64_t here_pending;
+    char billed_by[ID_MAX]; /* the workspace whose subscription pays: ws_id itself when it pays its own */
 } billing_seats;
 int billing_seats_get(store_conn *c, const char *ws_id, billing_seats *out);
+/* billing_payer_name returns the name of the paying workspace billed_ws as its members know it (its
+ * display name, else its name), a new string the caller frees ("" when the workspace is gone). */
+char *billing_payer_name(store_conn *c, const char *billed_ws);
 /* billing_lock_seats takes the billed workspace's row lock (after ws_id's own), so concurrent seat
  * takers anywhere under one subscription count one after another. */
 int billing_lock_seats(store_conn *c, const char *ws_id);
@@ -93,6 +97,10 @@ int billing_change_apply(store *s, const char *ws_id, const billing_change *ch, 
 /* billing_subscribe starts a subscription when the billed workspace has no live one. */
 int billing_subscribe(store *s, const char *ws_id, const char *plan_id, const char *interval, int64_t quantity,
                       const audit_actor *actor, json_t **out, billing_refusal *r);
+/* billing_cancel ends the subscription now or at the period end. The reason (NULL or text of at most
+ * BILLING_REASON_MAX_CHARS characters, which the API checks) is kept whole: a longer one in bytes
+ * than BILLING_REASON_MAX_BYTES is refused with AT_EINVAL, never cut. */
+enum { BILLING_REASON_MAX_CHARS = 500, BILLING_REASON_MAX_BYTES = 4 * BILLING_REASON_MAX_CHARS + 1 };
 int billing_cancel(store *s, const char *ws_id, bool at_period_end, const char *reason, const audit_actor *actor,
                    json_t **out, billing_refusal *r);
 /* billing_resume undoes a scheduled cancellation, or resumes a paused subscription. */

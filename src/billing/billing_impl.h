@@ -26,7 +26,7 @@ typedef struct bsub {
     int64_t trial_end;
     bool trial_notice_sent;
     bool cancel_at_period_end;
-    char cancel_reason[200];
+    char cancel_reason[BILLING_REASON_MAX_BYTES]; /* whole: the API bounds it in characters */
     int64_t canceled_at, ended_at;
     char pending_plan[32];    /* "" none */
     int pending_interval;     /* -1 none */

@@ -589,6 +589,10 @@ static int billing_cancel_tx(store_conn *c, void *arg)
 int billing_cancel(store *s, const char *ws_id, bool at_period_end, const char *reason, const audit_actor *actor,
                    json_t **out, billing_refusal *r)
 {
+    if (reason && strlen(reason) >= BILLING_REASON_MAX_BYTES) {
+        billing_refuse(r, "reason", "length", "Must be at most %d characters long.", BILLING_REASON_MAX_CHARS);
+        return AT_EINVAL;
+    }
     bsub_ctx x = {ws_id, NULL, NULL, reason, 0, at_period_end, actor, r, NULL};
     return billing_tx_out(s, true, billing_cancel_tx, &x, &x.out, out);
 }

@@ -140,8 +140,8 @@ static json_t *boverview_own_usage(store_conn *c, const char *ws, const bsub *s)
     return a;
 }
 
-/* The paying workspace's display name (a new string for json_pack's "s"; the caller frees it). */
-static char *boverview_payer_name(store_conn *c, const char *bws)
+/* billing_payer_name (billing.h): one query, the name the Billing page shows too. */
+char *billing_payer_name(store_conn *c, const char *bws)
 {
     store_rows *r = NULL;
     store_arg a[] = {sa_text(bws)};
@@ -220,7 +220,7 @@ static int boverview_tx(store_conn *c, void *arg)
     int64_t trial_used = 0;
     store_arg tu[] = {sa_text(bws)};
     store_query_int(c, "SELECT trial_used FROM billing_customers WHERE workspace_id = $1", tu, 1, &trial_used);
-    char *payer = boverview_payer_name(c, bws);
+    char *payer = billing_payer_name(c, bws);
     x->out = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "workspace_id", x->ws,
         "billed_by", bws, "billed_by_name", payer, "billing_mode", own ? "own" : "parent", "provider",
@@ -375,7 +375,8 @@ int billing_customer_patch(store *s, const char *ws_id, int64_t if_version, cons
 
 typedef struct bprov_ctx {
     const char *ws;
-    char provider[16], customer_ref[80], name[200], email[320], country[3];
+    char provider[16], customer_ref[80];
+    json_t *cust; /* the customer as printed on invoices (name, email, country): owned, released by bprov_prepare */
     billing_refusal *r;
 } bprov_ctx;
 
@@ -387,11 +388,8 @@ static int bprov_read_tx(store_conn *c, void *arg)
         return rc;
     snprintf(x->provider, sizeof(x->provider), "%s", billing_provider_name_for(c, x->ws));
     /* As printed on invoices: the billing details, else the workspace's name and its first owner. */
-    json_t *cust = billing_customer_snapshot(c, x->ws);
-    snprintf(x->name, sizeof(x->name), "%s", json_string_value(json_object_get(cust, "name")));
-    snprintf(x->email, sizeof(x->email), "%s", json_string_value(json_object_get(cust, "email")));
-    snprintf(x->country, sizeof(x->country), "%s", json_string_value(json_object_get(cust, "country")));
-    json_decref(cust);
+    json_decref(x->cust);
+    x->cust = billing_customer_snapshot(c, x->ws);
     store_rows *r = NULL;
     store_arg a[] = {sa_text(x->ws)};
     if ((rc = store_query(c, "SELECT provider_customer_id FROM billing_customers WHERE workspace_id = $1", a, 1, &r)) ==
@@ -413,7 +411,16 @@ static int bprov_save_tx(store_conn *c, void *arg)
                       a, 4, NULL);
 }
 
-/* Reads the customer, and with a real provider makes sure it has the provider's customer. */
+/* bprov_text borrows one string of the customer snapshot ("" when absent), valid while x->cust is. */
+static const char *bprov_text(const bprov_ctx *x, const char *key)
+{
+    const char *v = json_string_value(json_object_get(x->cust, key));
+    return v ? v : "";
+}
+
+/* Reads the customer, and with a real provider makes sure it has the provider's customer. The
+ * customer snapshot is released before it returns, whatever the result: x keeps the provider's name
+ * and the customer reference. */
 static int bprov_prepare(store *s, const char *ws_id, billing_refusal *r, bprov_ctx *x, const billing_provider **p)
 {
     memset(x, 0, sizeof(*x));
@@ -421,16 +428,19 @@ static int bprov_prepare(store *s, const char *ws_id, billing_refusal *r, bprov_
     x->r = r;
     int rc = store_tx(s, false, bprov_read_tx, x);
     if (rc != AT_OK)
-        return rc;
+        goto release_customer;
     *p = billing_provider_by_name(x->provider);
-    if (!*p || strcmp((*p)->name, "manual") == 0)
-        return AT_OK;
-    if (x->customer_ref[0])
-        return AT_OK;
-    billing_customer_info who = {x->ws, x->name, x->email, x->country};
+    if (!*p || strcmp((*p)->name, "manual") == 0 || x->customer_ref[0])
+        goto release_customer;
+    /* The name and email go to the provider whole, however long (borrowed from the snapshot). */
+    billing_customer_info who = {x->ws, bprov_text(x, "name"), bprov_text(x, "email"), bprov_text(x, "country")};
     if ((rc = (*p)->ensure_customer(&who, x->customer_ref)) != AT_OK)
-        return rc;
-    return store_tx(s, true, bprov_save_tx, x);
+        goto release_customer;
+    rc = store_tx(s, true, bprov_save_tx, x);
+release_customer:
+    json_decref(x->cust);
+    x->cust = NULL;
+    return rc;
 }
 
 int billing_checkout(store *s, const char *ws_id, const char *return_base, char url[1024], billing_refusal *r)

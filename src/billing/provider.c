@@ -12,6 +12,7 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/text.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -528,8 +529,8 @@ static int stripe_req_post(stripe_req *r, const char *path, const char *idempote
 {
     const config *c = config_get();
     struct curl_slist *hdr = NULL, *tmp;
-    char url[640], auth[300], idem[300], errbuf[CURL_ERROR_SIZE];
-    buf resp;
+    char errbuf[CURL_ERROR_SIZE];
+    buf resp, url, idem, auth; /* auth holds the secret key: wiped before it is freed */
     int rc = AT_EUNAVAIL;
     CURLcode cc = CURLE_OK;
 
@@ -537,25 +538,32 @@ static int stripe_req_post(stripe_req *r, const char *path, const char *idempote
     *body = NULL;
     errbuf[0] = '\0';
     buf_init(&resp);
+    buf_init(&url);
+    buf_init(&idem);
+    buf_init(&auth);
     size_t blen = strlen(c->stripe_api_base);
     while (blen && c->stripe_api_base[blen - 1] == '/')
         blen--;
-    snprintf(url, sizeof(url), "%.*s%s", (int)blen, c->stripe_api_base, path);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->stripe_secret_key);
+    /* Built on the heap to their full length: a cut URL or key would send a wrong request. */
+    buf_append(&url, c->stripe_api_base, blen);
+    buf_puts(&url, path);
+    /* One allocation on an empty buffer, so no reallocation leaves a copy of the key behind. */
+    buf_printf(&auth, "Authorization: Bearer %s", c->stripe_secret_key);
     const char *fixed[] = {"Content-Type: application/x-www-form-urlencoded",
                            "Accept: application/json",
                            "Stripe-Version: " STRIPE_API_VERSION,
                            "User-Agent: Atrium",
                            "Expect:",
-                           auth};
+                           auth.data};
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         if (!(tmp = curl_slist_append(hdr, fixed[i])))
             goto cleanup;
         hdr = tmp;
     }
     if (idempotency_key) {
-        snprintf(idem, sizeof(idem), "Idempotency-Key: %s", idempotency_key);
-        if (!(tmp = curl_slist_append(hdr, idem)))
+        buf_puts(&idem, "Idempotency-Key: ");
+        buf_puts(&idem, idempotency_key);
+        if (!(tmp = curl_slist_append(hdr, idem.data)))
             goto cleanup;
         hdr = tmp;
     }
@@ -568,7 +576,7 @@ static int stripe_req_post(stripe_req *r, const char *path, const char *idempote
             cc = curl_easy_setopt(r->h, opt, val);                                                                     \
     } while (0)
     STRIPE_SET(CURLOPT_ERRORBUFFER, errbuf);
-    STRIPE_SET(CURLOPT_URL, url);
+    STRIPE_SET(CURLOPT_URL, url.data);
     STRIPE_SET(CURLOPT_PROTOCOLS_STR, "http,https");
     STRIPE_SET(CURLOPT_NOSIGNAL, 1L);
     STRIPE_SET(CURLOPT_CONNECTTIMEOUT, (long)STRIPE_CONNECT_S);
@@ -601,7 +609,11 @@ static int stripe_req_post(stripe_req *r, const char *path, const char *idempote
     *body = j;
     rc = AT_OK;
 cleanup:
-    sodium_memzero(auth, sizeof(auth));
+    if (auth.data)
+        sodium_memzero(auth.data, auth.len);
+    buf_free(&auth);
+    buf_free(&url);
+    buf_free(&idem);
     /* libcurl keeps its own copy of the header in the list; wipe it before freeing. */
     for (tmp = hdr; tmp; tmp = tmp->next)
         if (strncmp(tmp->data, "Authorization:", 14) == 0)
@@ -666,8 +678,10 @@ static int stripe_printable(const char *s, size_t max)
     return n > 0;
 }
 
-/* stripe_set copies src (NULL = empty) into dst, truncating to cap - 1 bytes. */
+/* stripe_set copies src (NULL = empty) into dst, truncated to cap - 1 bytes at a character boundary. */
 static void stripe_set(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
+    /* The provider's text is for the operator and may be cut: never inside a character. */
+    dst[text_utf8_cut(dst, cap - 1)] = '\0';
 }

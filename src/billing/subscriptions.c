@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/err.h"
+#include "base/text.h"
 #include "billing/money.h"
 
 #include <stdarg.h>
@@ -107,8 +108,12 @@ static void bsub_read(store_rows *r, void *ctx)
     s->trial_end = store_rows_int(r, 10);
     s->trial_notice_sent = store_rows_int(r, 11) != 0;
     s->cancel_at_period_end = store_rows_int(r, 12) != 0;
-    if ((t = store_rows_text(r, 13)))
+    if ((t = store_rows_text(r, 13))) {
         snprintf(s->cancel_reason, sizeof(s->cancel_reason), "%s", t);
+        /* Rows written before the reason was kept whole may end inside a character: drop that tail,
+         * since jansson refuses the whole object over one broken character. */
+        s->cancel_reason[text_utf8_cut(s->cancel_reason, sizeof(s->cancel_reason) - 1)] = '\0';
+    }
     s->canceled_at = store_rows_int(r, 14);
     s->ended_at = store_rows_int(r, 15);
     if ((t = store_rows_text(r, 16)))
@@ -398,6 +403,7 @@ int billing_seats_get(store_conn *c, const char *ws_id, billing_seats *out)
         rc = AT_ENOTFOUND;
     }
     store_rows_free(r);
+    snprintf(out->billed_by, sizeof(out->billed_by), "%s", bws);
     if (rc == AT_OK)
         rc = billing_purchased(c, bws, &out->purchased);
     return rc;

@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/jsonv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,13 @@ int cli_user(int argc, char **argv)
     } else if (strcmp(cmd, "add") == 0) {
         if (!name) {
             name = email;
+        } else if (utf8_length(name, strlen(name)) < 1 || utf8_length(name, strlen(name)) > USER_NAME_MAX_CHARS ||
+                   users_check_name(name, strlen(name))) {
+            /* The rule the sign-up form applies, so the operator's name is stored whole. */
+            fprintf(stderr, "atrium: --name must be 1 to %d characters of UTF-8 text without control characters\n",
+                    USER_NAME_MAX_CHARS);
+            rc = CLI_USAGE;
+            goto out;
         }
         if (user_password(from_stdin, password, sizeof(password), &generated) != AT_OK) {
             rc = CLI_USAGE;

@@ -82,9 +82,7 @@ int http_reply_text(http_req *req, int status, const char *content_type, const c
 /* Builds the problem object shared by every error reply. */
 static json_t *response_problem(int status, const char *slug, const char *title, const char *detail)
 {
-    char type[128];
-    snprintf(type, sizeof(type), "urn:atrium:problem:%s", slug);
-    json_t *p = json_pack("{s:s, s:s, s:i}", "type", type, "title", title, "status", status);
+    json_t *p = json_pack("{s:s+, s:s, s:i}", "type", "urn:atrium:problem:", slug, "title", title, "status", status);
     if (detail)
         json_object_set_new(p, "detail", json_string(detail));
     return p;

@@ -4,6 +4,7 @@
  * access log, the watchdog that cuts clients trickling headers or bodies, and graceful shutdown. */
 #include "http/http_impl.h"
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/id.h"
@@ -385,13 +386,15 @@ static size_t server_unescape(void *cls, struct MHD_Connection *conn, char *uri)
 
 static void server_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    char msg[512];
+    buf msg;
     (void)cls;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    size_t n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    log_event(LOG_DEBUG, "libmicrohttpd", json_pack("{s:s}", "detail", msg));
+    buf_init(&msg);
+    buf_vprintf(&msg, fmt, ap);
+    while (msg.len && (msg.data[msg.len - 1] == '\n' || msg.data[msg.len - 1] == '\r'))
+        msg.data[--msg.len] = '\0';
+    /* MHD quotes request bytes in some messages: log_text keeps them whatever their encoding. */
+    log_event(LOG_DEBUG, "libmicrohttpd", json_pack("{s:o}", "detail", log_text(msg.data)));
+    buf_free(&msg);
 }
 
 /* ------------------------------------------------------------------------------------------------ */

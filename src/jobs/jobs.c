@@ -9,6 +9,7 @@
 #include "base/id.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/text.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -359,6 +360,10 @@ static int jobs_run_one(store *s, const char *worker)
         }
     }
 
+    /* A handler's reason (an SMTP server's reply, say) may have been cut inside a character by its
+     * snprintf into ctx.error: end it at the last whole one, so the stored text stays valid UTF-8 and
+     * the job's JSON keeps its last_error. */
+    ctx.error[text_utf8_cut(ctx.error, sizeof(ctx.error) - 1)] = '\0';
     jobs_outcome out = {.id = cl.id, .worker = worker};
     if (ok) {
         out.state = "done";

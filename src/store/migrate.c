@@ -35,7 +35,7 @@ int store_migrate_list(store *s, const store_migration *list, int count, char er
     err[0] = '\0';
     for (int i = 0; i < count; i++) {
         if (list[i].version <= 0 || (i > 0 && list[i].version <= list[i - 1].version)) {
-            snprintf(err, 512, "embedded migrations are out of order at %s", list[i].name);
+            store_err_set(err, "embedded migrations are out of order at %s", list[i].name);
             return AT_EINTERNAL;
         }
     }
@@ -45,7 +45,7 @@ int store_migrate_list(store *s, const store_migration *list, int count, char er
         int rc = store_tx(s, true, migrate_one, &step);
         if (rc != AT_OK) {
             if (!err[0])
-                snprintf(err, 512, "migration failed: %s", at_status_name(rc));
+                store_err_set(err, "migration failed: %s", at_status_name(rc));
             return rc;
         }
         if (!step.applied)
@@ -69,7 +69,7 @@ int store_migrate_to(store *s, int version, char err[512])
     while (n < store_migration_count && store_migrations[n].version <= version)
         n++;
     if (n == 0 || store_migrations[n - 1].version != version) {
-        snprintf(err, 512, "this binary has no migration numbered %d", version);
+        store_err_set(err, "this binary has no migration numbered %d", version);
         return AT_EINVAL;
     }
     return store_migrate_list(s, store_migrations, n, err);
@@ -172,9 +172,9 @@ static int migrate_one(store_conn *c, void *ctx)
         return rc;
     int newest = st->count > 0 ? st->list[st->count - 1].version : 0;
     if (current > newest) {
-        snprintf(st->err, 512,
-                 "database schema version %lld is newer than this binary (%d); upgrade atrium before starting it",
-                 (long long)current, newest);
+        store_err_set(st->err,
+                      "database schema version %lld is newer than this binary (%d); upgrade atrium before starting it",
+                      (long long)current, newest);
         return AT_ECONFLICT;
     }
     const store_migration *m = NULL;
@@ -187,13 +187,13 @@ static int migrate_one(store_conn *c, void *ctx)
     char msg[512] = "";
     rc = ops->exec_script(c, m->sql, msg);
     if (rc != AT_OK) {
-        snprintf(st->err, 512, "migration %s failed: %s", m->name, msg);
+        store_err_set(st->err, "migration %s failed: %s", m->name, msg);
         return rc;
     }
     store_arg a[] = {sa_int(m->version), sa_text(m->name), sa_int(clock_now_us())};
     rc = store_exec(c, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", a, 3, NULL);
     if (rc != AT_OK) {
-        snprintf(st->err, 512, "cannot record migration %s: %s", m->name, at_status_name(rc));
+        store_err_set(st->err, "cannot record migration %s: %s", m->name, at_status_name(rc));
         return rc;
     }
     st->applied = m;

@@ -68,7 +68,7 @@ static int pg_connect(store *s, store_conn **out, char err[512])
     buf_init(&c->params);
     c->pg = PQconnectdbParams(keys, vals, 1);
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
-        snprintf(err, 512, "cannot connect to PostgreSQL: %s", c->pg ? PQerrorMessage(c->pg) : "out of memory");
+        store_err_set(err, "cannot connect to PostgreSQL: %s", c->pg ? PQerrorMessage(c->pg) : "out of memory");
         size_t n = strlen(err);
         while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
             err[--n] = '\0';
@@ -76,7 +76,7 @@ static int pg_connect(store *s, store_conn **out, char err[512])
     }
     PQsetNoticeProcessor(c->pg, pg_quiet, NULL);
     if (pg_session_setup(c) != AT_OK) {
-        snprintf(err, 512, "cannot set up the PostgreSQL session: %s", PQerrorMessage(c->pg));
+        store_err_set(err, "cannot set up the PostgreSQL session: %s", PQerrorMessage(c->pg));
         goto fail;
     }
     *out = &c->base;
@@ -331,7 +331,7 @@ static int pg_exec_script(store_conn *base, const char *sql, char err[512])
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-        snprintf(err, 512, "%s", msg ? msg : PQerrorMessage(c->pg));
+        store_err_set(err, "%s", msg ? msg : PQerrorMessage(c->pg));
         status = pg_fail(c, res, "(migration script)");
     }
     PQclear(res);
@@ -368,17 +368,17 @@ static int pg_check_durability(store_conn *base, char err[512])
         PGresult *res = PQexec(c->pg, sql);
         if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
             int status = pg_fail(c, res, sql);
-            snprintf(err, 512, "cannot read the PostgreSQL setting %s", settings[i]);
+            store_err_set(err, "cannot read the PostgreSQL setting %s", settings[i]);
             PQclear(res);
             return status;
         }
         bool off = strcmp(PQgetvalue(res, 0, 0), "off") == 0;
         PQclear(res);
         if (off) {
-            snprintf(err, 512,
-                     "PostgreSQL setting %s is off: committed data can be lost in a crash; turn it on "
-                     "(postgresql.conf) before running Atrium",
-                     settings[i]);
+            store_err_set(err,
+                          "PostgreSQL setting %s is off: committed data can be lost in a crash; turn it on "
+                          "(postgresql.conf) before running Atrium",
+                          settings[i]);
             return AT_EINVAL;
         }
     }
@@ -389,7 +389,7 @@ static int pg_backup(store_conn *base, const char *path, char err[512])
 {
     (void)base;
     (void)path;
-    snprintf(err, 512, "use pg_dump on PostgreSQL");
+    store_err_set(err, "use pg_dump on PostgreSQL");
     return AT_EINVAL;
 }
 

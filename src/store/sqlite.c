@@ -92,8 +92,8 @@ static int sqlite_connect(store *s, store_conn **out, char err[512])
     buf_init(&c->scratch);
     int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, 512, "cannot open SQLite database %s: %s", path,
-                 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        store_err_set(err, "cannot open SQLite database %s: %s", path,
+                      c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
         goto fail;
     }
     sqlite3_extended_result_codes(c->db, 1);
@@ -105,7 +105,7 @@ static int sqlite_connect(store *s, store_conn **out, char err[512])
              SQLITE_JOURNAL_LIMIT);
     rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, 512, "cannot configure SQLite database %s: %s", path, sqlite3_errmsg(c->db));
+        store_err_set(err, "cannot configure SQLite database %s: %s", path, sqlite3_errmsg(c->db));
         goto fail;
     }
     sqlite3_stmt *st = NULL;
@@ -118,12 +118,12 @@ static int sqlite_connect(store *s, store_conn **out, char err[512])
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_OK) {
-        snprintf(err, 512, "cannot switch SQLite database %s to WAL: %s", path, sqlite3_errmsg(c->db));
+        store_err_set(err, "cannot switch SQLite database %s to WAL: %s", path, sqlite3_errmsg(c->db));
         goto fail;
     }
     for (int i = 0; i < TX_COUNT; i++) {
         if (sqlite3_prepare_v3(c->db, sqlite_tx_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->tx[i], NULL) != SQLITE_OK) {
-            snprintf(err, 512, "cannot prepare %s: %s", sqlite_tx_sql[i], sqlite3_errmsg(c->db));
+            store_err_set(err, "cannot prepare %s: %s", sqlite_tx_sql[i], sqlite3_errmsg(c->db));
             goto fail;
         }
     }
@@ -473,7 +473,7 @@ static int sqlite_exec_script(store_conn *base, const char *sql, char err[512])
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
     if (rc == SQLITE_OK)
         return AT_OK;
-    snprintf(err, 512, "%s", msg ? msg : sqlite3_errstr(rc));
+    store_err_set(err, "%s", msg ? msg : sqlite3_errstr(rc));
     sqlite3_free(msg);
     return sqlite_status(sqlite3_extended_errcode(c->db));
 }
@@ -510,20 +510,20 @@ static int sqlite_backup(store_conn *base, const char *path, char err[512])
     int status = AT_OK;
     int rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, 512, "cannot open backup file %s: %s", path, dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+        store_err_set(err, "cannot open backup file %s: %s", path, dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
         status = AT_EINVAL;
         goto close_dst;
     }
     sqlite3_backup *b = sqlite3_backup_init(dst, "main", c->db, "main");
     if (!b) {
-        snprintf(err, 512, "cannot start backup to %s: %s", path, sqlite3_errmsg(dst));
+        store_err_set(err, "cannot start backup to %s: %s", path, sqlite3_errmsg(dst));
         status = AT_ESTORE;
         goto close_dst;
     }
     rc = sqlite3_backup_step(b, -1);
     sqlite3_backup_finish(b);
     if (rc != SQLITE_DONE) {
-        snprintf(err, 512, "backup to %s failed: %s", path, sqlite3_errstr(rc));
+        store_err_set(err, "backup to %s failed: %s", path, sqlite3_errstr(rc));
         status = sqlite_status(rc);
     }
 close_dst:
@@ -590,7 +590,7 @@ static int sqlite_make_parent(const char *path, char err[512])
             continue;
         *p = '\0';
         if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-            snprintf(err, 512, "cannot create folder %s: %s", dir, strerror(errno));
+            store_err_set(err, "cannot create folder %s: %s", dir, strerror(errno));
             status = AT_EUNAVAIL;
             goto done;
         }

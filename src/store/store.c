@@ -8,10 +8,12 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/text.h"
 #include "store/store_impl.h"
 
 #include <assert.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -169,7 +171,7 @@ static int store_pool_get(store *s, store_conn **out, char err[512])
             return rc;
         c->owner = s;
     } else if (s->ops->revive && s->ops->revive(c) != AT_OK) {
-        snprintf(err, 512, "%s connection lost and could not be re-established", s->ops->name);
+        store_err_set(err, "%s connection lost and could not be re-established", s->ops->name);
         store_pool_put(s, c);
         return AT_EUNAVAIL;
     }
@@ -376,7 +378,7 @@ int store_check_durability(store *s, char err[512])
     store_conn *c = NULL;
     int rc = store_acquire(s, &c);
     if (rc != AT_OK) {
-        snprintf(err, 512, "the store is unavailable");
+        store_err_set(err, "the store is unavailable");
         return rc;
     }
     rc = s->ops->check_durability(c, err);
@@ -390,7 +392,7 @@ int store_backup(store *s, const char *path, char err[512])
     store_conn *c = NULL;
     int rc = store_acquire(s, &c);
     if (rc != AT_OK) {
-        snprintf(err, 512, "the store is unavailable");
+        store_err_set(err, "the store is unavailable");
         return rc;
     }
     rc = s->ops->backup(c, path, err);
@@ -429,7 +431,7 @@ static int store_parse_url(const char *url, const struct store_ops **ops_out, ch
         if (strncmp(path, "//", 2) == 0)
             path += 2;
         if (!*path) {
-            snprintf(err, 512, "store URL sqlite: needs a file path (sqlite:PATH)");
+            store_err_set(err, "store URL sqlite: needs a file path (sqlite:PATH)");
             return AT_EINVAL;
         }
         *ops_out = &store_sqlite_ops;
@@ -441,7 +443,7 @@ static int store_parse_url(const char *url, const struct store_ops **ops_out, ch
         *target_out = xstrdup(url);
         return AT_OK;
     }
-    snprintf(err, 512, "unsupported store URL (expected sqlite:PATH or postgres://...)");
+    store_err_set(err, "unsupported store URL (expected sqlite:PATH or postgres://...)");
     return AT_EINVAL;
 }
 
@@ -660,4 +662,13 @@ void store_like_contains(const char *q, char *out, size_t cap)
     }
     out[n++] = '%';
     out[n] = '\0';
+}
+
+void store_err_set(char err[512], const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, 512, fmt, ap);
+    va_end(ap);
+    err[text_utf8_cut(err, 511)] = '\0';
 }

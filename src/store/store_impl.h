@@ -135,6 +135,11 @@ void store_sqlite_rewrite(const char *sql, buf *out);
  * STRICT table option dropped, outside quoted text. Appends to out. */
 void store_pg_translate_ddl(const char *sql, buf *out);
 
+/* store_err_set formats a driver or setup message into err (the err[512] of the store API), cut at a
+ * UTF-8 character boundary when it is longer, so a path or a driver's text in another language never
+ * leaves a broken character that jansson would refuse when the message is logged. */
+void store_err_set(char err[512], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* store_migrate_list is store_migrate over an explicit list (tests pass their own). */
 int store_migrate_list(store *s, const store_migration *list, int count, char err[512]);
 

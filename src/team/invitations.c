@@ -178,7 +178,7 @@ static int inv_create_tx(store_conn *c, void *ctx)
     }
     if ((rc = billing_lock_seats(c, x->ws_id)) != AT_OK || (rc = team_seats_get(c, x->ws_id, &seats)) != AT_OK)
         return rc;
-    if (seats.active_members + seats.pending_invitations >= seats.limit) {
+    if (team_seats_full(&seats)) {
         x->code = "seats_full";
         return AT_ELIMIT;
     }
@@ -257,20 +257,13 @@ int inv_create(store *s, const char *ws_id, json_t *emails, const char *role, co
                           : strcmp(x.code, "already_invited") == 0 ? "This address already has a pending invitation."
                           : strcmp(x.code, "invalid_email") == 0   ? "This address cannot receive mail."
                                                                    : NULL;
-        char seats_msg[160];
-        if (!msg) {
-            team_seats st = {0, 0, 0};
-            store_conn *c = NULL;
-            if (store_acquire(s, &c) == AT_OK) {
-                team_seats_get(c, ws_id, &st);
-                store_release(c);
-            }
-            snprintf(seats_msg, sizeof(seats_msg), "All %lld seats are in use; free one or add seats in Billing.",
-                     (long long)st.limit);
+        /* A sub-account whose agency provides its seats learns that they are full, never how many. */
+        char *seats_msg = msg ? NULL : team_seats_refusal(s, ws_id);
+        if (!msg)
             msg = seats_msg;
-        }
         json_array_append_new(list, json_pack("{s:s, s:s, s:{s:s, s:s}}", "email", email, "status", "error", "error",
                                               "code", x.code, "message", msg));
+        free(seats_msg);
     }
     json_decref(seen);
     *results = list;

@@ -57,25 +57,69 @@ static json_t *members_row_json(store_rows *r)
 int team_seats_get(store_conn *c, const char *ws_id, team_seats *out)
 {
     billing_seats b;
+    memset(out, 0, sizeof(*out));
     int rc = billing_seats_get(c, ws_id, &b);
     if (rc != AT_OK)
         return rc;
     out->limit = b.purchased;
     out->active_members = b.active_members;
     out->pending_invitations = b.pending_invitations;
+    out->here_active = b.here_active;
+    out->here_pending = b.here_pending;
+    out->provided = strcmp(b.billed_by, ws_id) != 0;
+    snprintf(out->payer, sizeof(out->payer), "%s", b.billed_by);
     return AT_OK;
 }
 
-json_t *team_seats_json(const team_seats *s)
+bool team_seats_full(const team_seats *s)
 {
+    return s->active_members + s->pending_invitations >= s->limit;
+}
+
+json_t *team_seats_json(const team_seats *s, const char *payer_name)
+{
+    if (s->provided)
+        return json_pack("{s:n, s:I, s:n, s:I, s:I, s:b, s:{s:s, s:s}}", "limit", "used",
+                         (json_int_t)(s->here_active + s->here_pending), "available", "active_members",
+                         (json_int_t)s->here_active, "pending_invitations", (json_int_t)s->here_pending, "full",
+                         team_seats_full(s), "provided_by", "id", s->payer, "name", payer_name ? payer_name : "");
     int64_t used = s->active_members + s->pending_invitations;
-    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "limit", (json_int_t)s->limit, "used", (json_int_t)used,
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:n}", "limit", (json_int_t)s->limit, "used", (json_int_t)used,
                      "available", (json_int_t)(used < s->limit ? s->limit - used : 0), "active_members",
-                     (json_int_t)s->active_members, "pending_invitations", (json_int_t)s->pending_invitations);
+                     (json_int_t)s->active_members, "pending_invitations", (json_int_t)s->pending_invitations, "full",
+                     team_seats_full(s), "provided_by");
+}
+
+char *team_seats_full_message(store_conn *c, const team_seats *s)
+{
+    buf m;
+    buf_init(&m);
+    if (s->provided) {
+        char *payer = billing_payer_name(c, s->payer);
+        buf_printf(&m, "All seats provided by %s are in use; ask %s to free one or add seats.",
+                   *payer ? payer : "your agency", *payer ? payer : "it");
+        free(payer);
+    } else {
+        buf_printf(&m, "All %lld seats are in use; free one or add seats in Billing.", (long long)s->limit);
+    }
+    return buf_steal(&m, NULL);
+}
+
+char *team_seats_refusal(store *s, const char *ws_id)
+{
+    store_conn *c = NULL;
+    team_seats st;
+    char *msg = NULL;
+    if (store_acquire(s, &c) == AT_OK) {
+        if (team_seats_get(c, ws_id, &st) == AT_OK)
+            msg = team_seats_full_message(c, &st);
+        store_release(c);
+    }
+    return msg ? msg : xstrdup("All seats are in use.");
 }
 
 int members_list(store *s, const char *ws_id, const member_query *q, json_t **items, int64_t *total,
-                 int64_t *next_offset, team_seats *seats)
+                 int64_t *next_offset, json_t **seats)
 {
     static const struct {
         const char *key, *sql;
@@ -130,7 +174,12 @@ int members_list(store *s, const char *ws_id, const member_query *q, json_t **it
     if (rc < 0)
         goto out;
     *next_offset = q->offset + n < *total ? q->offset + n : -1;
-    rc = team_seats_get(c, ws_id, seats);
+    team_seats st;
+    if ((rc = team_seats_get(c, ws_id, &st)) != AT_OK)
+        goto out;
+    char *payer = st.provided ? billing_payer_name(c, st.payer) : NULL;
+    *seats = team_seats_json(&st, payer);
+    free(payer);
 out:
     free(like);
     store_rows_free(r);
@@ -323,7 +372,7 @@ static int members_active_tx(store_conn *c, void *ctx)
             rc = billing_lock_seats(c, x->ws_id);
         if (rc == AT_OK)
             rc = team_seats_get(c, x->ws_id, &seats);
-        if (rc == AT_OK && seats.active_members + seats.pending_invitations >= seats.limit)
+        if (rc == AT_OK && team_seats_full(&seats))
             rc = AT_ELIMIT;
     }
     store_arg args[] = {sa_text(next), x->active ? sa_null() : sa_int(clock_now_us()), sa_text(x->ws_id),

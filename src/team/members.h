@@ -29,16 +29,36 @@ typedef struct member_query {
     int64_t offset;
 } member_query;
 
-/* The seat picture of a workspace. */
+/* The seat picture of a workspace. limit and the counts are those of the pool that pays (the agency's,
+ * for a sub-account billed by its agency): they decide whether a seat is free. They are never shown to
+ * a sub-account that does not pay (issue 12, item 7): it sees here_* and who provides its seats. */
 typedef struct team_seats {
-    int64_t limit, active_members, pending_invitations;
+    int64_t limit, active_members, pending_invitations; /* the paying pool */
+    int64_t here_active, here_pending;                  /* this workspace alone */
+    bool provided;                                      /* seats come from payer's subscription, not its own */
+    char payer[ID_MAX];                                 /* the paying workspace (ws_id itself when it pays) */
 } team_seats;
 
 int team_seats_get(store_conn *c, const char *ws_id, team_seats *out);
-json_t *team_seats_json(const team_seats *s);
+/* team_seats_full reports whether the pool has no seat left for one more member or invitation. */
+bool team_seats_full(const team_seats *s);
+/* team_seats_json returns the members list's "seats" object, a new reference: {limit, used, available,
+ * active_members, pending_invitations, full, provided_by}. For a workspace whose seats are provided by
+ * its agency, limit and available are null, the counts are its own, and provided_by is {id, name} of
+ * the agency (payer_name, borrowed); otherwise provided_by is null. */
+json_t *team_seats_json(const team_seats *s, const char *payer_name);
+/* team_seats_full_message returns the sentence refusing a new seat, a new string the caller frees: the
+ * seat count for a workspace that pays, or "at <agency>" without any figure for one whose seats the
+ * agency provides. Reads the agency's name on c. */
+char *team_seats_full_message(store_conn *c, const team_seats *s);
+/* team_seats_refusal is team_seats_full_message for ws_id on a connection of its own (a general
+ * sentence without figures when the store cannot answer); a new string the caller frees. */
+char *team_seats_refusal(store *s, const char *ws_id);
 
+/* members_list returns a page of members (*items) and the seat picture (*seats, team_seats_json), both
+ * new references the caller owns. */
 int members_list(store *s, const char *ws_id, const member_query *q, json_t **items, int64_t *total,
-                 int64_t *next_offset, team_seats *seats);
+                 int64_t *next_offset, json_t **seats);
 int members_get(store *s, const char *ws_id, const char *member_id, json_t **out);
 /* members_get_on is members_get on the caller's connection (inside its transaction, row locked). */
 int members_get_on(store_conn *c, const char *ws_id, const char *member_id, json_t **out);

@@ -1112,10 +1112,15 @@ function checkMembers(c, r) {
   const seats = r.body.seats;
   // Seats are the paying subscription's: they count every workspace it pays for (A and its sub-accounts
   // billed to it, A2 alone), never another tenant's.
-  const paidTogether = TARGETS.filter((X) => X !== 'NX' && billedBy(X) === billedBy(c.W));
+  // A sub-account billed by its agency sees only its own seat use and who provides it (issue 12, item 7).
+  const by = billedBy(c.W);
+  const paidTogether = by === c.W ? TARGETS.filter((X) => X !== 'NX' && billedBy(X) === by) : [c.W];
   const active = paidTogether.reduce((n, X) => n + ACTIVE_COUNT[X], 0);
   const pending = paidTogether.reduce((n, X) => n + PENDING_IDS[X].length, 0);
   if (seats.active_members !== active || seats.pending_invitations !== pending) return `seats ${JSON.stringify(seats)}, expected ${active} active and ${pending} pending`;
+  const provided = by === c.W ? 'null' : JSON.stringify({ id: ws[by], name: NAMES[by] });
+  if (JSON.stringify(seats.provided_by) !== provided || (provided !== 'null') !== (seats.limit === null && seats.available === null))
+    return `seats ${JSON.stringify(seats)}: expected provided_by ${provided} and the pool's figures ${provided ? 'hidden' : 'shown'}`;
   const t = r.body.ownership_transfer;
   if (c.W === 'A' ? t?.to?.id !== HEIR.userId : t !== null) return `ownership_transfer ${JSON.stringify(t)}`;
   return null;

@@ -766,3 +766,21 @@ test("back to parent billing is refused when the agency's seats cannot hold the 
   const down = await a.owner.post(`${B(a.wsId)}/subscription/change`, { quantity: 3 });
   assert.equal(problemOf(down, 400).errors[0].code, 'seats_in_use');
 });
+
+test('a cancellation reason of 500 characters in multibyte text comes back whole: scheduled, in the overview, and once ended (issue 12, item 1)', async () => {
+  const a = await newRoot(srv, { developer: true });
+  await startClock(a.owner, a.wsId, T0);
+  const reason = Array.from({ length: 500 }, (_, i) => ['😀', '理', 'é', i % 50 === 49 ? '\n' : 'x'][i % 4]).join('');
+  assert.equal([...reason].length, 500);
+  const tooLong = await a.owner.post(`${B(a.wsId)}/subscription/cancel`, { at_period_end: true, reason: `${reason}x` });
+  assert.equal(tooLong.status, 400, tooLong.text);
+  assert.deepEqual(errorFields(tooLong.body), ['reason']);
+  const r = await a.owner.post(`${B(a.wsId)}/subscription/cancel`, { at_period_end: true, reason });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.subscription.cancel_reason, reason);
+  assert.equal((await overview(a.owner, a.wsId)).subscription.cancel_reason, reason);
+  await moveClock(a.owner, a.wsId, '2031-01-16T00:00:00Z');
+  const o = await overview(a.owner, a.wsId);
+  assert.equal(o.subscription, null);
+  assert.equal(o.ended_subscription.cancel_reason, reason);
+});

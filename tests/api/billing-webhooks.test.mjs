@@ -665,3 +665,43 @@ test('checkout is refused under manual collection; the webhook endpoint does not
     await manual.stop();
   }
 });
+
+// ---------------------------------------------------------------------------------------------------
+// Long values kept whole (issue 12, items 1 and 11: no fixed-size buffers for settings and user text).
+
+test('webhook secrets longer than 1,024 bytes (a dozen of them): the last one still verifies, and only whole secrets do', async () => {
+  const many = Array.from({ length: 12 }, (_, i) => `whsec_${String(i).padStart(2, '0')}${randomBytes(48).toString('hex')}`);
+  const list = many.join(', ');
+  assert.ok(Buffer.byteLength(list) > 1024, `${Buffer.byteLength(list)} bytes`);
+  const s = await startBillingServer({ env: { ...stripeEnv(), ATRIUM_STRIPE_WEBHOOK_SECRETS: list } });
+  try {
+    const fresh = () => event('customer.created', { id: `cus_${randomBytes(6).toString('hex')}`, object: 'customer' });
+    for (const secret of [many[0], many[8], many.at(-1)]) {
+      const e = fresh();
+      const r = await deliver(s, payload(e), sign(payload(e), secret));
+      assert.equal(r.status, 200, `signed with secret ${many.indexOf(secret) + 1} of ${many.length}: ${r.text}`);
+      assert.equal(await recorded(s, e.id), 1);
+    }
+    // A cut secret (what a fixed buffer used to leave of the last one) verifies nothing.
+    const e = fresh();
+    const r = await deliver(s, payload(e), sign(payload(e), many.at(-1).slice(0, 40)));
+    assert.equal(problemOf(r, 400).type, PROBLEM('invalid-signature'), r.text);
+    assert.equal(await recorded(s, e.id), 0);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('flow: a 200-character customer name in four-byte characters reaches the provider and the overview whole', async () => {
+  const name = Array.from({ length: 200 }, (_, i) => ['𝒜', '株', 'ü', 'e'][i % 4]).join('');
+  assert.equal([...name].length, 200);
+  const a = await flowRoot('Nina Name', { details: false });
+  const d = await a.owner.patch(`${B(a.wsId)}/customer`, { name, email: a.email, country: 'JP' }, { ifMatch: '*' });
+  assert.equal(d.status, 200, d.text);
+  assert.equal((await overview(a.owner, a.wsId)).customer.name, name);
+  const r = await a.owner.post(`${B(a.wsId)}/checkout`, {});
+  assert.equal(r.status, 200, r.text);
+  const [cust] = (await standin.requests()).filter((x) => x.path === '/v1/customers' && x.params?.metadata?.workspace_id === a.wsId && x.status === 200);
+  assert.ok(cust, 'a Stripe customer was made');
+  assert.equal(cust.params.name, name, 'the provider got the whole name');
+});

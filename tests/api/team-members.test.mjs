@@ -158,7 +158,7 @@ test('members: every item carries role, join date, last active, status and usage
   assert.equal(body.total, 3);
   assert.equal(body.next_cursor, null);
   assert.equal(body.ownership_transfer, null);
-  assert.deepEqual(body.seats, { limit: 10, used: 5, available: 5, active_members: 3, pending_invitations: 2 });
+  assert.deepEqual(body.seats, { limit: 10, used: 5, available: 5, active_members: 3, pending_invitations: 2, full: false, provided_by: null });
   const by = Object.fromEntries(body.items.map((i) => [i.user.name, i]));
   for (const it of body.items) {
     assert.match(it.id, /^mem_[0-9A-Z]{26}$/);

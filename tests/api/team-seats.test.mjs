@@ -6,7 +6,7 @@
 // per-IP limits of the public invitation and password routes (ATRIUM_LOGIN_IP_PER_MINUTE).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, signUp, uniq, setSeatLimit } from './lib-world.mjs';
+import { startWorld, signUp, uniq, setSeatLimit, insertUser, addMembership } from './lib-world.mjs';
 import { problemOf, startServer } from '../lib/server.mjs';
 import { readMailFolder, linkToken } from '../lib/smtp-sink.mjs';
 
@@ -57,12 +57,12 @@ const acceptNew = (token, name = 'Seat Taker', s = srv) => s.post(`/api/v1/invit
 
 test('seats: active members and pending invitations count when inviting; the refusal names the number of seats', async () => {
   const { owner, wsId } = await freshTeam();
-  assert.deepEqual(await seats(owner, wsId), { limit: 10, used: 1, available: 9, active_members: 1, pending_invitations: 0 });
+  assert.deepEqual(await seats(owner, wsId), { limit: 10, used: 1, available: 9, active_members: 1, pending_invitations: 0, full: false, provided_by: null });
   await setSeats(wsId, 3);
   const ids = [];
   const r1 = await owner.post(`${W(wsId)}/invitations`, { emails: [`${uniq('s')}@team.test`, `${uniq('s')}@team.test`], role: 'member' });
   ids.push(...r1.body.results.map((x) => x.invitation.id));
-  assert.deepEqual(await seats(owner, wsId), { limit: 3, used: 3, available: 0, active_members: 1, pending_invitations: 2 });
+  assert.deepEqual(await seats(owner, wsId), { limit: 3, used: 3, available: 0, active_members: 1, pending_invitations: 2, full: true, provided_by: null });
   // One address: 409 seats-full.
   const one = await owner.post(`${W(wsId)}/invitations`, { emails: [`${uniq('s')}@team.test`], role: 'member' });
   const pb = problemOf(one, 409);
@@ -162,7 +162,62 @@ test('seats: two concurrent single invitations for the last seat → one invited
     Array.from({ length: 6 }, () => owner.post(`${W(wsId)}/invitations`, { emails: [`${uniq('last')}@team.test`], role: 'member' })),
   );
   assert.deepEqual(rs.map((r) => r.status).sort(), [200, 409, 409, 409, 409, 409]);
-  assert.deepEqual(await seats(owner, wsId), { limit: 2, used: 2, available: 0, active_members: 1, pending_invitations: 1 });
+  assert.deepEqual(await seats(owner, wsId), { limit: 2, used: 2, available: 0, active_members: 1, pending_invitations: 1, full: true, provided_by: null });
+});
+
+test('a sub-account billed by its agency sees its own seat use and who provides its seats, never the agency\'s figures (issue 12, item 7)', async () => {
+  const { p, ws } = w;
+  const memberUser = await insertUser(srv, `${uniq('dental')}@acme.test`, 'Dana Dental');
+  await addMembership(srv, ws.A1, memberUser, 'member');
+  const ownActive = async () => (await p.subadmin.get(`${W(ws.A1)}/members?status=active`)).body.total;
+  const ownPending = async () => (await p.subadmin.get(`${W(ws.A1)}/invitations`)).body.items.length;
+  const agency = await seats(p.owner, ws.A);
+  assert.equal(agency.provided_by, null);
+  const sub = await seats(p.subadmin, ws.A1);
+  const active = await ownActive();
+  const pending = await ownPending();
+  assert.deepEqual(sub, {
+    limit: null,
+    used: active + pending,
+    available: null,
+    active_members: active,
+    pending_invitations: pending,
+    full: false,
+    provided_by: { id: ws.A, name: 'Acme Agency' },
+  });
+  assert.notEqual(sub.used, agency.used, 'the pool and the sub-account differ in this world');
+
+  // A member of the sub-account steps out (a seat of the pool frees), then the pool is filled: the
+  // refusals in the sub-account (invitations, reactivation) say so without a figure.
+  const member = (await p.subadmin.get(`${W(ws.A1)}/members?status=active`)).body.items.find((m) => m.user.name === 'Dana Dental');
+  assert.ok(member, 'the sub-account has a member to deactivate');
+  assert.equal((await p.subadmin.post(`${W(ws.A1)}/members/${member.id}/deactivate`, {})).status, 200);
+  await setSeatLimit(srv, ws.A, agency.used - 1);
+  try {
+    const back = await p.subadmin.post(`${W(ws.A1)}/members/${member.id}/reactivate`, {});
+    const bpb = problemOf(back, 409);
+    assert.equal(bpb.type, PROBLEM('seats-full'), back.text);
+    assert.match(bpb.title, /^All seats provided by Acme Agency are in use/);
+    assert.doesNotMatch(bpb.title, /\d/);
+    assert.equal((await seats(p.subadmin, ws.A1)).full, true);
+    const one = await p.subadmin.post(`${W(ws.A1)}/invitations`, { emails: [`${uniq('sub')}@team.test`], role: 'member' });
+    const pb = problemOf(one, 409);
+    assert.equal(pb.type, PROBLEM('seats-full'), one.text);
+    assert.match(pb.title, /seats provided by Acme Agency are in use/);
+    for (const text of [pb.title, pb.detail, ...pb.errors.map((e) => e.message)]) assert.doesNotMatch(text, /\d/, `no figure of the agency: ${one.text}`);
+    const many = await p.subadmin.post(`${W(ws.A1)}/invitations`, { emails: [`${uniq('sub')}@team.test`, `${uniq('sub')}@team.test`], role: 'member' });
+    assert.equal(many.status, 200, many.text);
+    for (const x of many.body.results) {
+      assert.equal(x.error?.code, 'seats_full', many.text);
+      assert.match(x.error.message, /Acme Agency/);
+      assert.doesNotMatch(x.error.message, /\d/);
+    }
+    // The agency itself still sees its numbers.
+    assert.match(JSON.stringify(problemOf(await p.owner.post(`${W(ws.A)}/invitations`, { emails: [`${uniq('ag')}@team.test`], role: 'member' }), 409)), new RegExp(`\\b${agency.used - 1} seats\\b`));
+  } finally {
+    await setSeatLimit(srv, ws.A, agency.limit);
+    assert.equal((await p.subadmin.post(`${W(ws.A1)}/members/${member.id}/reactivate`, {})).status, 200);
+  }
 });
 
 test('ATRIUM_DEFAULT_SEATS is the seat limit of a new workspace', async () => {

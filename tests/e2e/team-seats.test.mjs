@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { linkIn, waitForMail } from './mail.mjs';
-import { apiAs, check, createAccount, openBrowser, PASSWORD, signIn, startServer } from './support.mjs';
+import { apiAs, check, createAccount, DEMO, openBrowser, PASSWORD, signIn, startDemo, startServer } from './support.mjs';
 
 const LONG = '31536000';
 
@@ -142,5 +142,37 @@ describe('seat limit in the browser', () => {
     await seats(page).getByText('1 pending invitation').waitFor();
     w.assertClean();
     await w.context.close();
+  });
+});
+
+// A sub-account billed by its agency (the demo's Acme Dental): its seat card shows its own members and
+// invitations and who provides the seats, never the agency's pool; when the pool is full it says so
+// without a figure (issue 12, item 7).
+describe('seats of a sub-account billed by its agency', () => {
+  let srv;
+  let ids;
+  let b;
+  before(async () => {
+    ({ srv, ids } = await startDemo({ ATRIUM_JOB_WORKERS: '0' }));
+    b = await openBrowser();
+  });
+  after(async () => {
+    await b?.close();
+    await srv?.stop();
+  });
+
+  test('the seat card names the agency and shows no figure of its pool', async () => {
+    const w = await b.page(srv.url);
+    const { page } = w;
+    await signIn(w, DEMO.subadmin);
+    await w.goto(`/w/${ids.dental}/settings/team`);
+    await page.locator('.seats-title').waitFor();
+    const card = page.locator('.seats-card');
+    await page.waitForFunction(() => /Seats are provided by Acme Agency/.test(document.querySelector('.seats-card')?.innerText ?? ''));
+    const text = await card.innerText();
+    assert.match(text, /\d+\s+seats? used here/);
+    assert.doesNotMatch(text, /\bof \d+ seats\b|seats? free\b|free seat/, text);
+    assert.equal(await card.getByRole('meter').count(), 0, 'no meter of the agency pool');
+    await check(page, 'team-seats-provided', { fullPage: false });
   });
 });

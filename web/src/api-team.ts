@@ -17,12 +17,19 @@ export interface Member {
   usage: { actions_30d: number; open_sessions: number };
 }
 
+/**
+ * The seat picture of the members list. In a sub-account billed by its agency the agency's pool is
+ * not shown: `limit` and `available` are null, the counts are the sub-account's own, `full` says
+ * whether the pool has a seat left, and `provided_by` names the agency.
+ */
 export interface Seats {
-  limit: number;
+  limit: number | null;
   used: number;
-  available: number;
+  available: number | null;
   active_members: number;
   pending_invitations: number;
+  full: boolean;
+  provided_by: { id: string; name: string } | null;
 }
 
 export interface OwnershipTransfer {

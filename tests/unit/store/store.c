@@ -1,4 +1,5 @@
 /* The store interface, run on both backends (STORE_TEST: <suite>_sqlite and <suite>_pg). */
+#include "base/jsonv.h"
 #include "store/store_impl.h"
 #include "store/testdb.h"
 
@@ -391,4 +392,21 @@ STORE_TEST(store, concurrent_writers_all_commit)
     cr_assert_eq(n, 100);
     cr_assert_eq(count_rows(c, "tx"), 100);
     store_release(c);
+}
+
+/* A driver's or a path's text longer than err[512] is cut at a character boundary, never inside
+ * one: the message is logged through jansson, which refuses broken UTF-8. */
+Test(store, err_set_cuts_long_messages_between_characters)
+{
+    char err[512], path[700];
+    path[0] = 'x'; /* so that 511 bytes end inside a character */
+    for (size_t i = 0; i < 232; i++)
+        memcpy(path + 1 + 3 * i, "\xe6\x97\xa5", 3); /* 日 */
+    path[697] = '\0';
+    store_err_set(err, "cannot open SQLite database %s: %s", path, "disk I/O error");
+    size_t len = strlen(err);
+    cr_assert_leq(len, 511);
+    cr_assert_geq(utf8_length(err, len), 0, "the message is valid UTF-8 (%zu bytes)", len);
+    cr_assert_eq(strncmp(err, "cannot open SQLite database x\xe6\x97\xa5", 32), 0);
+    cr_assert_eq(len, 509, "29 bytes, then the 160 whole characters that fit in 511: %zu", len);
 }

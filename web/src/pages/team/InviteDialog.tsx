@@ -160,8 +160,8 @@ export function InviteDialog({
 
   const valid = chips.filter((c) => c.valid);
   const invalid = chips.filter((c) => !c.valid);
-  const free = seats ? seats.available : Infinity;
-  const full = seats !== null && seats.available <= 0;
+  const free = seats?.available ?? Infinity; // unknown in a sub-account whose agency provides the seats
+  const full = seats !== null && seats.full;
 
   const submit = async () => {
     if (submitting) return;
@@ -318,9 +318,9 @@ export function InviteDialog({
           </Alert>
         )}
         {full ? (
-          <Alert tone="warning" title={`All ${seats?.limit} seats are in use`}>
+          <Alert tone="warning" title={seats?.provided_by ? `All seats provided by ${seats.provided_by.name} are in use` : `All ${seats?.limit} seats are in use`}>
             Nobody new can join until a seat frees up.{' '}
-            {billingPath ? <Link href={billingPath}>Add seats in Billing</Link> : seatsHint}{' '}
+            {seats?.provided_by ? `Ask ${seats.provided_by.name} to add seats.` : billingPath ? <Link href={billingPath}>Add seats in Billing</Link> : seatsHint}{' '}
             You can also cancel a pending invitation or remove someone.
           </Alert>
         ) : (

@@ -314,10 +314,11 @@ function SeatMeter({ seats, billing, myRole }: { seats: Seats | null; billing?: 
   const membersBar = useRef<HTMLSpanElement>(null);
   const pendingBar = useRef<HTMLSpanElement>(null);
   useEffect(() => {
-    if (!seats) return;
-    const pct = (n: number) => `${seats.limit ? Math.min(100, (n / seats.limit) * 100) : 0}%`;
+    if (!seats || seats.limit === null) return;
+    const limit = seats.limit;
+    const pct = (n: number) => `${limit ? Math.min(100, (n / limit) * 100) : 0}%`;
     if (membersBar.current) membersBar.current.style.width = pct(seats.active_members);
-    if (pendingBar.current) pendingBar.current.style.width = pct(Math.min(seats.pending_invitations, Math.max(0, seats.limit - seats.active_members)));
+    if (pendingBar.current) pendingBar.current.style.width = pct(Math.min(seats.pending_invitations, Math.max(0, limit - seats.active_members)));
   }, [seats?.limit, seats?.active_members, seats?.pending_invitations]);
 
   if (!seats)
@@ -329,6 +330,8 @@ function SeatMeter({ seats, billing, myRole }: { seats: Seats | null; billing?: 
         </div>
       </Card>
     );
+  if (seats.provided_by || seats.limit === null || seats.available === null)
+    return <ProvidedSeats seats={seats} agency={seats.provided_by?.name ?? 'your agency'} />;
   const full = seats.available <= 0;
   const near = !full && seats.available <= Math.max(1, Math.floor(seats.limit * 0.1));
   return (
@@ -385,6 +388,44 @@ function SeatMeter({ seats, billing, myRole }: { seats: Seats | null; billing?: 
           ) : (
             'Ask an owner to add seats in Billing, or cancel a pending invitation.'
           )}
+        </Alert>
+      )}
+    </section>
+  );
+}
+
+/**
+ * The seat card of a sub-account whose agency provides the seats: its own members and invitations and
+ * who provides them, never the agency's pool (its size, its use, what is left).
+ */
+function ProvidedSeats({ seats, agency }: { seats: Seats; agency: string }) {
+  return (
+    <section class={['card', 'seats-card', seats.full && 'is-full'].filter(Boolean).join(' ')} aria-labelledby="seats-title">
+      <div class="seats-head">
+        <div>
+          <h2 class="seats-title" id="seats-title">
+            <strong>{seats.used}</strong> {seats.used === 1 ? 'seat' : 'seats'} used here
+          </h2>
+          <p class="seats-sub">
+            Seats are provided by {agency}. Members and pending invitations each hold one; deactivated members don't.
+          </p>
+        </div>
+        <p class={seats.full ? 'seats-free is-none' : 'seats-free'}>{seats.full ? 'No seats free' : `Provided by ${agency}`}</p>
+      </div>
+      <ul class="seats-legend" role="list">
+        <li>
+          <span class="seats-dot is-members" aria-hidden="true" />
+          {plural(seats.active_members, 'active member')}
+        </li>
+        <li>
+          <span class="seats-dot is-pending" aria-hidden="true" />
+          {plural(seats.pending_invitations, 'pending invitation')}
+        </li>
+      </ul>
+      {seats.full && (
+        <Alert tone="warning" title={`All seats provided by ${agency} are in use`} class="seats-alert">
+          New invitations, and reactivating members, are refused until a seat frees up. Ask {agency} to add seats, or
+          cancel a pending invitation.
         </Alert>
       )}
     </section>
