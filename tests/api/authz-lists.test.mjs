@@ -301,12 +301,13 @@ test('members lists: only the workspace’s own members, whatever q, role, statu
   };
   const truth = {};
   for (const W of new Set(TEAM_CALLERS.map(([, W]) => W))) truth[W] = await membersOf(W);
-  // Seats belong to the subscription that pays: they count the billed workspace (W's root, or W when it
-  // is a root or billed on its own) and every live sub-account billed to it, never another tenant's.
+  // Seats belong to the subscription that pays: a workspace that pays counts itself and every live
+  // sub-account billed to it, never another tenant's; a sub-account billed by its agency shows only
+  // its own use (the agency's pool is not its to see).
   const billed = async (W) => {
-    const [kind, parent, mode] = (await w.srv.sql(`SELECT kind || '|' || COALESCE(parent_id, '') || '|' || billing_mode FROM workspaces WHERE id = '${ws[W]}'`)).split('|');
-    const bws = kind === 'sub_account' && mode === 'parent' ? parent : ws[W];
-    return `(w.id = '${bws}' OR (w.parent_id = '${bws}' AND w.billing_mode = 'parent' AND w.status <> 'deleted'))`;
+    const [kind, , mode] = (await w.srv.sql(`SELECT kind || '|' || COALESCE(parent_id, '') || '|' || billing_mode FROM workspaces WHERE id = '${ws[W]}'`)).split('|');
+    if (kind === 'sub_account' && mode === 'parent') return `(w.id = '${ws[W]}')`;
+    return `(w.id = '${ws[W]}' OR (w.parent_id = '${ws[W]}' AND w.billing_mode = 'parent' AND w.status <> 'deleted'))`;
   };
   const activeSeats = async (W) => Number(await w.srv.sql(`SELECT COUNT(*) FROM memberships m JOIN workspaces w ON w.id = m.workspace_id WHERE m.status = 'active' AND ${await billed(W)}`));
   const pending = async (W) => Number(await w.srv.sql(`SELECT COUNT(*) FROM invitations i JOIN workspaces w ON w.id = i.workspace_id WHERE i.status = 'pending' AND i.expires_at > 1000 AND ${await billed(W)}`));
