@@ -11,7 +11,7 @@ BUILD ?= debug
 CC ?= cc
 OUT := build/$(BUILD)
 
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl inih cairo-pdf
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl inih cairo-pdf libpng libjpeg libwebp
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wpointer-arith -Wcast-qual \
         -Wsign-compare -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -fno-common
 BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -I$(OUT)/gen $(WARN) -MMD -MP \
