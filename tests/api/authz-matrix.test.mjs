@@ -507,6 +507,7 @@ const ROWS = {
   'GET /readyz': open(200),
   'GET /metrics': open(200, { auth: 'operator' }),
   'GET /api/v1/system': open(200),
+  'GET /guide/:section': open(200, { pure: true }),
   'GET /api/v1/auth/options': open(200),
   'GET /api/v1/openapi.json': open(200),
   'POST /api/v1/session': open(400, { allowBody: () => ({}) }),
@@ -1251,6 +1252,7 @@ function pathOf(pattern, c) {
     .replace(':invoice_id', id ?? missingId('in'))
     .replace(':subscription_id', id ?? missingId('sub'))
     .replace(':avatar_id', missingId('av'))
+    .replace(':section', 'team')
     .replace(':token', c.v?.token ?? randomToken());
 }
 
