@@ -64,6 +64,13 @@ static const char *avatar_message(const char *error)
     return "The picture could not be read.";
 }
 
+/* Whether a Content-Type header names mime (parameters after ';' allowed). */
+static bool avatar_type_is(const char *ct, const char *mime)
+{
+    size_t n = strlen(mime);
+    return ct && strncasecmp(ct, mime, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
 /* PUT /me/avatar: the body is the picture itself (Content-Type image/png, image/jpeg or image/webp,
  * which must match what its bytes are); the square to keep comes as ?x=&y=&size= in the picture's
  * pixels (all three, or none for the centred square). Answers the profile with its new avatar_url. */
@@ -76,10 +83,9 @@ static int avatar_put_route(http_req *req)
     const char *ct = http_header(req, "Content-Type");
     image_type sent = image_sniff(req->body, req->body_len);
     const char *mime = image_type_mime(sent);
-    if (!ct || (strncasecmp(ct, "image/png", 9) != 0 && strncasecmp(ct, "image/jpeg", 10) != 0 &&
-                strncasecmp(ct, "image/webp", 10) != 0))
-        return http_reply_problem(req, 415, "unsupported-media-type", "Send the picture as image/png, image/jpeg or image/webp.",
-                                  NULL);
+    if (!avatar_type_is(ct, "image/png") && !avatar_type_is(ct, "image/jpeg") && !avatar_type_is(ct, "image/webp"))
+        return http_reply_problem(req, 415, "unsupported-media-type",
+                                  "Send the picture as image/png, image/jpeg or image/webp.", NULL);
     if (req->body_len > AVATAR_MAX_BYTES) {
         fe_add(&errs, "image", "too_large", "The picture is larger than 5 MiB.");
         return http_reply_problem_errors(req, 413, "too-large", "The picture is too large.", &errs);
@@ -93,14 +99,15 @@ static int avatar_put_route(http_req *req)
         if (!errs.count && (crop.x < 0 || crop.y < 0 || crop.size < 1))
             fe_add(&errs, "size", "required", "Send x, y and size together, or none of them.");
     }
-    if (!errs.count && mime && strncasecmp(ct, mime, strlen(mime)) != 0)
+    if (!errs.count && mime && !avatar_type_is(ct, mime))
         fe_add(&errs, "image", "type_mismatch", "The picture's bytes do not match its Content-Type.");
     if (errs.count)
         return http_reply_invalid(req, &errs);
     int rc = avatar_set(api_app_of(req)->store, api_principal_of(req)->user.id, req->body, req->body_len,
                         any ? &crop : NULL, &res, &out);
     if (rc == AT_EINVAL && res.error) {
-        fe_add(&errs, strcmp(res.error, "bad_crop") == 0 ? "size" : "image", res.error, "%s", avatar_message(res.error));
+        fe_add(&errs, strcmp(res.error, "bad_crop") == 0 ? "size" : "image", res.error, "%s",
+               avatar_message(res.error));
         return http_reply_problem_errors(req, 422, "invalid-image", "The picture was not accepted.", &errs);
     }
     if (rc != AT_OK)

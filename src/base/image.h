@@ -25,10 +25,10 @@ typedef struct image_crop {
 
 /* What image_square_png found besides its status. */
 typedef struct image_result {
-    image_type type;    /* as sniffed */
-    uint32_t width;     /* the source's size, once its header was read (0 before) */
+    image_type type; /* as sniffed */
+    uint32_t width;  /* the source's size, once its header was read (0 before) */
     uint32_t height;
-    const char *error;  /* with AT_EINVAL: "unsupported_type", "too_many_pixels", "corrupt" or "bad_crop" */
+    const char *error; /* with AT_EINVAL: "unsupported_type", "too_many_pixels", "corrupt" or "bad_crop" */
 } image_result;
 
 /* image_sniff tells the type from the first bytes of (data, len). */

@@ -29,8 +29,8 @@ static int avatar_store_tx(store_conn *c, void *ctx)
     int rc = store_exec(c, "DELETE FROM avatars WHERE user_id = $1", del, 1, NULL);
     if (rc == AT_OK && a->id) {
         store_arg ins[] = {sa_text(a->id), sa_text(a->user_id), sa_text(a->b64), sa_int(now)};
-        rc = store_exec(c, "INSERT INTO avatars (id, user_id, png_base64, created_at) VALUES ($1, $2, $3, $4)", ins,
-                        4, NULL);
+        rc = store_exec(c, "INSERT INTO avatars (id, user_id, png_base64, created_at) VALUES ($1, $2, $3, $4)", ins, 4,
+                        NULL);
     }
     if (a->id)
         snprintf(url, sizeof(url), "/api/v1/avatars/%s", a->id);
@@ -41,8 +41,8 @@ static int avatar_store_tx(store_conn *c, void *ctx)
     return rc;
 }
 
-int avatar_set(store *s, const char *user_id, const void *data, size_t len, const image_crop *crop,
-               image_result *res, json_t **out)
+int avatar_set(store *s, const char *user_id, const void *data, size_t len, const image_crop *crop, image_result *res,
+               json_t **out)
 {
     buf png;
     char id[ID_MAX], *b64 = NULL;

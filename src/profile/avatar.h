@@ -18,8 +18,8 @@ enum { AVATAR_MAX_BYTES = 5 * 1024 * 1024, AVATAR_SIDE = 256 };
  * (replacing the previous one) and returns the updated profile (a new object, profile_get's shape).
  * AT_ETOOBIG past AVATAR_MAX_BYTES; AT_EINVAL with res->error (image.h) for a picture it will not
  * take. Borrows data. */
-int avatar_set(store *s, const char *user_id, const void *data, size_t len, const image_crop *crop,
-               image_result *res, json_t **out);
+int avatar_set(store *s, const char *user_id, const void *data, size_t len, const image_crop *crop, image_result *res,
+               json_t **out);
 /* avatar_clear removes the user's picture (and an avatar_url set by hand) and returns the profile. */
 int avatar_clear(store *s, const char *user_id, json_t **out);
 /* avatar_get appends the stored PNG of avatar id to png (caller-owned); AT_ENOTFOUND when none. */

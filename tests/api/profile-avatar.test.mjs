@@ -178,7 +178,7 @@ test('garbage, polyglots and lying types are refused and change nothing', async 
     [JPEG(), 'image/png', 400, 'image', 'type_mismatch'],
   ];
   for (const [bytes, type, status, field, code] of cases) fieldError(await upload(raw(p.member), bytes, type), status, field, code);
-  for (const type of ['application/json', 'image/gif', 'text/html']) {
+  for (const type of ['application/json', 'image/gif', 'text/html', 'image/pngx']) {
     const r = await upload(raw(p.member), png(8, 8), type);
     assert.equal(problemOf(r, 415).type, 'urn:atrium:problem:unsupported-media-type', type);
   }
