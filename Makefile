@@ -11,7 +11,7 @@ BUILD ?= debug
 CC ?= cc
 OUT := build/$(BUILD)
 
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl inih cairo-pdf
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl inih cairo-pdf libpng libjpeg libwebp
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wpointer-arith -Wcast-qual \
         -Wsign-compare -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -fno-common
 BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -I$(OUT)/gen $(WARN) -MMD -MP \
@@ -32,7 +32,7 @@ LIBS = $(PKG_LIBS) -lpthread -lm
 LIB_SRC := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJ := $(patsubst src/%.c,$(OUT)/obj/%.o,$(LIB_SRC))
 GEN_OBJ := $(OUT)/gen/migrations.o $(OUT)/gen/assets_table.o $(OUT)/gen/assets.o $(OUT)/gen/openapi.o \
-           $(OUT)/gen/catalog.o
+           $(OUT)/gen/catalog.o $(OUT)/gen/guides.o
 PYTHON3 ?= /usr/bin/python3
 UNIT_SRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
 UNIT_OBJ := $(patsubst tests/unit/%.c,$(OUT)/unit/%.o,$(UNIT_SRC))
@@ -89,6 +89,15 @@ $(OUT)/gen/catalog.c: etc/billing.json scripts/openapi-json.py
 	$(PYTHON3) scripts/openapi-json.py --any --c billing_catalog_json etc/billing.json > $@.$$$$ && mv $@.$$$$ $@ || { rm -f $@.$$$$; exit 1; }
 
 $(OUT)/gen/catalog.o: $(OUT)/gen/catalog.c
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
+
+# The user guides (docs/guide/<section>.md), rendered to HTML pages for GET /guide/<section>.
+GUIDES := $(sort $(wildcard docs/guide/*.md))
+$(OUT)/gen/guides.c: $(GUIDES) scripts/guide-html.py
+	@mkdir -p $(dir $@)
+	$(PYTHON3) scripts/guide-html.py $(GUIDES) > $@.$$$$ && mv $@.$$$$ $@ || { rm -f $@.$$$$; exit 1; }
+
+$(OUT)/gen/guides.o: $(OUT)/gen/guides.c
 	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
 
 # Embedded web UI: web/dist (built by Vite when web/ exists) as .incbin data plus a lookup table.

@@ -17,7 +17,7 @@ CC=${FUZZ_CC:-clang}
 parallel=${FUZZ_PARALLEL:-2}
 max_len=${FUZZ_MAX_LEN:-4096}
 out=build/fuzz
-PKGS="jansson libsodium sqlite3 libmicrohttpd"
+PKGS="jansson libsodium sqlite3 libmicrohttpd libpng libjpeg libwebp"
 
 if ! command -v "$CC" >/dev/null 2>&1; then
   echo "fuzz: $CC not found (install clang and libclang-rt-14-dev: sh scripts/deps.sh test)" >&2
@@ -40,6 +40,7 @@ target_src() {
     stripe_sig) echo src/billing/stripe_sig.c ;;
     catalog) echo src/billing/catalog.c ;;
     forwarded) echo src/http/proxy.c ;;
+    image) echo src/base/image.c ;;
     *) echo "" ;;
   esac
 }

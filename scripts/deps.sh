@@ -6,7 +6,7 @@
 set -eu
 mode=${1:-run}
 pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev
-libcurl4-gnutls-dev libinih-dev libcairo2-dev fonts-dejavu-core fonts-wqy-microhei sqlite3 ca-certificates tzdata python3 python3-yaml"
+libcurl4-gnutls-dev libinih-dev libcairo2-dev libpng-dev libjpeg62-turbo-dev libwebp-dev fonts-dejavu-core fonts-wqy-microhei sqlite3 ca-certificates tzdata python3 python3-yaml"
 if [ "$mode" = test ]; then
   pkgs="$pkgs libcriterion-dev clang libclang-rt-14-dev postgresql-15 postgresql-client-15 chromium wrk
 nginx-light curl procps python3-aiosmtpd poppler-utils systemd caddy openssl"

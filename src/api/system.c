@@ -6,6 +6,7 @@
 #include "jobs/jobs.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static int system_healthz(http_req *req)
 {
@@ -133,12 +134,30 @@ static int system_openapi(http_req *req)
     return http_reply_text(req, 200, "application/json", openapi_json, openapi_json_len);
 }
 
+/* The user guides, rendered at build time (scripts/guide-html.py from docs/guide/<section>.md). */
+extern const char *const guide_sections[];
+extern const char *const guide_pages[];
+extern const size_t guide_count;
+
+/* GET /guide/{section}: the guide of a Settings section as an HTML page (public, like any help). */
+static int system_guide(http_req *req)
+{
+    const char *section = http_param(req, "section");
+    for (size_t i = 0; i < guide_count; i++)
+        if (strcmp(section, guide_sections[i]) == 0) {
+            http_set_header(req, "Cache-Control", "no-cache");
+            return http_reply_text(req, 200, "text/html; charset=utf-8", guide_pages[i], strlen(guide_pages[i]));
+        }
+    return http_reply_problem(req, 404, "not-found", "There is no guide for this section.", NULL);
+}
+
 static const http_route system_rows[] = {
     {HM_GET, "/api/v1/openapi.json", system_openapi, AUTH_PUBLIC, NULL, ACCESS_NONE, 0},
     {HM_GET, "/healthz", system_healthz, AUTH_PUBLIC, NULL, ACCESS_NONE, 0},
     {HM_GET, "/readyz", system_readyz, AUTH_PUBLIC, NULL, ACCESS_NONE, 0},
     {HM_GET, "/metrics", system_metrics, AUTH_OPERATOR, NULL, ACCESS_NONE, 0},
     {HM_GET, "/api/v1/system", system_info, AUTH_PUBLIC, NULL, ACCESS_NONE, 0},
+    {HM_GET, "/guide/:section", system_guide, AUTH_PUBLIC, NULL, ACCESS_NONE, ROUTE_NO_CACHE_HEADERS},
 };
 
 const http_route_table api_system_routes = {system_rows, sizeof(system_rows) / sizeof(system_rows[0])};

@@ -52,6 +52,10 @@ typedef int (*http_handler)(http_req *req);
 
 #define ROUTE_NO_CACHE_HEADERS (1u << 0) /* the handler sets its own Cache-Control */
 #define ROUTE_IDEMPOTENT (1u << 1)       /* a creating POST: honours Idempotency-Key (DESIGN.md §3) */
+#define ROUTE_LARGE_BODY (1u << 2)       /* an upload: the body may reach HTTP_LARGE_BODY_BYTES (or the
+                                          * configured cap, when larger); the handler sets its own limit */
+
+enum { HTTP_LARGE_BODY_BYTES = 8 * 1024 * 1024 };
 
 typedef struct http_route {
     int method;              /* one HM_* value */
@@ -95,6 +99,7 @@ struct http_req {
     struct http_kept *kept;      /* JSON values released at completion (http_req_keep) */
     bool replied;
     bool too_big;
+    size_t body_cap;             /* the largest body this request may send (its route's, once known) */
 };
 
 /* A guard runs before every handler. It returns AT_OK to let the handler run; otherwise it has
@@ -182,6 +187,9 @@ void http_set_header(http_req *req, const char *name, const char *value); /* cop
 int http_reply_json(http_req *req, int status, json_t *body);              /* steals body */
 int http_reply_empty(http_req *req, int status);
 int http_reply_text(http_req *req, int status, const char *content_type, const char *text, size_t len);
+/* http_reply_bytes sends body's bytes as they are (binary allowed; content_type borrowed, a literal)
+ * and takes over its memory: body is left empty. */
+int http_reply_bytes(http_req *req, int status, const char *content_type, buf *body);
 /* http_reply_problem sends application/problem+json {type, title, status, detail}. `slug` names the
  * problem type ("not-found", "validation"); detail may be NULL. */
 int http_reply_problem(http_req *req, int status, const char *slug, const char *title, const char *detail);

@@ -79,6 +79,13 @@ int http_reply_text(http_req *req, int status, const char *content_type, const c
     return AT_OK;
 }
 
+int http_reply_bytes(http_req *req, int status, const char *content_type, buf *body)
+{
+    http_reply_raw(req, status, content_type, body->data, body->len);
+    buf_init(body);
+    return AT_OK;
+}
+
 /* Builds the problem object shared by every error reply. */
 static json_t *response_problem(int status, const char *slug, const char *title, const char *detail)
 {

@@ -168,6 +168,21 @@ static void server_common_headers(const http_server *s, http_req *req, struct MH
         MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 }
 
+/* The body cap of req, known from its headers: the configured one, or HTTP_LARGE_BODY_BYTES for an
+ * upload route (ROUTE_LARGE_BODY) when that is larger. The match is repeated at dispatch. */
+static size_t server_body_cap(http_server *s, http_req *req)
+{
+    const http_route *route = NULL;
+    const char *names[HTTP_MAX_PARAMS], *values[HTTP_MAX_PARAMS];
+    int n = 0, allow = 0;
+    size_t cap = s->cfg.max_body_bytes;
+    if (req->method && http_match(s->tables, s->ntables, req->method, req->path, s->cfg.test_routes, &route, names,
+                                  values, &n, &allow, &req->arena) == 1 &&
+        (route->flags & ROUTE_LARGE_BODY) && cap < HTTP_LARGE_BODY_BYTES)
+        cap = HTTP_LARGE_BODY_BYTES;
+    return cap;
+}
+
 /* Routes a complete request to its handler (or to a 404/405/413 or the static UI). */
 static void server_dispatch(http_server *s, http_req *req)
 {
@@ -288,7 +303,8 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
         server_conn_deadline(s, conn, req->start_mono_us + (int64_t)s->cfg.body_timeout_s * 1000000);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
-        if (declared > 4ull * (unsigned long long)s->cfg.max_body_bytes) {
+        req->body_cap = server_body_cap(s, req);
+        if (declared > 4ull * (unsigned long long)req->body_cap) {
             /* Answer at once so a client sending a huge body is not read in full. */
             req->too_big = true;
             server_conn_deadline(s, conn, 0);
@@ -297,14 +313,14 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
         }
         /* Somewhat over the cap: read and drop the body, then answer 413. Answering before the body is
          * in would close a socket with unread data, and the reset can destroy the answer in flight. */
-        if (declared > (unsigned long long)s->cfg.max_body_bytes)
+        if (declared > (unsigned long long)req->body_cap)
             req->too_big = true;
         return MHD_YES;
     }
     if (*upload_data_size) {
         if (!req->too_big) {
             size_t have = req->body_len;
-            if (have + *upload_data_size > s->cfg.max_body_bytes) {
+            if (have + *upload_data_size > req->body_cap) {
                 req->too_big = true;
                 free(req->body);
                 req->body = NULL;

@@ -507,6 +507,7 @@ const ROWS = {
   'GET /readyz': open(200),
   'GET /metrics': open(200, { auth: 'operator' }),
   'GET /api/v1/system': open(200),
+  'GET /guide/:section': open(200, { pure: true }),
   'GET /api/v1/auth/options': open(200),
   'GET /api/v1/openapi.json': open(200),
   'POST /api/v1/session': open(400, { allowBody: () => ({}) }),
@@ -520,6 +521,11 @@ const ROWS = {
   'POST /api/v1/me/password': { auth: 'session', section: 'profile', access: 'write', ok: 400, allowBody: () => ({}), denyBody: () => ({ current_password: 'x', new_password: 'Pwned-Password-2026-xyz' }) },
   'GET /api/v1/me/profile': { auth: 'session', section: 'profile', access: 'read', ok: 200 },
   'PATCH /api/v1/me/profile': { auth: 'session', section: 'profile', access: 'write', ok: 200, allowBody: (c) => ({ name: c.p.user.name }), denyBody: () => ({ name: 'Pwned' }) },
+  // Avatar upload (issue 14 item 10): a JSON body is not a picture (415, nothing changes); removing
+  // one's picture is a real write (the demo users have none, so it changes no picture).
+  'PUT /api/v1/me/avatar': { auth: 'session', section: 'profile', access: 'write', ok: 415, pure: true, allowBody: () => ({}), denyBody: () => ({}) },
+  'DELETE /api/v1/me/avatar': { auth: 'session', section: 'profile', access: 'write', ok: 200 },
+  'GET /api/v1/avatars/:avatar_id': open(404, { pure: true }),
   'GET /api/v1/workspaces': { auth: 'session', section: null, access: 'none', ok: 200 },
 
   [`GET ${WSP}/sections`]: { auth: 'user', ws: true, section: null, access: 'none', ok: 200, check: checkSections },
@@ -1250,6 +1256,8 @@ function pathOf(pattern, c) {
     .replace(':key_id', id ?? missingId('key'))
     .replace(':invoice_id', id ?? missingId('in'))
     .replace(':subscription_id', id ?? missingId('sub'))
+    .replace(':avatar_id', missingId('av'))
+    .replace(':section', 'team')
     .replace(':token', c.v?.token ?? randomToken());
 }
 

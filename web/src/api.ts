@@ -135,6 +135,8 @@ export interface RequestOptions {
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** A body sent as it is (an uploaded file) with its own Content-Type, instead of JSON. */
+  raw?: { body: Blob; type: string };
   /** Don't broadcast a 401 (sign-in and the initial /me probe answer 401 by design). */
   quiet401?: boolean;
   /** Sees the successful response before its body is read (e.g. to read the ETag header). */
@@ -143,10 +145,13 @@ export interface RequestOptions {
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...opts.headers };
-  let body: string | undefined;
+  let body: string | Blob | undefined;
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(opts.body);
+  } else if (opts.raw) {
+    headers['Content-Type'] = opts.raw.type;
+    body = opts.raw.body;
   }
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
 
@@ -457,6 +462,11 @@ export const profileApi = {
   get: () => request<Profile>('GET', '/me/profile'),
   patch: (patch: Partial<Pick<Profile, 'name' | 'email' | 'avatar_url' | 'timezone' | 'locale'>> & { current_password?: string }) =>
     request<Profile>('PATCH', '/me/profile', { body: patch }),
+  /** Uploads a picture (PNG, JPEG or WebP) and the square to keep, in the picture's pixels; the server
+   * stores a 256×256 PNG it encodes itself and answers the profile with its new avatar_url. */
+  uploadAvatar: (file: Blob, type: string, crop: { x: number; y: number; size: number }) =>
+    request<Profile>('PUT', `/me/avatar?x=${crop.x}&y=${crop.y}&size=${crop.size}`, { raw: { body: file, type } }),
+  removeAvatar: () => request<Profile>('DELETE', '/me/avatar'),
   /** Public: follows the link mailed to the new address of an email change. */
   confirmEmail: (token: string) => request<void>('POST', '/email-change/confirm', { body: { token }, quiet401: true }),
   /** Public: follows the undo link mailed to the old address. */

@@ -5,7 +5,7 @@
 // sessions, and the old address is told, with a link to undo it.
 import { useEffect, useState } from 'preact/hooks';
 import { profileApi, type Profile as ProfileDoc } from '../api';
-import { formatDateTime, initials } from '../lib/format';
+import { formatDateTime } from '../lib/format';
 import { localeOptions, timezoneGroups, timezoneLabel } from '../lib/options';
 import { Link } from '../router';
 import { useSession } from '../session';
@@ -25,6 +25,7 @@ import {
   useToast,
 } from '../ui';
 import { useCurrentWorkspaceId, useWorkspaces, findWorkspace, workspaceName } from '../workspace';
+import { isUploadedAvatar, ProfileAvatar } from './ProfileAvatar';
 import { useTitle } from './title';
 import { PageSpinner } from './WorkspaceRoutes';
 
@@ -173,13 +174,14 @@ function ProfileForm({ profile, onSaved }: { profile: ProfileDoc; onSaved: (p: P
       )}
       <Card title="Personal information" description="How you appear to your teammates.">
         <div class="profile-head">
-          {saved.avatar_url ? (
-            <img class="avatar avatar-xl avatar-img" src={saved.avatar_url} alt="" />
-          ) : (
-            <span class="avatar avatar-xl" aria-hidden="true">
-              {initials(saved.name, saved.email)}
-            </span>
-          )}
+          <ProfileAvatar
+            profile={saved}
+            onChanged={(next) => {
+              setSaved(next);
+              onSaved(next);
+              form.setValue('avatar_url', next.avatar_url ?? '');
+            }}
+          />
           <div class="profile-head-text">
             <p class="profile-name">{saved.name}</p>
             <p class="profile-email">{saved.email}</p>
@@ -222,6 +224,7 @@ function ProfileForm({ profile, onSaved }: { profile: ProfileDoc; onSaved: (p: P
               />
             </div>
           )}
+          {!isUploadedAvatar(saved.avatar_url) && (
           <TextField
             {...form.field('avatar_url')}
             label="Avatar URL"
@@ -229,9 +232,10 @@ function ProfileForm({ profile, onSaved }: { profile: ProfileDoc; onSaved: (p: P
             optional
             spellcheck={false}
             placeholder="https://"
-            hint="An https:// link to a square image."
+            hint="Or link to a square image (https://) instead of uploading one."
             class="span-2"
           />
+          )}
         </div>
       </Card>
       <Card title="Preferences" description="How Atrium shows dates, times and language to you.">
