@@ -271,7 +271,7 @@ e2e_suite() {
     note e2e 0 1 0 "NOT RUN: the build failed"
     return
   fi
-  stage_node e2e 900 1 180000 "ATRIUM_TEST_BACKEND=sqlite ATRIUM_BIN=./atrium" tests/e2e/
+  stage_node e2e 1800 1 180000 "ATRIUM_TEST_BACKEND=sqlite ATRIUM_BIN=./atrium" tests/e2e/
 }
 
 asan_suite() {
