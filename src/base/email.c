@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* RFC 5322 atext: the characters of a dot-atom besides the dots. */
-static bool email_is_atext(unsigned char c)
+bool email_is_atext(unsigned char c)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
@@ -29,8 +29,7 @@ static bool email_local_valid(const char *s, size_t len)
     return true;
 }
 
-/* A host name of two labels or more; a bracketed address literal has '[' and so fails here. */
-static bool email_domain_valid(const char *d, size_t len)
+bool email_host_valid(const char *d, size_t len, bool require_dot)
 {
     size_t label = 0, labels = 0;
     if (len == 0 || len > 253)
@@ -48,7 +47,7 @@ static bool email_domain_valid(const char *d, size_t len)
         if (!ok || (label == 0 && c == '-') || ++label > 63)
             return false;
     }
-    return labels >= 2;
+    return !require_dot || labels >= 2;
 }
 
 bool email_valid(const char *s, size_t len)
@@ -59,7 +58,7 @@ bool email_valid(const char *s, size_t len)
     if (!at)
         return false;
     size_t local = (size_t)(at - s);
-    return email_local_valid(s, local) && email_domain_valid(at + 1, len - local - 1);
+    return email_local_valid(s, local) && email_host_valid(at + 1, len - local - 1, true);
 }
 
 int email_normalize(const char *s, size_t len, char out[EMAIL_MAX + 1])

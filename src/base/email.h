@@ -21,6 +21,12 @@ enum { EMAIL_MAX = 254 };
 int email_normalize(const char *s, size_t len, char out[EMAIL_MAX + 1]);
 /* email_valid reports whether (s, len) is acceptable. */
 bool email_valid(const char *s, size_t len);
+/* email_is_atext reports whether c is RFC 5322 atext: letters, digits and !#$%&'*+-/=?^_`{|}~. */
+bool email_is_atext(unsigned char c);
+/* email_host_valid reports whether (d, len) is a host name: labels of 1..63 letters, digits and inner
+ * hyphens separated by single dots, at most 253 bytes; with require_dot, two labels at least. A
+ * bracketed address literal has '[' and so fails. */
+bool email_host_valid(const char *d, size_t len, bool require_dot);
 /* email_check is the jsonv string check (jv_string_check): NULL when acceptable, else why not. */
 const char *email_check(const char *s, size_t len);
 

@@ -3,6 +3,8 @@
  * the inputs have been validated by the caller, and allocation failure aborts (mem.h). */
 #include "mail/mime.h"
 
+#include "base/email.h"
+
 #include "base/err.h"
 
 #include <stdio.h>
@@ -20,8 +22,6 @@ static const char mime_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 static const char mime_hex[] = "0123456789ABCDEF";
 
 static size_t mime_utf8_seq_len(unsigned char c);
-static bool mime_is_atext(unsigned char c);
-static bool mime_domain_valid(const char *d, size_t len, bool require_dot);
 static bool mime_printable_ascii(const char *s);
 static void mime_b64_raw(buf *out, const unsigned char *s, size_t len);
 static void mime_fold_start(mime_fold *f, buf *b, const char *name);
@@ -53,11 +53,11 @@ bool mail_addr_valid(const char *s, bool require_dot)
         if (c == '.') {
             if (s[i + 1] == '.')
                 return false;
-        } else if (!mime_is_atext(c)) {
+        } else if (!email_is_atext(c)) {
             return false;
         }
     }
-    return mime_domain_valid(at + 1, len - local - 1, require_dot);
+    return email_host_valid(at + 1, len - local - 1, require_dot);
 }
 
 int mail_addr_split(const char *from, char name[MAIL_NAME_MAX + 1], char addr[MAIL_ADDR_MAX + 1])
@@ -460,36 +460,6 @@ static size_t mime_utf8_seq_len(unsigned char c)
     if (c >= 0xC0)
         return 2;
     return 1;
-}
-
-/* RFC 5322 atext: letters, digits and !#$%&'*+-/=?^_`{|}~. */
-static bool mime_is_atext(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-/* A host name: labels of 1..63 letters, digits and inner hyphens, separated by single dots. */
-static bool mime_domain_valid(const char *d, size_t len, bool require_dot)
-{
-    size_t label = 0, labels = 0;
-    if (len == 0 || len > 253)
-        return false;
-    for (size_t i = 0; i <= len; i++) {
-        char c = i < len ? d[i] : '.';
-        if (c == '.') {
-            if (label == 0 || d[i - 1] == '-')
-                return false;
-            labels++;
-            label = 0;
-            continue;
-        }
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-        if (!ok || (label == 0 && c == '-') || ++label > 63)
-            return false;
-    }
-    return !require_dot || labels >= 2;
 }
 
 static bool mime_printable_ascii(const char *s)
