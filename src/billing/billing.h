@@ -80,6 +80,12 @@ int billing_lock_seats(store_conn *c, const char *ws_id);
 /* billing_overview returns {workspace_id, billed_by, billing_mode, provider, subscription, plan, seats,
  * usage[], upcoming_invoice, customer, payment_method, banner, test_clock, now}. */
 int billing_overview(store *s, const char *ws_id, json_t **out);
+/* billing_standing returns what the navigation needs to explain a section the plan or the payment
+ * state removes, and to show the payment banner on every page: {status (null without a subscription),
+ * plan: {id, name, features[]}, entitled, billed_by_agency, currency, overdue} where overdue is
+ * {total, invoices: [{id, number, amount_due, due_at}]} when ws_id pays for itself, else null. The
+ * caller owns *out. */
+int billing_standing(store *s, const char *ws_id, json_t **out);
 /* billing_plans returns {currency, current_plan_id, items: [plan...]} (offered plans). */
 int billing_plans_list(store *s, const char *ws_id, json_t **out);
 
