@@ -19,6 +19,7 @@ export { focusFirstInvalid, looksLikeEmail, mapProblemErrors, messageFor, useFor
 export type { ErrorMessages, FieldBinding, FieldErrors, Form } from './form';
 export * from './icons';
 export { Menu } from './Menu';
+export { SaveStatus } from './SaveStatus';
 export type { MenuItem } from './Menu';
 export { PageHeader } from './PageHeader';
 export { Pagination } from './Pagination';
