@@ -226,8 +226,7 @@ char *members_ws_name(store_conn *c, const char *ws_id, const char *fallback)
     store_rows *r = NULL;
     store_arg args[] = {sa_text(ws_id)};
     char *name = NULL;
-    if (store_query(c, "SELECT name FROM workspaces WHERE id = $1", args, 1, &r) == AT_OK &&
-        store_rows_next(r) == 1)
+    if (store_query(c, "SELECT name FROM workspaces WHERE id = $1", args, 1, &r) == AT_OK && store_rows_next(r) == 1)
         name = xstrdup(store_rows_text(r, 0));
     store_rows_free(r);
     return name ? name : xstrdup(fallback);
