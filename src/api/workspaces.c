@@ -23,7 +23,11 @@ static bool workspaces_has(const json_t *a, const char *v)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(a, i, e) if (json_is_string(e) && strcmp(json_string_value(e), v) == 0) return true;
+    json_array_foreach(a, i, e)
+    {
+        if (json_is_string(e) && strcmp(json_string_value(e), v) == 0)
+            return true;
+    }
     return false;
 }
 

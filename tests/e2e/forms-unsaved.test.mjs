@@ -71,7 +71,8 @@ describe('saving and leaving Settings forms', () => {
     // A refusal about a field: on the field (focused), beside Save, and in a toast.
     await page.getByLabel('Slug').fill('acme-dental');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await status.filter({ hasText: 'Not saved. Another workspace already uses this slug.' }).waitFor();
+    await status.filter({ hasText: 'Not saved. Check “Slug”.' }).waitFor();
+    await page.locator('.field-error', { hasText: 'Another workspace already uses this slug.' }).waitFor();
     assert.equal(await page.getByLabel('Slug').getAttribute('aria-invalid'), 'true');
     await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'slug');
     await check(page, 'forms-save-failed', { fullPage: false });
@@ -118,7 +119,11 @@ describe('saving and leaving Settings forms', () => {
     await signIn(w, DEMO.owner);
     await w.goto(billingPath(ids.root, 'portal'));
     const details = page.getByRole('region', { name: 'Billing details' });
+    // Once the saved details are in the form (they load after the page).
+    await details.getByText('All changes saved.').waitFor();
+    await page.waitForFunction(() => document.querySelector('input[name="city"]')?.value === 'London');
     await details.getByLabel('City').fill('Manchester');
+    await details.getByText('You have unsaved changes.').waitFor();
     assert.equal(await asksBeforeUnload(page), true);
     await details.getByLabel('Billing email').fill('not-an-address');
     await details.getByRole('button', { name: 'Save billing details' }).click();
@@ -131,9 +136,10 @@ describe('saving and leaving Settings forms', () => {
     await nav(page, 'API Keys');
     await page.getByRole('heading', { level: 1, name: 'API Keys' }).waitFor();
     await page.getByLabel('Maximum lifetime').fill('0');
+    await page.getByTestId('save-status').filter({ hasText: 'You have unsaved changes.' }).waitFor();
     assert.equal(await asksBeforeUnload(page), true);
     await page.getByRole('button', { name: 'Save policy' }).click();
-    await page.getByTestId('save-status').filter({ hasText: /^Not saved\. Enter a whole number of days/ }).waitFor();
+    await page.getByTestId('save-status').filter({ hasText: 'Not saved. Check “Maximum lifetime”.' }).waitFor();
     await failureToast(page, "Couldn't save the key policy");
     await nav(page, 'Team');
     await leaveDialog(page).waitFor();

@@ -16,6 +16,14 @@ export function discardUnsavedChanges(): void {
   for (const g of guards) g.dirty = false;
 }
 
+// One listener for the tab, asking only while some form has edits at the moment it fires.
+window.addEventListener('beforeunload', (e) => {
+  if (!hasUnsavedChanges()) return;
+  e.preventDefault();
+  // Older browsers need returnValue set to show their prompt.
+  e.returnValue = '';
+});
+
 /** Marks the calling form as having unsaved edits while `dirty` is true. */
 export function useUnsavedChanges(dirty: boolean): void {
   const guard = useRef({ dirty });
@@ -27,14 +35,4 @@ export function useUnsavedChanges(dirty: boolean): void {
       guards.delete(g);
     };
   }, []);
-  useEffect(() => {
-    if (!dirty) return;
-    const ask = (e: BeforeUnloadEvent) => {
-      e.preventDefault();
-      // Older browsers need returnValue set to show their prompt.
-      e.returnValue = '';
-    };
-    window.addEventListener('beforeunload', ask);
-    return () => window.removeEventListener('beforeunload', ask);
-  }, [dirty]);
 }

@@ -140,7 +140,7 @@ export function useForm<V extends Record<string, string>>(opts: FormOptions<V>):
       setFormError(null);
       setOtherErrors([]);
       focusFirstInvalid(form, clientErrors);
-      reportFailure(fieldsText(clientErrors));
+      reportFailure(fieldsText(clientErrors, form));
       return;
     }
     setErrors({});
@@ -166,7 +166,7 @@ export function useForm<V extends Record<string, string>>(opts: FormOptions<V>):
       if (hasFieldErrors) focusFirstInvalid(form, fieldErrors);
       // 412 (changed by someone else) has its own notice; 401 signs out.
       if (err.status !== 412 && err.status !== 401)
-        reportFailure(hasFieldErrors ? fieldsText(fieldErrors) : [err.detail ?? err.title, ...other].join(' '));
+        reportFailure(hasFieldErrors ? fieldsText(fieldErrors, form) : [err.detail ?? err.title, ...other].join(' '));
     } finally {
       inFlight.current = false;
       setSubmitting(false);
@@ -196,10 +196,22 @@ export function useForm<V extends Record<string, string>>(opts: FormOptions<V>):
   };
 }
 
-/** One field's own message, or "Check the 3 highlighted fields." */
-function fieldsText(errors: FieldErrors): string {
-  const texts = Object.values(errors).filter(Boolean) as string[];
-  return texts.length === 1 ? texts[0] : `Check the ${texts.length} highlighted fields.`;
+/**
+ * Points at the fields that failed by their labels ("Check “Slug”.", "Check 2 fields: “Slug” and
+ * “Phone”."); their own messages stay on the fields, so the words are not said twice.
+ */
+export function fieldsText(errors: FieldErrors, root?: ParentNode | null, labels?: Record<string, string>): string {
+  const labelOf = (name: string) => {
+    if (labels?.[name]) return labels[name];
+    const input = root?.querySelector<HTMLElement>(`[data-field="${name}"]`);
+    const label = input?.id ? root?.querySelector<HTMLElement>(`label[for="${input.id}"]`) : null;
+    return (label?.firstChild?.textContent ?? label?.textContent ?? name).trim();
+  };
+  const names = Object.keys(errors)
+    .filter((k) => errors[k])
+    .map((k) => `“${labelOf(k)}”`);
+  if (names.length === 1) return `Check ${names[0]}.`;
+  return `Check ${names.length} fields: ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}.`;
 }
 
 /** A simple email shape check (the server is the judge; this only catches obvious typos early). */

@@ -15,7 +15,7 @@ export { Card } from './Card';
 export { ConfirmDialog, Dialog } from './Dialog';
 export { EmptyState } from './EmptyState';
 export { ErrorState } from './ErrorState';
-export { focusFirstInvalid, looksLikeEmail, mapProblemErrors, messageFor, useForm } from './form';
+export { fieldsText, focusFirstInvalid, looksLikeEmail, mapProblemErrors, messageFor, useForm } from './form';
 export type { ErrorMessages, FieldBinding, FieldErrors, Form } from './form';
 export * from './icons';
 export { Menu } from './Menu';

@@ -3,9 +3,11 @@
 import { useEffect, useId, useState } from 'preact/hooks';
 import { ApiError } from '../../api';
 import { apiKeysApi, type KeyPolicy } from '../../api-keys';
-import { Alert, Badge, Button, Card, ErrorState, IconAlert, SaveStatus, Spinner, Switch, useToast } from '../../ui';
+import { Alert, Badge, Button, Card, ErrorState, fieldsText, IconAlert, SaveStatus, Spinner, Switch, useToast } from '../../ui';
 import { useUnsavedChanges } from '../../lib/unsaved';
 import { lifetimeLabel } from './model';
+
+const FIELD_LABELS = { max_days: 'Maximum lifetime', default_days: 'Default lifetime', allow_never: 'Allow keys that never expire' };
 
 const LIMIT = 3650;
 
@@ -71,7 +73,7 @@ export function PolicyCard({
     if (errs.max_days || errs.default_days) {
       setErrors(errs);
       document.getElementById(`${id}-${errs.max_days ? 'max' : 'default'}`)?.focus();
-      failed((errs.max_days ?? errs.default_days)!);
+      failed(fieldsText(errs, null, FIELD_LABELS));
       return;
     }
     const patch: Partial<KeyPolicy> = {};
@@ -92,7 +94,7 @@ export function PolicyCard({
           if (fe.field === 'max_days' || fe.field === 'default_days' || fe.field === 'allow_never') errs2[fe.field] ??= fe.message;
         if (Object.keys(errs2).length) {
           setErrors(errs2);
-          failed(Object.values(errs2)[0]!);
+          failed(fieldsText(errs2, null, FIELD_LABELS));
           return;
         }
       }
