@@ -33,20 +33,19 @@ static int brecovery_list_tx(store_conn *c, brec_ctx *x)
     store_rows *r = NULL;
     json_t *items = json_array();
     store_arg a[] = {sa_text(x->ws)};
-    int rc =
-        store_query(c,
-                    "SELECT s.workspace_id, w.name, s.id, s.status, s.plan_id, s.dunning_invoice_id, "
-                    "s.dunning_started_at, s.dunning_step, i.number, i.amount_due - i.amount_paid, "
-                    "i.next_payment_attempt, COALESCE((SELECT MAX(e.attempts) FROM dunning_episodes e WHERE "
-                    "e.workspace_id = s.workspace_id AND e.invoice_id = s.dunning_invoice_id), i.attempt_count), "
-                    "i.currency, (SELECT e.outcome FROM dunning_episodes e WHERE e.workspace_id = s.workspace_id AND "
-                    "e.invoice_id = s.dunning_invoice_id ORDER BY e.started_at DESC, e.id DESC LIMIT 1) "
-                    "FROM subscriptions s JOIN workspaces w ON "
-                    "w.id = s.workspace_id LEFT JOIN invoices i ON i.workspace_id = s.workspace_id AND "
-                    "i.id = s.dunning_invoice_id WHERE (w.id = $1 OR w.parent_id = $1) AND "
-                    "(s.status IN ('past_due', 'unpaid') OR (s.dunning_invoice_id IS NOT NULL AND s.status NOT IN "
-                    "('canceled', 'incomplete_expired'))) ORDER BY s.dunning_started_at, s.id",
-                    a, 1, &r);
+    int rc = store_query(c,
+                         "SELECT s.workspace_id, w.name, s.id, s.status, s.plan_id, s.dunning_invoice_id, "
+                         "s.dunning_started_at, s.dunning_step, i.number, i.amount_due - i.amount_paid, "
+                         "i.next_payment_attempt, COALESCE((SELECT MAX(e.attempts) FROM dunning_episodes e WHERE "
+                         "e.workspace_id = s.workspace_id AND e.invoice_id = s.dunning_invoice_id), i.attempt_count), "
+                         "i.currency, (SELECT e.outcome FROM dunning_episodes e WHERE e.workspace_id = "
+                         "s.workspace_id AND e.invoice_id = s.dunning_invoice_id ORDER BY e.started_at DESC, e.id "
+                         "DESC LIMIT 1) FROM subscriptions s JOIN workspaces w ON "
+                         "w.id = s.workspace_id LEFT JOIN invoices i ON i.workspace_id = s.workspace_id AND "
+                         "i.id = s.dunning_invoice_id WHERE (w.id = $1 OR w.parent_id = $1) AND "
+                         "(s.status IN ('past_due', 'unpaid') OR (s.dunning_invoice_id IS NOT NULL AND s.status NOT IN "
+                         "('canceled', 'incomplete_expired'))) ORDER BY s.dunning_started_at, s.id",
+                         a, 1, &r);
     while (rc == AT_OK && store_rows_next(r) == 1)
         json_array_append_new(
             items,
