@@ -74,6 +74,13 @@ describe('an unpaid subscription in the browser', () => {
       w.assertClean();
       await w.context.close();
     }
+    // On a phone the strip wraps under the top bar and keeps its link.
+    const ph = await signedIn(b, srv, DEMO.owner, page('team'), { heading: 'Team', phone: true });
+    await ph.page.getByRole('region', { name: 'Payment status' }).getByRole('link', { name: 'Go to Billing' }).waitFor();
+    assert.ok(await ph.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling on a phone');
+    await check(ph.page, 'unpaid-banner-phone');
+    ph.assertClean();
+    await ph.context.close();
     const m = await signedIn(b, srv, DEMO.member, page('notifications'), { heading: 'Notifications' });
     assert.equal(await m.page.getByRole('region', { name: 'Payment status' }).count(), 0);
     m.assertClean();
