@@ -73,7 +73,8 @@ typedef struct billing_seats {
 } billing_seats;
 int billing_seats_get(store_conn *c, const char *ws_id, billing_seats *out);
 /* billing_payer_name returns the name of the paying workspace billed_ws as its members know it (its
- * display name, else its name), a new string the caller frees ("" when the workspace is gone). */
+ * workspace name; the display name is for customers), a new string the caller frees ("" when the
+ * workspace is gone). */
 char *billing_payer_name(store_conn *c, const char *billed_ws);
 /* billing_lock_seats takes the billed workspace's row lock (after ws_id's own), so concurrent seat
  * takers anywhere under one subscription count one after another. */
@@ -84,6 +85,12 @@ int billing_lock_seats(store_conn *c, const char *ws_id);
 /* billing_overview returns {workspace_id, billed_by, billing_mode, provider, subscription, plan, seats,
  * usage[], upcoming_invoice, customer, payment_method, banner, test_clock, now}. */
 int billing_overview(store *s, const char *ws_id, json_t **out);
+/* billing_standing returns what the navigation needs to explain a section the plan or the payment
+ * state removes, and to show the payment banner on every page: {status (null without a subscription),
+ * plan: {id, name, features[]}, entitled, billed_by_agency, currency, overdue} where overdue is
+ * {total, invoices: [{id, number, amount_due, due_at}]} when ws_id pays for itself, else null. The
+ * caller owns *out. */
+int billing_standing(store *s, const char *ws_id, json_t **out);
 /* billing_plans returns {currency, current_plan_id, items: [plan...]} (offered plans). */
 int billing_plans_list(store *s, const char *ws_id, json_t **out);
 

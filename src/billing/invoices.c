@@ -228,7 +228,8 @@ json_t *billing_customer_snapshot(store_conn *c, const char *billing_ws)
     store_rows *r = NULL;
     store_arg args[] = {sa_text(billing_ws)};
     if (store_query(c,
-                    "SELECT COALESCE(NULLIF(b.name, ''), w.name), COALESCE(NULLIF(b.email, ''), (SELECT u.email FROM "
+                    "SELECT COALESCE(NULLIF(b.name, ''), NULLIF(w.legal_name, ''), w.name), COALESCE(NULLIF(b.email, "
+                    "''), (SELECT u.email FROM "
                     "memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = w.id AND m.role = 'owner' "
                     "AND m.status = 'active' ORDER BY m.joined_at, m.id LIMIT 1), ''), COALESCE(b.address_line1, ''), "
                     "COALESCE(b.address_line2, ''), COALESCE(b.city, ''), COALESCE(b.postal_code, ''), "

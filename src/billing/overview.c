@@ -43,6 +43,31 @@ static json_t *boverview_dunning_invoice(store_conn *c, const bsub *s)
     return o;
 }
 
+/* Every open invoice of the billed workspace past its due date, oldest first, and their sum:
+ * {total, invoices: [{id, number, amount_due, due_at}]}. The banner and the navigation's notice both
+ * read this, so the amount asked for is always the whole overdue amount. */
+static json_t *boverview_overdue(store_conn *c, const char *bws, int64_t now)
+{
+    json_t *items = json_array();
+    int64_t total = 0;
+    store_rows *r = NULL;
+    store_arg a[] = {sa_text(bws), sa_int(now)};
+    if (store_query(c,
+                    "SELECT id, number, amount_due - amount_paid, due_at FROM invoices WHERE workspace_id = $1 AND "
+                    "status = 'open' AND due_at IS NOT NULL AND due_at <= $2 AND amount_due > amount_paid "
+                    "ORDER BY due_at, number, id",
+                    a, 2, &r) == AT_OK)
+        while (store_rows_next(r) == 1) {
+            total += store_rows_int(r, 2);
+            json_array_append_new(items,
+                                  json_pack("{s:s, s:s?, s:I, s:o}", "id", store_rows_text(r, 0), "number",
+                                            store_rows_text(r, 1), "amount_due", (json_int_t)store_rows_int(r, 2),
+                                            "due_at", billing_time_json(store_rows_int(r, 3))));
+        }
+    store_rows_free(r);
+    return json_pack("{s:I, s:o}", "total", (json_int_t)total, "invoices", items);
+}
+
 static json_t *boverview_banner(store_conn *c, const bsub *s, bool have, bool own, int64_t now)
 {
     char when[32] = "";
@@ -70,6 +95,8 @@ static json_t *boverview_banner(store_conn *c, const bsub *s, bool have, bool ow
         json_t *inv = own ? boverview_dunning_invoice(c, s) : NULL;
         if (inv)
             json_object_set_new(b, "invoice", inv);
+        if (own)
+            json_object_set_new(b, "overdue", boverview_overdue(c, s->ws, now));
         return b;
     }
     if (strcmp(s->status, "paused") == 0)
@@ -140,14 +167,15 @@ static json_t *boverview_own_usage(store_conn *c, const char *ws, const bsub *s)
     return a;
 }
 
-/* billing_payer_name (billing.h): one query, the name the Billing page shows too. */
+/* billing_payer_name (billing.h): one query, the name the Billing page shows too: the paying
+ * workspace's name as its members know it (docs/guide/names.md: the display name is for customers
+ * only). A new string; the caller frees it. */
 char *billing_payer_name(store_conn *c, const char *bws)
 {
     store_rows *r = NULL;
     store_arg a[] = {sa_text(bws)};
     char *name = NULL;
-    if (store_query(c, "SELECT COALESCE(display_name, name) FROM workspaces WHERE id = $1", a, 1, &r) == AT_OK &&
-        store_rows_next(r) == 1)
+    if (store_query(c, "SELECT name FROM workspaces WHERE id = $1", a, 1, &r) == AT_OK && store_rows_next(r) == 1)
         name = xstrdup(store_rows_text(r, 0));
     store_rows_free(r);
     return name ? name : xstrdup("");
@@ -241,6 +269,45 @@ int billing_overview(store *s, const char *ws_id, json_t **out)
 {
     boverview_ctx x = {ws_id, NULL};
     return billing_tx_out(s, false, boverview_tx, &x, &x.out, out);
+}
+
+typedef struct bstanding_ctx {
+    const char *ws;
+    json_t *out;
+} bstanding_ctx;
+
+static int bstanding_tx(store_conn *c, void *arg)
+{
+    bstanding_ctx *x = arg;
+    const billing_catalog *cat = billing_catalog_get();
+    char bws[ID_MAX];
+    bsub s;
+    int rc = billing_scope(c, x->ws, bws);
+    if (rc != AT_OK)
+        return rc;
+    bool own = strcmp(bws, x->ws) == 0;
+    rc = bsub_load(c, bws, false, &s);
+    bool have = rc == AT_OK;
+    if (rc != AT_OK && rc != AT_ENOTFOUND)
+        return rc;
+    int64_t paused_at = 0;
+    store_arg a[] = {sa_text(x->ws)};
+    store_query_int(c, "SELECT COALESCE(billing_paused_at, 0) FROM workspaces WHERE id = $1", a, 1, &paused_at);
+    const billing_plan *plan = have ? billing_plan_find(cat, s.plan_id) : billing_plan_find(cat, cat->fallback_plan);
+    json_t *features = json_array();
+    for (const char *const *f = plan ? plan->features : NULL; f && *f; f++)
+        json_array_append_new(features, json_string(*f));
+    x->out = json_pack("{s:s?, s:{s:s?, s:s?, s:o}, s:b, s:b, s:s, s:o}", "status", have ? s.status : NULL, "plan",
+                       "id", plan ? plan->id : NULL, "name", plan ? plan->name : NULL, "features", features, "entitled",
+                       have && bsub_entitled(s.status) && !paused_at, "billed_by_agency", !own, "currency",
+                       cat->currency, "overdue", own ? boverview_overdue(c, bws, billing_now(c, bws)) : json_null());
+    return AT_OK;
+}
+
+int billing_standing(store *s, const char *ws_id, json_t **out)
+{
+    bstanding_ctx x = {ws_id, NULL};
+    return billing_tx_out(s, false, bstanding_tx, &x, &x.out, out);
 }
 
 int billing_plans_list(store *s, const char *ws_id, json_t **out)

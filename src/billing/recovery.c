@@ -38,7 +38,9 @@ static int brecovery_list_tx(store_conn *c, brec_ctx *x)
                          "s.dunning_started_at, s.dunning_step, i.number, i.amount_due - i.amount_paid, "
                          "i.next_payment_attempt, COALESCE((SELECT MAX(e.attempts) FROM dunning_episodes e WHERE "
                          "e.workspace_id = s.workspace_id AND e.invoice_id = s.dunning_invoice_id), i.attempt_count), "
-                         "i.currency FROM subscriptions s JOIN workspaces w ON "
+                         "i.currency, (SELECT e.outcome FROM dunning_episodes e WHERE e.workspace_id = "
+                         "s.workspace_id AND e.invoice_id = s.dunning_invoice_id ORDER BY e.started_at DESC, e.id "
+                         "DESC LIMIT 1) FROM subscriptions s JOIN workspaces w ON "
                          "w.id = s.workspace_id LEFT JOIN invoices i ON i.workspace_id = s.workspace_id AND "
                          "i.id = s.dunning_invoice_id WHERE (w.id = $1 OR w.parent_id = $1) AND "
                          "(s.status IN ('past_due', 'unpaid') OR (s.dunning_invoice_id IS NOT NULL AND s.status NOT IN "
@@ -47,7 +49,7 @@ static int brecovery_list_tx(store_conn *c, brec_ctx *x)
     while (rc == AT_OK && store_rows_next(r) == 1)
         json_array_append_new(
             items,
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:o, s:i, s:I, s:o, s:I}", "workspace_id",
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:o, s:i, s:I, s:o, s:I, s:s}", "workspace_id",
                       store_rows_text(r, 0), "workspace_name", store_rows_text(r, 1), "subscription_id",
                       store_rows_text(r, 2), "status", store_rows_text(r, 3), "plan_id", store_rows_text(r, 4),
                       "invoice_id", store_rows_text(r, 5), "invoice_number", store_rows_text(r, 8), "amount_due",
@@ -55,7 +57,10 @@ static int brecovery_list_tx(store_conn *c, brec_ctx *x)
                       store_rows_is_null(r, 6) ? json_null() : billing_time_json(store_rows_int(r, 6)), "step",
                       (int)store_rows_int(r, 7), "attempts", (json_int_t)store_rows_int(r, 11), "next_attempt_at",
                       store_rows_is_null(r, 10) ? json_null() : billing_time_json(store_rows_int(r, 10)),
-                      "ladder_steps", (json_int_t)billing_catalog_get()->dunning_count));
+                      "ladder_steps", (json_int_t)billing_catalog_get()->dunning_count,
+                      /* The episode's outcome, the same one the rate counts: a lost episode is no longer
+                       * in recovery, though its invoice stays open. */
+                      "outcome", store_rows_is_null(r, 13) ? "open" : store_rows_text(r, 13)));
     store_rows_free(r);
     if (rc != AT_OK) {
         json_decref(items);

@@ -89,6 +89,36 @@ const char *policy_missing_feature(const char *id, int access, const policy_subj
     return policy_access_of(s, &all) >= access ? s->feature : NULL;
 }
 
+int policy_absence(const policy_section *s, const policy_subject *who)
+{
+    if (policy_access_of(s, who) >= POLICY_READ)
+        return ABSENT_NO;
+    if (!s || !(s->flags & SECTION_BUILT) || (s->flags & SECTION_NO_NAV) ||
+        ((s->flags & SECTION_DEVELOPER_ONLY) && !who->developer))
+        return ABSENT_HIDDEN;
+    if ((s->flags & SECTION_ROOT_ONLY) && who->kind != WS_ROOT)
+        return ABSENT_KIND;
+    if (policy_missing_feature(s->id, POLICY_READ, who))
+        return ABSENT_PLAN;
+    return ABSENT_ROLE;
+}
+
+const char *policy_absence_name(int absence)
+{
+    switch (absence) {
+    case ABSENT_HIDDEN:
+        return "hidden";
+    case ABSENT_KIND:
+        return "kind";
+    case ABSENT_PLAN:
+        return "plan";
+    case ABSENT_ROLE:
+        return "role";
+    default:
+        return "";
+    }
+}
+
 const char *policy_title(const policy_section *s, int kind)
 {
     return kind == WS_SUB_ACCOUNT && s->sub_title ? s->sub_title : s->title;

@@ -49,6 +49,20 @@ bool policy_allows(const char *id, int access, const policy_subject *who);
  * section `id` (the role, kind and developer conditions all hold), or NULL. The guard answers 402
  * naming the plans that have it. */
 const char *policy_missing_feature(const char *id, int access, const policy_subject *who);
+/* Why a subject cannot read a section (policy_absence). */
+enum policy_absence {
+    ABSENT_NO = 0, /* the subject may read it */
+    ABSENT_HIDDEN, /* not built, API only, or developer-only without developer access: never mentioned */
+    ABSENT_KIND,   /* not offered in this kind of workspace (Sub-Accounts inside a sub-account) */
+    ABSENT_PLAN,   /* the role allows it; the workspace's entitlements lack the section's plan feature */
+    ABSENT_ROLE,   /* the subject's role is below the section's read role */
+};
+/* policy_absence returns why the subject cannot read section s, checked in the order above, so a plan
+ * or kind reason is never reported as a role problem. */
+int policy_absence(const policy_section *s, const policy_subject *who);
+/* policy_absence_name is the API's word for an absence: "hidden", "kind", "plan", "role" ("" for
+ * ABSENT_NO). */
+const char *policy_absence_name(int absence);
 /* policy_title is the section's title for the subject's workspace kind. */
 const char *policy_title(const policy_section *s, int kind);
 

@@ -74,7 +74,7 @@ static void inv_names(store_conn *c, const char *ws_id, const char *user_id, cha
     store_arg args[] = {sa_text(ws_id), sa_text(user_id)};
     *ws_name = *inviter = NULL;
     if (store_query(c,
-                    "SELECT COALESCE(w.display_name, w.name), u.name FROM workspaces w, users u "
+                    "SELECT w.name, u.name FROM workspaces w, users u "
                     "WHERE w.id = $1 AND u.id = $2",
                     args, 2, &r) == AT_OK &&
         store_rows_next(r) == 1) {

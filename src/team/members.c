@@ -275,8 +275,7 @@ char *members_ws_name(store_conn *c, const char *ws_id, const char *fallback)
     store_rows *r = NULL;
     store_arg args[] = {sa_text(ws_id)};
     char *name = NULL;
-    if (store_query(c, "SELECT COALESCE(display_name, name) FROM workspaces WHERE id = $1", args, 1, &r) == AT_OK &&
-        store_rows_next(r) == 1)
+    if (store_query(c, "SELECT name FROM workspaces WHERE id = $1", args, 1, &r) == AT_OK && store_rows_next(r) == 1)
         name = xstrdup(store_rows_text(r, 0));
     store_rows_free(r);
     return name ? name : xstrdup(fallback);
@@ -521,7 +520,7 @@ static int members_person_check(store_conn *c, const char *ws_id, const char *us
     store_rows *r = NULL;
     store_arg args[] = {sa_text(user_id), sa_text(who->user_id ? who->user_id : ""), sa_text(ws_id)};
     int rc = store_query(c,
-                         "SELECT COALESCE(w.display_name, w.name), m.role, dm.role, pm.role FROM memberships m "
+                         "SELECT w.name, m.role, dm.role, pm.role FROM memberships m "
                          "JOIN workspaces w ON w.id = m.workspace_id "
                          "LEFT JOIN memberships dm ON dm.workspace_id = w.id AND dm.user_id = $2 "
                          "AND dm.status = 'active' "

@@ -1191,6 +1191,18 @@ function expectedSections(who) {
   }));
 }
 
+/**
+ * Why each built, listed section the subject cannot read is absent (src/policy/policy.c
+ * policy_absence): the workspace kind, a plan feature (the plan lacks it, or an unpaid subscription
+ * took it: "plan" or "payment"), else the role. Developer-only sections are never mentioned.
+ */
+function expectedAbsences(who) {
+  return SECTIONS.filter((s) => s.built && !s.noNav && !(s.devOnly && !who.developer) && accessOf(s.id, who) === 0).map((s) => ({
+    id: s.id,
+    reason: s.rootOnly && who.kind !== 'root' ? 'kind' : missingFeature(s.id, 1, who) ? 'plan' : 'role',
+  }));
+}
+
 function checkSections(c, r) {
   const who = subjectOf(c.pk, c.W);
   const want = {
@@ -1199,8 +1211,14 @@ function checkSections(c, r) {
     kind: who.kind,
     agency: who.agency,
   };
+  // Why the other sections are absent; no billing alert while every subscription here is in order.
+  const { unavailable = [], billing_alert: alert, ...shown } = r.body ?? {};
+  const reasons = unavailable.map((u) => ({ id: u.id, reason: u.reason === 'payment' ? 'plan' : u.reason }));
+  if (JSON.stringify(reasons) !== JSON.stringify(expectedAbsences(who)))
+    return `sections give ${c.pk} in ${c.W} the reasons ${JSON.stringify(reasons)} ≠ expected ${JSON.stringify(expectedAbsences(who))}`;
+  if (alert !== null) return `sections show ${c.pk} in ${c.W} a billing alert: ${r.text}`;
   // A pending ownership transfer shows only to its target (heir@, in A), and to nobody else.
-  const { ownership_offer: offer, ...rest } = r.body ?? {};
+  const { ownership_offer: offer, ...rest } = shown;
   const forMe = offer && offer.to?.id === P[c.pk]?.userId && c.W === 'A';
   if (offer !== null && !forMe) return `sections show an ownership offer to ${c.pk} in ${c.W}: ${r.text}`;
   return JSON.stringify(rest) === JSON.stringify(want) ? null : `sections ${r.text} ≠ expected ${JSON.stringify(want)}`;

@@ -81,10 +81,11 @@ describe('sub-accounts table at desktop widths', () => {
       }
       // The long name is truncated with its full text on hover, not wrapped into a tall row.
       const longLink = page.locator('.sub-link', { hasText: 'Northwind' });
-      assert.match(await longLink.getAttribute('title'), /Northwind Orthodontics & Family Dental — Springfield Downtown Clinic/);
+      assert.match(await longLink.getAttribute('title'), /Northwind Orthodontics and Family Dental Group of Greater Springfield/);
 
-      // Use a row menu (open, pick, cancel the dialog); focus goes back to the "…" button.
-      const target = 'Northwind Orthodontics & Family Dental — Springfield Downtown Clinic';
+      // Use a row menu (open, pick, cancel the dialog); focus goes back to the "…" button. Rows go by
+      // the workspace name; the display name is for customers (docs/guide/names.md).
+      const target = 'Northwind Orthodontics and Family Dental Group of Greater Springfield';
       await page.getByRole('button', { name: `More actions for ${target}` }).click();
       await page.getByRole('menuitem', { name: 'Rename…' }).click();
       const dialog = page.getByRole('dialog', { name: `Rename ${target}` });

@@ -119,8 +119,9 @@ describe('workspace settings and activity', () => {
     const final = await doc();
     assert.equal(final.display_name, 'Acme Agency Group');
     assert.equal(final.industry, 'Marketing agencies');
-    // The switcher follows the new display name.
-    await page.getByTestId('workspace-switcher').getByText('Acme Agency Group').waitFor();
+    // The display name is for customers: inside Atrium the workspace keeps its name (issue 14, item 8).
+    await page.getByTestId('workspace-switcher').getByText('Acme Agency', { exact: true }).waitFor();
+    assert.equal(await page.getByTestId('workspace-switcher').getByText('Acme Agency Group').count(), 0);
     w.assertClean();
     await w.context.close();
   });

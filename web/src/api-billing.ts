@@ -2,7 +2,7 @@
 // ETag), invoices (JSON, and the HTML and PDF documents by URL), the payment provider's doors, and the
 // developer-only test clock and Billing Recovery. Shapes follow src/api/billing.c and src/billing/*.c.
 // Amounts are integers in the currency's minor units (cents for USD).
-import { ApiError, request, type Page, type Versioned } from './api';
+import { ApiError, request, type Overdue, type Page, type Versioned } from './api';
 
 export type Interval = 'month' | 'year';
 export type Proration = 'invoice_now' | 'prorate' | 'at_renewal';
@@ -154,6 +154,8 @@ export interface BillingBanner {
   message: string;
   at?: string;
   days_left?: number;
+  /** Past due or unpaid, in the paying workspace: every overdue invoice and their total. */
+  overdue?: Overdue;
 }
 
 export interface BillingOverview {
@@ -285,6 +287,8 @@ export interface PastDue {
   attempts: number;
   next_attempt_at: string | null;
   ladder_steps: number;
+  /** The episode's outcome, the one the rate counts: lost once the ladder has run out. */
+  outcome: 'open' | 'recovered' | 'lost';
 }
 
 export interface Recovery {

@@ -267,6 +267,34 @@ export interface Sections {
   agency: boolean;
   /** A pending ownership transfer offered to the caller, if any. */
   ownership_offer?: { id: string; from: { id: string; name: string }; to: { id: string; name: string }; created_at: string } | null;
+  /** Built sections the caller cannot open here, each with why (never a role problem for a plan matter). */
+  unavailable?: UnavailableSection[];
+  /** For owners and admins while the subscription covering the workspace is past due or unpaid. */
+  billing_alert?: BillingAlert | null;
+}
+
+/** Every open invoice past its due date, oldest first, and their total (minor units). */
+export interface Overdue {
+  total: number;
+  invoices: { id: string; number: string | null; amount_due: number; due_at: string | null }[];
+}
+
+export interface UnavailableSection {
+  id: string;
+  title: string;
+  /** role: below the section's role; kind: not in this kind of workspace; plan: not on the plan; payment: the plan has it but the subscription is unpaid. */
+  reason: 'role' | 'kind' | 'plan' | 'payment';
+  feature?: string;
+  plans?: { id: string; name: string }[];
+  plan?: { id: string | null; name: string | null } | null;
+  overdue?: Overdue;
+}
+
+export interface BillingAlert {
+  status: 'past_due' | 'unpaid';
+  billed_by_agency: boolean;
+  currency: string;
+  overdue: Overdue | null;
 }
 
 export interface ChecklistItem {

@@ -12,6 +12,7 @@ import { Redirect, useLocation } from './router';
 import { SessionProvider, useSession } from './session';
 import { AuthLayout, PageLoading } from './shell/AuthLayout';
 import { Shell } from './shell/Shell';
+import { LeaveGuard } from './shell/LeaveGuard';
 import { ErrorState, ToastProvider } from './ui';
 import { parseWorkspacePath, WorkspaceProvider } from './workspace';
 
@@ -99,6 +100,7 @@ export function App() {
     <ToastProvider>
       <SessionProvider>
         <Router />
+        <LeaveGuard />
       </SessionProvider>
     </ToastProvider>
   );

@@ -2,6 +2,7 @@
 // path with index.html, so deep links and reloads land here.
 import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { discardUnsavedChanges, hasUnsavedChanges } from './lib/unsaved';
 
 export interface Location {
   path: string;
@@ -26,16 +27,71 @@ function notify(): void {
   listeners.forEach((l) => l());
 }
 
-window.addEventListener('popstate', notify);
+/** A navigation held back because a form has unsaved changes, until the user confirms or stays. */
+export interface LeaveRequest {
+  to: string;
+  replace: boolean;
+}
+let leaveRequest: LeaveRequest | null = null;
+const leaveListeners = new Set<Listener>();
+let shownHref = window.location.pathname + window.location.search;
 
-/** Goes to an in-app path (pushes a history entry unless replace is set). */
-export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+function holdLeave(req: LeaveRequest | null): void {
+  leaveRequest = req;
+  leaveListeners.forEach((l) => l());
+}
+
+window.addEventListener('popstate', () => {
+  const target = window.location.pathname + window.location.search;
+  if (hasUnsavedChanges() && target !== shownHref) {
+    // Back or forward out of a form with edits: stay on the page (restore its address) and ask first.
+    window.history.pushState(null, '', shownHref);
+    holdLeave({ to: target, replace: false });
+    return;
+  }
+  shownHref = target;
+  notify();
+});
+
+/**
+ * Goes to an in-app path (pushes a history entry unless replace is set). While a form has unsaved
+ * changes the navigation waits for the user's answer (useLeaveRequest) unless `force` is set.
+ */
+export function navigate(to: string, opts: { replace?: boolean; force?: boolean } = {}): void {
   const here = window.location.pathname + window.location.search;
   if (to === here) return;
+  if (!opts.force && hasUnsavedChanges()) {
+    holdLeave({ to, replace: !!opts.replace });
+    return;
+  }
   if (opts.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
+  shownHref = window.location.pathname + window.location.search;
   window.scrollTo(0, 0);
   notify();
+}
+
+/** The navigation waiting for "Leave without saving?", with the two answers. */
+export function useLeaveRequest(): { request: LeaveRequest | null; leave: () => void; stay: () => void } {
+  const [request, setRequest] = useState(leaveRequest);
+  useEffect(() => {
+    const l = () => setRequest(leaveRequest);
+    leaveListeners.add(l);
+    return () => {
+      leaveListeners.delete(l);
+    };
+  }, []);
+  return {
+    request,
+    leave: () => {
+      const r = leaveRequest;
+      holdLeave(null);
+      if (!r) return;
+      discardUnsavedChanges();
+      navigate(r.to, { replace: r.replace, force: true });
+    },
+    stay: () => holdLeave(null),
+  };
 }
 
 /** True once the user has moved between pages in this tab (used to move focus to the new page). */
@@ -83,6 +139,6 @@ export function Link({ href, onClick, ...rest }: LinkProps) {
 
 /** Redirects on mount (for routes that only forward somewhere else). */
 export function Redirect({ to }: { to: string }) {
-  useEffect(() => navigate(to, { replace: true }), [to]);
+  useEffect(() => navigate(to, { replace: true, force: true }), [to]);
   return null;
 }

@@ -178,9 +178,12 @@ export function findWorkspace(workspaces: WorkspacesState, id: string | null): W
   return workspaces.items.find((w) => w.id === id);
 }
 
-/** The name people know a workspace by. */
-export function workspaceName(w: { name: string; display_name?: string | null } | undefined): string {
-  return w ? w.display_name || w.name : '';
+/**
+ * The name a workspace has everywhere inside Atrium: its name. The display name is for the
+ * workspace's customers only, and the legal name for invoices (docs/guide/names.md).
+ */
+export function workspaceName(w: { name: string } | undefined): string {
+  return w ? w.name : '';
 }
 
 /** The first page to open in a workspace: its first section other than Profile (an account page). */

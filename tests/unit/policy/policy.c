@@ -74,6 +74,24 @@ Test(policy, missing_feature_is_named_only_when_it_alone_refuses)
     cr_assert_null(policy_missing_feature("no_such_section", POLICY_READ, &owner_no_plan));
 }
 
+/* Why a section is absent: a plan or workspace kind is never reported as a role problem, and hidden
+ * sections are never mentioned at all. */
+Test(policy, absence_names_plan_kind_and_role_apart)
+{
+    policy_subject owner_no_plan = who(ROLE_OWNER, WS_ROOT, false, no_features);
+    policy_subject member = who(ROLE_MEMBER, WS_ROOT, false, all_features);
+    policy_subject sub_owner = who(ROLE_OWNER, WS_SUB_ACCOUNT, false, all_features);
+    cr_assert_eq(policy_absence(policy_find("api_keys"), &owner_no_plan), ABSENT_PLAN);
+    cr_assert_eq(policy_absence(policy_find("subaccounts"), &owner_no_plan), ABSENT_PLAN);
+    cr_assert_eq(policy_absence(policy_find("subaccounts"), &sub_owner), ABSENT_KIND);
+    cr_assert_eq(policy_absence(policy_find("billing"), &member), ABSENT_ROLE);
+    cr_assert_eq(policy_absence(policy_find("api_keys"), &member), ABSENT_ROLE);
+    cr_assert_eq(policy_absence(policy_find("labs"), &member), ABSENT_HIDDEN);
+    cr_assert_eq(policy_absence(policy_find("usage"), &member), ABSENT_HIDDEN);
+    cr_assert_eq(policy_absence(policy_find("team"), &owner_no_plan), ABSENT_NO);
+    cr_assert_str_eq(policy_absence_name(ABSENT_PLAN), "plan");
+}
+
 /* Usage reporting is enforced like any section but never listed in the navigation. */
 Test(policy, usage_is_api_only)
 {

@@ -22,6 +22,7 @@ import {
   Select,
   TextField,
   useForm,
+  SaveStatus,
   useToast,
 } from '../ui';
 import { useCurrentWorkspaceId, useWorkspaces, findWorkspace, workspaceName } from '../workspace';
@@ -135,6 +136,7 @@ function ProfileForm({ profile, onSaved }: { profile: ProfileDoc; onSaved: (p: P
       current_password: { incorrect: "That's not your current password.", required: 'Enter your current password to change your email.' },
       email: { taken: 'Another account already uses this email.' },
     },
+    save: { what: 'your profile', dirty: (v) => Object.keys(patchOf(saved, v)).length > 0 },
     onSubmit: async (v) => {
       const patch: Record<string, string | null> = patchOf(saved, v);
       if (Object.keys(patch).length === 0) return;
@@ -158,7 +160,7 @@ function ProfileForm({ profile, onSaved }: { profile: ProfileDoc; onSaved: (p: P
   });
 
   const emailChanges = form.values.email.trim().toLowerCase() !== saved.email.toLowerCase();
-  const dirty = Object.keys(patchOf(saved, form.values)).length > 0;
+  const dirty = form.dirty;
 
   return (
     <form class="profile-form" onSubmit={form.onSubmit} noValidate aria-label="Profile">
@@ -256,7 +258,7 @@ function ProfileForm({ profile, onSaved }: { profile: ProfileDoc; onSaved: (p: P
         </div>
       </Card>
       <div class={dirty ? 'savebar is-dirty' : 'savebar'}>
-        <p class="savebar-status">{dirty ? 'You have unsaved changes.' : 'All changes saved.'}</p>
+        <SaveStatus failure={form.failure} dirty={dirty} />
         <div class="savebar-actions">
           <Button variant="ghost" disabled={!dirty || form.submitting} onClick={() => form.reset(valuesOf(saved))}>
             Discard

@@ -63,7 +63,7 @@ type Action = { kind: 'rename' | 'suspend' | 'reactivate' | 'delete' | 'billing'
 
 /** The second line under a sub-account's name, in full (shown on hover when it is truncated). */
 function subMeta(s: SubAccount): string {
-  return [s.display_name && s.display_name !== s.name ? s.name : '', s.slug, s.timezone?.replace(/_/g, ' ') ?? '']
+  return [s.display_name && s.display_name !== s.name ? `customers see “${s.display_name}”` : '', s.slug, s.timezone?.replace(/_/g, ' ') ?? '']
     .filter(Boolean)
     .join(' · ');
 }
@@ -249,7 +249,7 @@ export function SubAccounts({ wsId, section, workspace }: WorkspacePageProps) {
               {workspaceName(s)}
             </Link>
             <span class="sub-meta" title={subMeta(s)}>
-              {s.display_name && s.display_name !== s.name ? `${s.name} · ` : ''}
+              {s.display_name && s.display_name !== s.name ? `customers see “${s.display_name}” · ` : ''}
               <span class="mono">{s.slug}</span>
               {s.timezone ? ` · ${s.timezone.replace(/_/g, ' ')}` : ''}
               <span class="sub-meta-members"> · {s.member_count === 1 ? '1 member' : `${s.member_count} members`}</span>

@@ -25,6 +25,7 @@ import { Notifications } from './Notifications';
 import { SubAccounts } from './SubAccounts';
 import { TeamDirectory } from './team/Directory';
 import { Team } from './team/Team';
+import { overdueList } from '../shell/PaymentNotice';
 import { useTitle } from './title';
 import { WorkspaceSettings } from './WorkspaceSettings';
 
@@ -182,7 +183,17 @@ function NotFoundInWorkspace({ wsId, data }: { wsId: string; data: Sections }) {
   );
 }
 
-/** A section this workspace or role does not offer (e.g. Sub-Accounts inside a sub-account). */
+/** "Pro", "Pro or Agency", "Starter, Pro or Agency". */
+function planNames(plans: { name: string }[]): string {
+  const n = plans.map((p) => p.name);
+  return n.length <= 1 ? n.join('') : `${n.slice(0, -1).join(', ')} or ${n[n.length - 1]}`;
+}
+
+/**
+ * A section the caller cannot open here, with the reason the API gives (GET .../sections →
+ * unavailable): the plan (which plan, where it is available), the payment state (which invoices), the
+ * workspace kind, or the role. A plan or payment matter never reads as a role problem.
+ */
 function NotHere({
   wsId,
   data,
@@ -194,23 +205,58 @@ function NotHere({
   section: string;
   workspace?: WorkspaceSummary;
 }) {
-  useTitle('Not available here');
-  const why =
-    section === 'subaccounts' && data.kind === 'sub_account'
-      ? 'Sub-accounts are managed from the agency workspace they belong to, not from inside a sub-account.'
-      : `Your role here (${ROLE_LABEL[data.role] ?? data.role}) doesn't include this section. Ask an owner or admin of ${
-          workspace ? workspaceName(workspace) : 'this workspace'
-        } if you need it.`;
+  const u = data.unavailable?.find((x) => x.id === section);
+  const sees = (id: string) => data.items.some((s) => s.id === id);
+  const name = workspace ? workspaceName(workspace) : 'this workspace';
+  const alert = data.billing_alert;
+  let title = 'Not available here';
+  let why: ComponentChildren = "This section isn't available in this workspace.";
+  let billing = false;
+  if (u?.reason === 'payment') {
+    const plan = u.plan?.name ?? 'Your plan';
+    const agency = alert?.billed_by_agency || !u.overdue;
+    title = `${u.title} is off until payment`;
+    why = (
+      <>
+        {plan} includes {u.title}, but {agency ? "your agency's" : 'the'} subscription is{' '}
+        {alert?.status === 'past_due' ? 'past due' : 'unpaid'}, so paid features are off.{' '}
+        {u.overdue && u.overdue.invoices.length > 0
+          ? `Pay ${u.overdue.invoices.length === 1 ? 'invoice' : 'invoices'} ${overdueList(u.overdue, alert?.currency ?? 'USD')} to turn it back on.`
+          : agency
+            ? 'It comes back when the agency that manages this workspace pays.'
+            : 'It comes back when the open invoice is paid.'}
+      </>
+    );
+    billing = sees('billing');
+  } else if (u?.reason === 'plan') {
+    title = `${u.title} is not on your plan`;
+    why = `${u.title} is not on your plan (${u.plan?.name ?? 'your current plan'}); available on ${planNames(u.plans ?? [])}.${
+      sees('billing') ? '' : ` Ask an owner of ${name} to change the plan.`
+    }`;
+    billing = sees('billing');
+  } else if (u?.reason === 'kind' || (section === 'subaccounts' && data.kind === 'sub_account')) {
+    why = 'Sub-accounts are managed from the agency workspace they belong to, not from inside a sub-account.';
+  } else if (u?.reason === 'role') {
+    why = `Your role here (${ROLE_LABEL[data.role] ?? data.role}) doesn't include this section. Ask an owner or admin of ${name} if you need it.`;
+  }
+  useTitle(title);
   return (
     <div class="not-found">
       <div class="not-found-icon" aria-hidden="true">
         <IconLock size={22} />
       </div>
-      <h1 tabIndex={-1}>Not available here</h1>
+      <h1 tabIndex={-1}>{title}</h1>
       <p class="not-found-text">{why}</p>
-      <Link href={firstSectionPath(wsId, data)} class="btn btn-primary btn-md">
-        Back to Settings
-      </Link>
+      <div class="not-found-actions">
+        {billing && (
+          <Link href={workspacePath(wsId, 'billing')} class="btn btn-primary btn-md">
+            {u?.reason === 'payment' ? 'Go to Billing' : 'Compare plans in Billing'}
+          </Link>
+        )}
+        <Link href={firstSectionPath(wsId, data)} class={billing ? 'btn btn-secondary btn-md' : 'btn btn-primary btn-md'}>
+          Back to Settings
+        </Link>
+      </div>
     </div>
   );
 }

@@ -21,6 +21,7 @@ import {
   Select,
   TextArea,
   TextField,
+  SaveStatus,
   useForm,
   useToast,
   type Form,
@@ -143,6 +144,7 @@ function SettingsForm({
       name: v.name.trim() ? undefined : 'Give the workspace a name.',
       slug: v.slug.trim() ? undefined : 'A workspace needs a slug; it is used in links.',
     }),
+    save: { what: 'the workspace settings', dirty: (v) => !readOnly && Object.keys(patchOf(saved.doc, v)).length > 0 },
     onSubmit: async (v) => {
       const patch = patchOf(saved.doc, v);
       if (Object.keys(patch).length === 0) return;
@@ -187,7 +189,7 @@ function SettingsForm({
     }
   };
 
-  const dirty = !readOnly && Object.keys(patchOf(saved.doc, form.values)).length > 0;
+  const dirty = form.dirty;
   const doc = saved.doc;
   const f = (n: keyof Values) => ({ ...form.field(n), disabled: readOnly });
 
@@ -251,7 +253,7 @@ function SettingsForm({
               {...f('display_name')}
               label="Display name"
               optional
-              hint="Shown to customers in emails and on invoices, if different."
+              hint="What your customers see, if different. Atrium and your team use the workspace name."
             />
             <TextField
               {...f('slug')}
@@ -282,7 +284,7 @@ function SettingsForm({
 
         <Card title="Business setup" description="Legal and contact details used on invoices, in messages and for compliance.">
           <div class="form-grid">
-            <TextField {...f('legal_name')} label="Legal business name" optional hint="Exactly as registered." />
+            <TextField {...f('legal_name')} label="Legal business name" optional hint="Exactly as registered; printed on invoices unless the billing details name someone else." />
             <Select {...f('business_type')} label="Business type" optional placeholder="Not set" options={BUSINESS_TYPES} />
             <TextField {...f('industry')} label="Industry" optional placeholder="e.g. Dental clinics" />
             <TextField {...f('tax_id')} label="Tax ID" optional hint="VAT, EIN or your local tax number." />
@@ -349,17 +351,17 @@ function SaveBar({
 }) {
   return (
     <div class={['savebar', dirty && 'is-dirty', conflict && 'is-conflict'].filter(Boolean).join(' ')}>
-      <p class="savebar-status">
-        {conflict ? (
-          <>
-            <strong>Changed by someone else.</strong> Reload before saving.
-          </>
-        ) : dirty ? (
-          'You have unsaved changes.'
-        ) : (
-          'All changes saved.'
-        )}
-      </p>
+      <SaveStatus
+        failure={conflict ? null : form.failure}
+        dirty={dirty}
+        note={
+          conflict && (
+            <>
+              <strong>Changed by someone else.</strong> Reload before saving.
+            </>
+          )
+        }
+      />
       <div class="savebar-actions">
         {conflict ? (
           <Button variant="primary" icon={<IconRefresh size={16} />} loading={reloading} onClick={onReload}>

@@ -6,6 +6,7 @@ import { useSession } from '../session';
 import { Banner, IconLayers, IconMenu, IconX, useToast } from '../ui';
 import { findWorkspace, useCurrentWorkspaceId, useSections, useWorkspaces, workspaceName, workspacePath } from '../workspace';
 import { LogoMark } from './Logo';
+import { PaymentBanner } from './PaymentNotice';
 import { accountNav, activeItem, groupNav, type NavItem } from './nav';
 import { UserMenu } from './UserMenu';
 import { WorkspaceSwitcher } from './WorkspaceSwitcher';
@@ -63,7 +64,7 @@ export function Shell({ me, children }: { me: Me; children: ComponentChildren })
     setSigningOut(true);
     try {
       await signOut();
-      navigate('/sign-in', { replace: true });
+      navigate('/sign-in', { replace: true, force: true });
     } catch {
       setSigningOut(false);
       toast({ tone: 'danger', title: "Couldn't sign out", description: 'Check your connection and try again.' });
@@ -71,6 +72,8 @@ export function Shell({ me, children }: { me: Me; children: ComponentChildren })
   };
 
   const current = activeItem(nav, path);
+  // Billing states the same payment state in full at its top; elsewhere the strip says it once.
+  const onBilling = !!wsId && path === workspacePath(wsId, 'billing');
 
   return (
     <div class="shell">
@@ -114,6 +117,9 @@ export function Shell({ me, children }: { me: Me; children: ComponentChildren })
           You are managing <strong>{workspaceName(ws)}</strong> as {ws.role === 'owner' ? 'an owner' : 'an admin'} of{' '}
           <strong>{parent ? workspaceName(parent) : 'its agency'}</strong>.
         </Banner>
+      )}
+      {sections.status === 'ready' && sections.data.billing_alert && wsId && !onBilling && (
+        <PaymentBanner wsId={wsId} alert={sections.data.billing_alert} />
       )}
       <div class="shell-body">
         {navOpen && <div class="nav-scrim" onClick={() => setNavOpen(false)} aria-hidden="true" />}

@@ -10,7 +10,7 @@ export function WorkspaceTile({
 }) {
   let h = 0;
   for (const ch of workspace.id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  const name = workspace.display_name || workspace.name;
+  const name = workspace.name;
   return (
     <span class={`ws-tile ws-tile-${size} ws-tile-c${h % 8}`} aria-hidden="true">
       {initials(name, name)}

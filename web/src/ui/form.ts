@@ -3,6 +3,8 @@
 import type { JSX } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, type FieldError } from '../api';
+import { useUnsavedChanges } from '../lib/unsaved';
+import { useToast } from './Toast';
 
 export type FieldErrors = Record<string, string | undefined>;
 
@@ -63,6 +65,12 @@ export interface FormOptions<V extends Record<string, string>> {
   validate?: (values: V) => FieldErrors;
   onSubmit: (values: V) => Promise<void> | void;
   messages?: ErrorMessages;
+  /**
+   * A Settings form that saves: `what` names it in the failure toast ("Couldn't save {what}"), and
+   * `dirty` says whether the values differ from the saved ones, which guards leaving the page and
+   * closing the tab while they do (lib/unsaved.ts).
+   */
+  save?: { what: string; dirty: (values: V) => boolean };
 }
 
 export interface FieldBinding {
@@ -80,6 +88,10 @@ export interface Form<V extends Record<string, string>> {
   /** Messages from errors[] that name no field of this form. */
   otherErrors: string[];
   submitting: boolean;
+  /** A save form's unsaved edits (opts.save.dirty), false for other forms. */
+  dirty: boolean;
+  /** Why the last save failed, in one line for the save bar beside the Save button, or null. */
+  failure: string | null;
   field: (name: keyof V & string) => FieldBinding;
   setValue: (name: keyof V & string, value: string) => void;
   setErrors: (errors: FieldErrors) => void;
@@ -94,6 +106,10 @@ export function useForm<V extends Record<string, string>>(opts: FormOptions<V>):
   const [formError, setFormError] = useState<ApiError | null>(null);
   const [otherErrors, setOtherErrors] = useState<string[]>([]);
   const [submitting, setSubmitting] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+  const toast = useToast();
+  const dirty = !!opts.save?.dirty(values);
+  useUnsavedChanges(dirty);
   const latest = useRef(opts);
   latest.current = opts;
   const inFlight = useRef(false);
@@ -101,6 +117,16 @@ export function useForm<V extends Record<string, string>>(opts: FormOptions<V>):
   const setValue = (name: keyof V & string, value: string) => {
     setValues((v) => ({ ...v, [name]: value }));
     setErrors((errs) => (errs[name] ? { ...errs, [name]: undefined } : errs));
+    setFailure(null);
+  };
+
+  // A failed save is said where the user is: on the fields (errors + focus), beside the Save button
+  // (failure) and in a toast, never only in a banner at the top of the page.
+  const reportFailure = (text: string) => {
+    const save = latest.current.save;
+    if (!save) return;
+    setFailure(text);
+    toast({ tone: 'danger', title: `Couldn't save ${save.what}`, description: text });
   };
 
   const onSubmit = async (e: JSX.TargetedEvent<HTMLFormElement, Event>) => {
@@ -114,11 +140,13 @@ export function useForm<V extends Record<string, string>>(opts: FormOptions<V>):
       setFormError(null);
       setOtherErrors([]);
       focusFirstInvalid(form, clientErrors);
+      reportFailure(fieldsText(clientErrors, form));
       return;
     }
     setErrors({});
     setFormError(null);
     setOtherErrors([]);
+    setFailure(null);
     inFlight.current = true;
     setSubmitting(true);
     try {
@@ -127,6 +155,7 @@ export function useForm<V extends Record<string, string>>(opts: FormOptions<V>):
       if (!(err instanceof ApiError)) {
         console.error(err);
         setFormError(new ApiError(0, { title: 'Something went wrong', detail: 'An unexpected error occurred. Try again.' }));
+        reportFailure('An unexpected error occurred. Try again.');
         return;
       }
       const { fieldErrors, other } = mapProblemErrors(err, Object.keys(values), messages);
@@ -135,6 +164,9 @@ export function useForm<V extends Record<string, string>>(opts: FormOptions<V>):
       setOtherErrors(other);
       if (!hasFieldErrors) setFormError(err);
       if (hasFieldErrors) focusFirstInvalid(form, fieldErrors);
+      // 412 (changed by someone else) has its own notice; 401 signs out.
+      if (err.status !== 412 && err.status !== 401)
+        reportFailure(hasFieldErrors ? fieldsText(fieldErrors, form) : [err.detail ?? err.title, ...other].join(' '));
     } finally {
       inFlight.current = false;
       setSubmitting(false);
@@ -147,6 +179,8 @@ export function useForm<V extends Record<string, string>>(opts: FormOptions<V>):
     formError,
     otherErrors,
     submitting,
+    dirty,
+    failure,
     field: (name) => ({ name, value: values[name], onValue: (v: string) => setValue(name, v), error: errors[name] }),
     setValue,
     setErrors,
@@ -156,9 +190,28 @@ export function useForm<V extends Record<string, string>>(opts: FormOptions<V>):
       setErrors({});
       setFormError(null);
       setOtherErrors([]);
+      setFailure(null);
     },
     onSubmit: (e) => void onSubmit(e),
   };
+}
+
+/**
+ * Points at the fields that failed by their labels ("Check “Slug”.", "Check 2 fields: “Slug” and
+ * “Phone”."); their own messages stay on the fields, so the words are not said twice.
+ */
+export function fieldsText(errors: FieldErrors, root?: ParentNode | null, labels?: Record<string, string>): string {
+  const labelOf = (name: string) => {
+    if (labels?.[name]) return labels[name];
+    const input = root?.querySelector<HTMLElement>(`[data-field="${name}"]`);
+    const label = input?.id ? root?.querySelector<HTMLElement>(`label[for="${input.id}"]`) : null;
+    return (label?.firstChild?.textContent ?? label?.textContent ?? name).trim();
+  };
+  const names = Object.keys(errors)
+    .filter((k) => errors[k])
+    .map((k) => `“${labelOf(k)}”`);
+  if (names.length === 1) return `Check ${names[0]}.`;
+  return `Check ${names.length} fields: ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}.`;
 }
 
 /** A simple email shape check (the server is the judge; this only catches obvious typos early). */

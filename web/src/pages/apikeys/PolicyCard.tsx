@@ -3,8 +3,11 @@
 import { useEffect, useId, useState } from 'preact/hooks';
 import { ApiError } from '../../api';
 import { apiKeysApi, type KeyPolicy } from '../../api-keys';
-import { Alert, Badge, Button, Card, ErrorState, IconAlert, Spinner, Switch, useToast } from '../../ui';
+import { Alert, Badge, Button, Card, ErrorState, fieldsText, IconAlert, SaveStatus, Spinner, Switch, useToast } from '../../ui';
+import { useUnsavedChanges } from '../../lib/unsaved';
 import { lifetimeLabel } from './model';
+
+const FIELD_LABELS = { max_days: 'Maximum lifetime', default_days: 'Default lifetime', allow_never: 'Allow keys that never expire' };
 
 const LIMIT = 3650;
 
@@ -48,6 +51,14 @@ export function PolicyCard({
   }, [policy?.max_days, policy?.default_days, policy?.allow_never]);
 
   const dirty = !!policy && (max !== String(policy.max_days) || def !== String(policy.default_days) || never !== policy.allow_never);
+  useUnsavedChanges(dirty && canWrite);
+  const [failure, setFailure] = useState<string | null>(null);
+  useEffect(() => setFailure(null), [max, def, never]);
+  // Like every Settings form (ui/form.ts): the failure beside Save and in a toast, not only above.
+  const failed = (text: string) => {
+    setFailure(text);
+    toast({ tone: 'danger', title: "Couldn't save the key policy", description: text });
+  };
 
   const save = async (e: Event) => {
     e.preventDefault();
@@ -62,6 +73,7 @@ export function PolicyCard({
     if (errs.max_days || errs.default_days) {
       setErrors(errs);
       document.getElementById(`${id}-${errs.max_days ? 'max' : 'default'}`)?.focus();
+      failed(fieldsText(errs, null, FIELD_LABELS));
       return;
     }
     const patch: Partial<KeyPolicy> = {};
@@ -82,10 +94,13 @@ export function PolicyCard({
           if (fe.field === 'max_days' || fe.field === 'default_days' || fe.field === 'allow_never') errs2[fe.field] ??= fe.message;
         if (Object.keys(errs2).length) {
           setErrors(errs2);
+          failed(fieldsText(errs2, null, FIELD_LABELS));
           return;
         }
       }
-      setFormError(err instanceof ApiError ? err : new ApiError(0, { title: 'Something went wrong', detail: 'Try again.' }));
+      const e2 = err instanceof ApiError ? err : new ApiError(0, { title: 'Something went wrong', detail: 'Try again.' });
+      setFormError(e2);
+      failed(e2.detail ?? e2.title);
     } finally {
       setSaving(false);
     }
@@ -149,9 +164,12 @@ export function PolicyCard({
       footer={
         policy && canWrite ? (
           <div class="policy-footer">
-            <span class="policy-footer-note">
-              {dirty ? 'You have unsaved changes.' : `Keys last at most ${lifetimeLabel(policy.max_days)}${policy.allow_never ? ', or forever' : ''}.`}
-            </span>
+            <SaveStatus
+              class="policy-footer-note"
+              failure={failure}
+              dirty={dirty}
+              note={!dirty && `Keys last at most ${lifetimeLabel(policy.max_days)}${policy.allow_never ? ', or forever' : ''}.`}
+            />
             <div class="policy-footer-actions">
               {dirty && (
                 <Button size="sm" onClick={() => reset(policy)} disabled={saving}>

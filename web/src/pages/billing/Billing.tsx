@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { billingApi, type BillingOverview, type InvoiceSummary, type Plan, type Interval } from '../../api-billing';
 import { Link, navigate, useLocation } from '../../router';
 import { Alert, Button, ErrorState, IconCompass, IconLayers, IconLink, PageHeader, Spinner, useToast } from '../../ui';
-import { workspaceName, workspacePath } from '../../workspace';
+import { useWorkspaces, workspaceName, workspacePath } from '../../workspace';
 import { useTitle } from '../title';
 import type { WorkspacePageProps } from '../WorkspaceRoutes';
 import { CancelCard, CancelDialog } from './Cancel';
@@ -93,6 +93,15 @@ function BillingHome({ wsId, section, sections, workspace }: WorkspacePageProps)
       quantity: Math.min(r.max, Math.max(r.min, sub.quantity)),
     });
   };
+
+  // The shell's payment banner and the sections come from GET .../sections: once Billing shows the
+  // payment state changed (paid, recovered, or newly past due), reload them so every page agrees.
+  const { loadSections } = useWorkspaces();
+  const kind = overview?.banner?.kind;
+  const alerting = kind === 'past_due' || kind === 'unpaid';
+  useEffect(() => {
+    if (overview && alerting !== !!sections.billing_alert) void loadSections(wsId);
+  }, [overview, alerting]);
 
   // ?plan=pro (a link from a "your plan does not include this" refusal) opens that plan's change.
   useEffect(() => {

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../../api';
 import { billingApi, type Customer, type CustomerFields } from '../../api-billing';
 import { countryOptions } from '../../lib/options';
-import { Alert, Button, Card, ErrorState, IconRefresh, looksLikeEmail, Select, Spinner, TextField, useForm, useToast } from '../../ui';
+import { Alert, Button, Card, ErrorState, IconRefresh, looksLikeEmail, SaveStatus, Select, Spinner, TextField, useForm, useToast } from '../../ui';
 
 type Values = Record<keyof CustomerFields, string>;
 const FIELDS: (keyof CustomerFields)[] = ['name', 'email', 'address_line1', 'address_line2', 'city', 'postal_code', 'region', 'country', 'tax_id'];
@@ -87,6 +87,7 @@ function CustomerForm({
     validate: (v) => ({
       email: v.email.trim() && !looksLikeEmail(v.email) ? 'Enter an email address, like billing@example.com.' : undefined,
     }),
+    save: { what: 'the billing details', dirty: (v) => canWrite && Object.keys(patchOf(saved.doc, v)).length > 0 },
     onSubmit: async (v) => {
       const patch = patchOf(saved.doc, v);
       if (Object.keys(patch).length === 0) return;
@@ -126,7 +127,7 @@ function CustomerForm({
     }
   };
 
-  const dirty = canWrite && Object.keys(patchOf(saved.doc, form.values)).length > 0;
+  const dirty = form.dirty;
   const f = (n: keyof Values) => ({ ...form.field(n), disabled: !canWrite });
 
   return (
@@ -168,9 +169,12 @@ function CustomerForm({
       </div>
       {canWrite && (
         <div class="bill-form-actions">
-          <span class="bill-muted" aria-live="polite">
-            {conflict ? 'Reload before saving.' : dirty ? 'You have unsaved changes.' : 'All changes saved.'}
-          </span>
+          <SaveStatus
+            class="bill-muted"
+            failure={conflict ? null : form.failure}
+            dirty={dirty}
+            note={conflict && 'Reload before saving.'}
+          />
           <Button variant="ghost" disabled={!dirty || form.submitting} onClick={() => form.reset(valuesOf(saved.doc))}>
             Discard
           </Button>

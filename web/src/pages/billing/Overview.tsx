@@ -22,6 +22,7 @@ import {
   unitText,
   yearlySaving,
 } from './model';
+import { overdueList } from '../../shell/PaymentNotice';
 
 /** A horizontal bar whose fill width is set through the CSSOM (the CSP allows no inline styles). */
 export function Bar({ value, max, tone, label, text }: { value: number; max: number; tone?: 'warning' | 'danger'; label: string; text: string }) {
@@ -78,17 +79,20 @@ export function StatusBanner({
   let text: ComponentChildren = null;
   let actions: ComponentChildren = null;
 
+  const several = (b?.overdue?.invoices.length ?? 0) > 1;
+  const payLabel = (i: InvoiceSummary) =>
+    several ? `Pay ${i.number ?? 'the oldest'} (${formatMoney(remaining(i), currency)})` : `Pay ${formatMoney(remaining(i), currency)}`;
   const payAction = () => {
     if (parent || !openInvoice) return null;
     if (!canWrite || manual)
       return (
         <Link href={invoicePath(openInvoice.id)} class={canWrite ? 'btn btn-primary btn-sm' : 'btn btn-secondary btn-sm'}>
-          {canWrite ? `Pay ${formatMoney(remaining(openInvoice), currency)}` : 'View invoice'}
+          {canWrite ? payLabel(openInvoice) : 'View invoice'}
         </Link>
       );
     return (
       <Button size="sm" variant="primary" loading={busy} onClick={() => onPay(openInvoice)}>
-        Pay {formatMoney(remaining(openInvoice), currency)}
+        {payLabel(openInvoice)}
       </Button>
     );
   };
@@ -145,7 +149,12 @@ export function StatusBanner({
       'Paid features may be paused until the agency that manages this workspace pays its open invoice.'
     ) : (
       <>
-        {openInvoice ? (
+        {b.overdue && b.overdue.invoices.length > 1 ? (
+          <>
+            <strong data-testid="overdue-total">{formatMoney(b.overdue.total, currency)}</strong> is overdue across{' '}
+            {b.overdue.invoices.length} invoices: {overdueList(b.overdue, currency)}.{' '}
+          </>
+        ) : openInvoice ? (
           <>
             Invoice <strong>{openInvoice.number ?? openInvoice.id}</strong> for {formatMoney(remaining(openInvoice), currency)} was due on{' '}
             {formatDay(openInvoice.due_at)}.{' '}
@@ -153,7 +162,13 @@ export function StatusBanner({
         ) : (
           `${b.message} `
         )}
-        {b.kind === 'past_due' ? 'Pay it to keep every feature.' : 'Paid features are off until it is paid.'}
+        {(b.overdue?.invoices.length ?? 0) > 1
+          ? b.kind === 'past_due'
+            ? 'Pay them to keep every feature.'
+            : 'Paid features are off until they are paid.'
+          : b.kind === 'past_due'
+            ? 'Pay it to keep every feature.'
+            : 'Paid features are off until it is paid.'}
         {manual && ' Invoices are paid by bank transfer, quoting the invoice number.'}
       </>
     );
@@ -393,8 +408,12 @@ export function SeatsCard({
         )}
       </section>
     );
-  const purchased = s.purchased;
-  const full = s.used >= purchased;
+  // Unpaid or paused, only the fallback plan's seats can be filled (s.purchased), while the
+  // subscription keeps the quantity the plan card prices: the card states both, never one for the other.
+  const sub = overview.subscription;
+  const limited = !!sub && !overview.entitled && sub.quantity !== s.purchased;
+  const purchased = limited ? sub!.quantity : s.purchased;
+  const full = s.used >= s.purchased;
   return (
     <section class="card bill-seats" aria-labelledby="bill-seats-title">
       <div class="bill-card-head">
@@ -402,12 +421,24 @@ export function SeatsCard({
           <IconUsers size={16} />
           Seats
         </h2>
-        {full ? <Badge tone="warning">Full</Badge> : <Badge tone="success">{plural(s.available, 'seat')} free</Badge>}
+        {limited ? (
+          <Badge tone="danger">Limited to {formatCount(s.purchased)}</Badge>
+        ) : full ? (
+          <Badge tone="warning">Full</Badge>
+        ) : (
+          <Badge tone="success">{plural(s.available, 'seat')} free</Badge>
+        )}
       </div>
       <p class="bill-seats-count" data-testid="seats-count">
         <strong>{formatCount(s.used)}</strong> of {formatCount(purchased)} used
       </p>
       <Bar value={s.used} max={purchased} tone={full ? 'warning' : undefined} label="Seats used" text={`${s.used} of ${purchased} seats used`} />
+      {limited && (
+        <p class="bill-seats-limit" data-testid="seats-limit">
+          While the subscription is {statusBadge(sub!.status).label.toLowerCase()}, only the free plan's {plural(s.purchased, 'seat')} can be
+          filled: nobody new can join until it is paid. Everyone already here keeps their access.
+        </p>
+      )}
       <ul class="bill-legend" role="list">
         <li>{plural(s.active_members, 'active member')}</li>
         <li>{plural(s.pending_invitations, 'pending invitation')}</li>

@@ -14,6 +14,7 @@ import {
   plural,
   problemText,
   seatRange,
+  statusPhrase,
   unitPriceText,
   unitText,
   yearlySaving,
@@ -79,8 +80,8 @@ export function PlansCard({
         </div>
       </header>
       {live && !changeable && canWrite && (
-        <Alert tone="warning" class="bill-plans-alert" title="Settle the open invoice first">
-          A {sub!.status.replace('_', ' ')} subscription can't change plans. Once the open invoice is paid you can change again.
+        <Alert tone="warning" class="bill-plans-alert" title={(overview.banner?.overdue?.invoices.length ?? 0) > 1 ? 'Settle the overdue invoices first' : 'Settle the open invoice first'}>
+          {statusPhrase(sub!.status, { start: true })} can't change plans. Once the overdue invoices are paid you can change again.
         </Alert>
       )}
       <div class="bill-plans">

@@ -136,8 +136,19 @@ export function BillingRecovery({ wsId, section, workspace }: WorkspacePageProps
       header: 'Ladder',
       render: (p) => {
         const next = data?.ladder[p.step];
+        // The same outcome the rate counts: once the ladder has run out the episode is lost, though the
+        // invoice stays open until it is paid, voided or marked recovered.
+        if (p.outcome === 'lost')
+          return (
+            <span class="bill-inv-cell" data-testid="recovery-outcome">
+              <span>Ladder ended · counted as lost</span>
+              <span class="bill-muted">
+                {p.attempts} attempt{p.attempts === 1 ? '' : 's'} · no more retries
+              </span>
+            </span>
+          );
         return (
-          <span class="bill-inv-cell">
+          <span class="bill-inv-cell" data-testid="recovery-outcome">
             <span>
               Step {Math.min(p.step + 1, p.ladder_steps)} of {p.ladder_steps}
               {next ? ` · day ${next.day}` : ''}
@@ -217,7 +228,7 @@ export function BillingRecovery({ wsId, section, workspace }: WorkspacePageProps
               </div>
             </section>
 
-            <Card flush title="Past due" description="Subscriptions with an unpaid invoice the ladder is working on, oldest first." class="rec-pastdue">
+            <Card flush title="Past due" description="Subscriptions with an unpaid invoice, oldest first: in recovery while the ladder runs, lost once it has run out." class="rec-pastdue">
               {data.past_due.length > 0 ? (
                 <Table caption="Past-due subscriptions" columns={columns} rows={data.past_due} rowKey={(p) => p.subscription_id} />
               ) : (

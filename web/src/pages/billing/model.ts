@@ -126,6 +126,13 @@ export function statusBadge(status: Subscription['status']): { tone: BadgeTone; 
   return { tone: 'neutral', label: status };
 }
 
+/** A subscription state in a sentence, with its article: "an unpaid subscription", "a past-due subscription". */
+export function statusPhrase(status: Subscription['status'], { start = false } = {}): string {
+  const word = status === 'past_due' ? 'past-due' : statusBadge(status).label.toLowerCase();
+  const article = /^[aeiou]/.test(word) ? 'an' : 'a';
+  return `${start ? article.charAt(0).toUpperCase() + article.slice(1) : article} ${word} subscription`;
+}
+
 /** An open invoice past its due date counts as overdue. */
 export function isOverdue(i: Pick<InvoiceSummary, 'status' | 'due_at'>, now: number): boolean {
   return i.status === 'open' && !!i.due_at && Date.parse(i.due_at) < now;
