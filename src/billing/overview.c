@@ -168,8 +168,8 @@ static json_t *boverview_own_usage(store_conn *c, const char *ws, const bsub *s)
 }
 
 /* billing_payer_name (billing.h): one query, the name the Billing page shows too: the paying
- * workspace's name as its members know it (docs/guide/names.md: the display name is for customers
- * only). A new string; the caller frees it. */
+ * workspace's name as its members know it (docs/guide/workspace.md, "Which name shows where": the
+ * display name is for customers only). A new string; the caller frees it. */
 char *billing_payer_name(store_conn *c, const char *bws)
 {
     store_rows *r = NULL;

@@ -90,7 +90,8 @@ int members_activity(store *s, const char *ws_id, const char *member_id, int lim
 /* members_touch records that the user was active in the workspace (at most once a minute). */
 void members_touch(store *s, const char *ws_id, const char *user_id);
 /* members_ws_name returns a new string (the caller frees it): the workspace's name for mail to its
- * team (docs/guide/names.md), or a copy of `fallback` when it cannot be read. */
+ * team (docs/guide/workspace.md, "Which name shows where"), or a copy of `fallback` when it cannot
+ * be read. */
 char *members_ws_name(store_conn *c, const char *ws_id, const char *fallback);
 /* members_revoke_invitations_by revokes the pending invitations a user sent in a workspace. */
 int members_revoke_invitations_by(store_conn *c, const char *ws_id, const char *user_id, const char *reason);

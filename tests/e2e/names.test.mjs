@@ -1,4 +1,4 @@
-// Which name shows where (issue 14, item 8; docs/guide/names.md): inside Atrium a workspace goes by
+// Which name shows where (issue 14, item 8; docs/guide/workspace.md, "Which name shows where"): inside Atrium a workspace goes by
 // its name everywhere (switcher, navigation, page text) even when it has a display name, which is for
 // its customers; mail to the team (an invitation) uses the name too, as billing mail does; an
 // invoice's customer block prints the billing details' name, else the legal name.

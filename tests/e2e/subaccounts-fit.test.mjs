@@ -84,7 +84,7 @@ describe('sub-accounts table at desktop widths', () => {
       assert.match(await longLink.getAttribute('title'), /Northwind Orthodontics and Family Dental Group of Greater Springfield/);
 
       // Use a row menu (open, pick, cancel the dialog); focus goes back to the "…" button. Rows go by
-      // the workspace name; the display name is for customers (docs/guide/names.md).
+      // the workspace name; the display name is for customers (docs/guide/workspace.md, "Which name shows where").
       const target = 'Northwind Orthodontics and Family Dental Group of Greater Springfield';
       await page.getByRole('button', { name: `More actions for ${target}` }).click();
       await page.getByRole('menuitem', { name: 'Rename…' }).click();

@@ -180,7 +180,7 @@ export function findWorkspace(workspaces: WorkspacesState, id: string | null): W
 
 /**
  * The name a workspace has everywhere inside Atrium: its name. The display name is for the
- * workspace's customers only, and the legal name for invoices (docs/guide/names.md).
+ * workspace's customers only, and the legal name for invoices (docs/guide/workspace.md, "Which name shows where").
  */
 export function workspaceName(w: { name: string } | undefined): string {
   return w ? w.name : '';
