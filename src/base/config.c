@@ -461,8 +461,9 @@ static int config_apply_secret_file(config *c, const setting *s, char err[512])
     if (path) {
         value = config_read_secret(path, file_var, err);
     } else if (!direct && creds && *creds) {
-        cred_path = xmalloc(strlen(creds) + nl + 2);
-        sprintf(cred_path, "%s/%s", creds, s->name);
+        size_t cred_size = strlen(creds) + nl + 2;
+        cred_path = xmalloc(cred_size);
+        snprintf(cred_path, cred_size, "%s/%s", creds, s->name);
         if (access(cred_path, F_OK) != 0)
             goto out;
         value = config_read_secret(cred_path, s->name, err);

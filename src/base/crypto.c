@@ -78,9 +78,20 @@ static int crypto_ring_number(const char *name)
     return i > 1 && name[1] != '0' && n >= 2 && strcmp(name + i, ".key") == 0 ? n : 0;
 }
 
+int crypto_kid_number(const char *kid)
+{
+    int n = 0;
+    size_t i = 1;
+    if (!kid || kid[0] != 'k')
+        return 0;
+    for (; kid[i] >= '0' && kid[i] <= '9' && i <= 5; i++)
+        n = n * 10 + (kid[i] - '0');
+    return i > 1 && kid[i] == '\0' ? n : 0;
+}
+
 static int crypto_ring_cmp(const void *a, const void *b)
 {
-    return atoi(((const crypto_ring_key *)a)->id + 1) - atoi(((const crypto_ring_key *)b)->id + 1);
+    return crypto_kid_number(((const crypto_ring_key *)a)->id) - crypto_kid_number(((const crypto_ring_key *)b)->id);
 }
 
 /* Adds every keys/kN.key of data_dir to the ring (after k1), in ascending N. AT_OK, or AT_EINVAL with a
@@ -224,8 +235,8 @@ int crypto_key_new(const char *data_dir, int above, char kid_out[CRYPTO_KID_MAX]
     char path[4096];
     int n = above > 1 ? above : 1;
     for (int i = 1; i < crypto_ring_len; i++)
-        if (atoi(crypto_ring[i].id + 1) > n)
-            n = atoi(crypto_ring[i].id + 1);
+        if (crypto_kid_number(crypto_ring[i].id) > n)
+            n = crypto_kid_number(crypto_ring[i].id);
     n++;
     if (crypto_ring_len == CRYPTO_KEYS_MAX || n > 99999) {
         snprintf(err, 256, "no room for another key (at most %d)", CRYPTO_KEYS_MAX);

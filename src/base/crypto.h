@@ -20,6 +20,8 @@ int crypto_setup(void);
  * otherwise the answer is AT_ENOTFOUND. Returns AT_OK, AT_ENOTFOUND or AT_EINVAL, with a message in
  * err (256 bytes) on failure. */
 int crypto_load_key(const char *hex_or_null, const char *data_dir, bool may_create, bool *created_out, char err[256]);
+/* crypto_kid_number is N of a key id "kN" (1..99999), or 0 when the text is no key id. */
+int crypto_kid_number(const char *kid);
 /* Key rotation. The keys form a ring: "k1" is the instance's first key (keys/hash.key or
  * ATRIUM_SECRET_KEY); `atrium keys rotate` adds keys/kN.key (N = 2, 3, ...), which crypto_load_key also
  * loads. One key is active: it makes every new digest and sealed value; the others only verify. Every

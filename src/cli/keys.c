@@ -79,7 +79,7 @@ static int keys_highest(store *s, int *out)
         return rc;
     rc = store_query(c, "SELECT name FROM instance_facts WHERE name LIKE 'key_fingerprint:k%'", NULL, 0, &r);
     while (rc == AT_OK && store_rows_next(r) == 1) {
-        int n = atoi(store_rows_text(r, 0) + strlen("key_fingerprint:k"));
+        int n = crypto_kid_number(store_rows_text(r, 0) + strlen("key_fingerprint:"));
         if (n > *out)
             *out = n;
     }

@@ -122,8 +122,9 @@ const char *cli_sqlite_path(const char *url)
  * the other. The lock is held until the process exits. */
 int cli_lock_database(const char *db_path, bool exclusive, char err[512])
 {
-    char *lock = xmalloc(strlen(db_path) + 6);
-    sprintf(lock, "%s.lock", db_path);
+    size_t lock_size = strlen(db_path) + sizeof(".lock");
+    char *lock = xmalloc(lock_size);
+    snprintf(lock, lock_size, "%s.lock", db_path);
     int rc = AT_OK;
     int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
